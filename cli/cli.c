@@ -1,0 +1,224 @@
+#include "cli/cli.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: mtok COMMAND [ARGS] [--json] [--db PATH] [--data DIR]\n"
+    "\n"
+    "What a million tokens costs on model M and hardware H, with the evidence.\n"
+    "\n"
+    "catalogs\n"
+    "  models | hw | prices [--json]      list the embedded catalogs\n"
+    "  check [PATH...]                    validate catalog files or a catalog directory\n"
+    "simulate and price\n"
+    "  sim --model M --hw H [...]         roofline simulation of one deployment\n"
+    "  sweep --suite NAME|FILE [-j N]     design-space sweep into the database\n"
+    "  claims                             recompute the seed articles' claims\n"
+    "measure\n"
+    "  ceilings                           empirical roofline of this machine\n"
+    "  bench [--suite NAME]               run kernel benchmarks\n"
+    "  compare BASE HEAD                  regression verdict (exit 1 = regression)\n"
+    "  track REV-RANGE                    build and bench each commit\n"
+    "  history [--filter REGEX]           a benchmark over commits\n"
+    "report\n"
+    "  report [--out DIR]                 HTML/Markdown/CSV/JSON report with charts\n"
+    "  fetch URL [--as model|prices]      fetch a config or price book over HTTP(S)\n"
+    "database\n"
+    "  db merge SRC.db... --into DST.db   merge databases without duplicates\n"
+    "  db stats                           row counts per table\n"
+    "\n"
+    "Common options: --json (machine-readable output), --db PATH (default $MTOK_DB or ./mtok.db),\n"
+    "--data DIR (catalog directory instead of the embedded one; also $MTOK_DATA_DIR).\n"
+    "Exit status: 0 ok, 1 regression found (compare), 2 error.\n";
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *c, int argc, char **argv);
+    const char *issue; /* for commands this build does not have yet */
+};
+
+static const struct command commands[] = {
+    {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
+    {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", NULL, "#3"},
+    {"sweep", NULL, "#3"},           {"claims", NULL, "#3"},       {"ceilings", NULL, "#4"},
+    {"bench", NULL, "#4"},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
+    {"history", NULL, "#4"},         {"report", NULL, "#5"},       {"fetch", NULL, "#5"},
+};
+
+int cli_fail(struct cli *c, const char *fmt, ...)
+{
+    fprintf(c->err, "mtok %s: ", c->cmd ? c->cmd : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(c->err, fmt, ap);
+    va_end(ap);
+    fputc('\n', c->err);
+    return CLI_ERROR;
+}
+
+int cli_fail_diags(struct cli *c, struct mtok_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        fprintf(c->err, "%s\n", d->lines[i]);
+    if (!d->n)
+        cli_fail(c, "failed");
+    return CLI_ERROR;
+}
+
+struct mtok_catalog *cli_catalog(struct cli *c)
+{
+    if (c->cat)
+        return c->cat;
+    struct mtok_diags d = {0};
+    if (mtok_catalog_open(&c->cat, c->data_dir, &d) != MTOK_OK)
+        cli_fail_diags(c, &d);
+    mtok_diags_free(&d);
+    return c->cat;
+}
+
+void cli_print_json(struct cli *c, cJSON *v)
+{
+    char *s = cJSON_Print(v);
+    if (s) {
+        fputs(s, c->out);
+        fputc('\n', c->out);
+    }
+    cJSON_free(s);
+    cJSON_Delete(v);
+}
+
+static int set_opt(struct cli *c, struct cli_opt *o, const char *val)
+{
+    o->seen = 1;
+    switch (o->type) {
+    case OPT_FLAG: *(int *)o->dst = 1; return 0;
+    case OPT_STR: *(const char **)o->dst = val; return 0;
+    case OPT_LONG:
+        if (mtok_parse_long(val, o->min, o->max, (long *)o->dst) != MTOK_OK) {
+            cli_fail(c, "--%s: \"%s\" is not an integer in [%ld, %ld]", o->name, val, o->min,
+                     o->max);
+            return -1;
+        }
+        return 0;
+    case OPT_DOUBLE:
+        if (mtok_parse_double(val, (double *)o->dst) != MTOK_OK) {
+            cli_fail(c, "--%s: \"%s\" is not a number", o->name, val);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t n_opts,
+              char **pos, int max_pos)
+{
+    struct cli_opt common[] = {
+        {"json", OPT_FLAG, &c->json, 0, 0, 0},
+        {"db", OPT_STR, &c->db_path, 0, 0, 0},
+        {"data", OPT_STR, &c->data_dir, 0, 0, 0},
+    };
+    int n_pos = 0;
+    bool only_pos = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (n_pos >= max_pos) {
+                cli_fail(c, "unexpected argument \"%s\"", a);
+                return -1;
+            }
+            pos[n_pos++] = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        /* -j N is the one short option (sweep); everything else is --name [value] or --name=value */
+        const char *name = a[1] == '-' ? a + 2 : a + 1;
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        struct cli_opt *o = NULL;
+        for (size_t k = 0; k < n_opts + 3 && !o; k++) {
+            struct cli_opt *cand = k < n_opts ? &opts[k] : &common[k - n_opts];
+            if (strlen(cand->name) == nlen && strncmp(cand->name, name, nlen) == 0 &&
+                (a[1] == '-' || nlen == 1))
+                o = cand;
+        }
+        if (!o) {
+            cli_fail(c, "%.*s: unknown option (see mtok --help)", (int)(nlen + (a[1] == '-') + 1),
+                     a);
+            return -1;
+        }
+        const char *val = NULL;
+        if (o->type == OPT_FLAG) {
+            if (eq) {
+                cli_fail(c, "--%s takes no value", o->name);
+                return -1;
+            }
+        } else if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            cli_fail(c, "--%s needs a value", o->name);
+            return -1;
+        }
+        if (set_opt(c, o, val) != 0)
+            return -1;
+    }
+    return n_pos;
+}
+
+const char *cli_num(char *buf, size_t n, double v, int digits)
+{
+    if (v == 0 || isnan(v))
+        snprintf(buf, n, "-");
+    else if (digits >= 0)
+        snprintf(buf, n, "%.*f", digits, v);
+    else
+        snprintf(buf, n, "%.*g", -digits, v);
+    return buf;
+}
+
+int mtok_cli_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    struct cli c = {.out = out, .err = err, .cmd = ""};
+    c.data_dir = getenv("MTOK_DATA_DIR");
+    if (c.data_dir && !*c.data_dir)
+        c.data_dir = NULL;
+    if (argc < 2) {
+        fputs(usage, err);
+        return CLI_ERROR;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        fputs(usage, out);
+        return CLI_OK;
+    }
+    if (strcmp(name, "--version") == 0) {
+        fprintf(out, "mtok %s\n", MTOK_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(commands[i].name, name) != 0)
+            continue;
+        c.cmd = name;
+        if (!commands[i].run)
+            return cli_fail(&c, "not available in this build yet (issue %s)", commands[i].issue);
+        for (int k = 2; k < argc; k++)
+            if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+                fputs(usage, out);
+                return CLI_OK;
+            }
+        int rc = commands[i].run(&c, argc - 2, argv + 2);
+        mtok_catalog_destroy(c.cat);
+        return rc;
+    }
+    fprintf(err, "mtok: \"%s\" is not a command (see mtok --help)\n", name);
+    return CLI_ERROR;
+}

@@ -1,0 +1,71 @@
+/* cli: the `mtok` command. Parses arguments, calls the library, prints. No logic a test cannot reach:
+ * everything runs through mtok_cli_main, which tests and fuzzers call in-process. */
+#ifndef MTOK_CLI_H
+#define MTOK_CLI_H
+
+#include <stdio.h>
+
+#include "catalog/catalog.h"
+
+/* Exit codes. */
+enum { CLI_OK = 0, CLI_REGRESSION = 1, CLI_ERROR = 2 };
+
+/* Run `mtok argv[1..]`, writing results to out and diagnostics to err. Returns the exit code. */
+int mtok_cli_main(int argc, char **argv, FILE *out, FILE *err);
+
+/* ---- shared by the subcommands (cli/ only) ---- */
+
+struct cli {
+    FILE *out, *err;
+    const char *cmd;      /* "models", "db merge", ... for messages */
+    const char *data_dir; /* --data / MTOK_DATA_DIR, NULL = embedded */
+    const char *db_path;  /* --db / MTOK_DB, NULL = ./mtok.db */
+    int json;             /* --json */
+    struct mtok_catalog *cat;
+};
+
+enum cli_opt_type { OPT_FLAG, OPT_STR, OPT_LONG, OPT_DOUBLE };
+
+struct cli_opt {
+    const char *name; /* without the leading "--" */
+    enum cli_opt_type type;
+    void *dst;        /* int* (flag), const char** (str), long* (long), double* (double) */
+    long min, max;    /* OPT_LONG bounds */
+    int seen;
+};
+
+/* Parse argv[0..argc) against opts (plus the common --json, --db, --data). Positional arguments are
+ * returned in pos (at most max_pos; more is an error). Prints one error line and returns -1 on a
+ * bad argument. */
+int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t n_opts,
+              char **pos, int max_pos);
+
+/* Print `mtok CMD: message` to err and return CLI_ERROR. */
+int cli_fail(struct cli *c, const char *fmt, ...) MTOK_PRINTF(2, 3);
+/* Print each diagnostic line and return CLI_ERROR. */
+int cli_fail_diags(struct cli *c, struct mtok_diags *d);
+/* The catalog, opened on first use; NULL after printing its diagnostics. */
+struct mtok_catalog *cli_catalog(struct cli *c);
+/* Print a cJSON value (takes ownership) followed by a newline. */
+struct cJSON;
+void cli_print_json(struct cli *c, struct cJSON *v);
+
+/* A plain-text table: add a header, then rows; columns are sized to fit. */
+struct cli_table;
+struct cli_table *cli_table_create(int ncols, const char *const *header);
+void cli_table_row(struct cli_table *t, ...); /* ncols const char* cells */
+void cli_table_print(struct cli_table *t, FILE *out);
+void cli_table_destroy(struct cli_table *t);
+
+/* Format a number for tables: `digits` decimals (%.Nf), or -N for N significant digits (%.Ng);
+ * "-" for 0 or NAN (not given). */
+const char *cli_num(char *buf, size_t n, double v, int digits);
+
+/* Subcommands. */
+int cli_models(struct cli *c, int argc, char **argv);
+int cli_hw(struct cli *c, int argc, char **argv);
+int cli_prices(struct cli *c, int argc, char **argv);
+int cli_check(struct cli *c, int argc, char **argv);
+int cli_db(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,755 @@
+#define _POSIX_C_SOURCE 200809L
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/schema.h"
+
+struct mtok_store {
+    sqlite3 *db;
+    char *path;
+    char errmsg[1024];
+    char host[256];
+};
+
+/* ---- errors ---- */
+
+static enum mtok_status fail(struct mtok_store *st, const char *what)
+{
+    snprintf(st->errmsg, sizeof st->errmsg, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    return MTOK_EDB;
+}
+
+const char *mtok_store_errmsg(const struct mtok_store *st) { return st ? st->errmsg : ""; }
+const char *mtok_store_path(const struct mtok_store *st) { return st->path; }
+
+static int exec(struct mtok_store *st, const char *sql)
+{
+    return sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+/* Prepare, or NULL (message set). */
+static sqlite3_stmt *prep(struct mtok_store *st, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        fail(st, "prepare");
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* NAN is stored as NULL (SQLite has no NaN). */
+static void bind_real(sqlite3_stmt *s, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_double(s, i, v);
+}
+
+static int64_t query_int(struct mtok_store *st, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *s = prep(st, sql);
+    int64_t v = dflt;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* ---- open, migrate ---- */
+
+int mtok_store_schema_version(struct mtok_store *st)
+{
+    return (int)query_int(st, "PRAGMA user_version", -1);
+}
+
+static enum mtok_status migrate(struct mtok_store *st)
+{
+    if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return fail(st, "begin migration");
+    int v = mtok_store_schema_version(st);
+    if (v > MTOK_STORE_SCHEMA_VERSION) {
+        exec(st, "ROLLBACK");
+        snprintf(st->errmsg, sizeof st->errmsg,
+                 "%s: schema version %d is newer than this mtok (%d); upgrade mtok", st->path, v,
+                 MTOK_STORE_SCHEMA_VERSION);
+        return MTOK_EINVAL;
+    }
+    for (; v < MTOK_STORE_SCHEMA_VERSION; v++) {
+        if (exec(st, mtok_store_migrations[v]) != SQLITE_OK) {
+            enum mtok_status s = fail(st, "migration");
+            exec(st, "ROLLBACK");
+            return s;
+        }
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1); /* an int, not user data */
+        if (exec(st, sql) != SQLITE_OK) {
+            enum mtok_status s = fail(st, "set user_version");
+            exec(st, "ROLLBACK");
+            return s;
+        }
+    }
+    if (exec(st, "COMMIT") != SQLITE_OK) {
+        enum mtok_status s = fail(st, "commit migration");
+        exec(st, "ROLLBACK");
+        return s;
+    }
+    return MTOK_OK;
+}
+
+enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, struct mtok_error *err)
+{
+    *out = NULL;
+    if (!path)
+        path = getenv("MTOK_DB");
+    if (!path || !*path)
+        path = "mtok.db";
+    struct mtok_store *st = mtok_xcalloc(1, sizeof *st);
+    st->path = mtok_xstrdup(path);
+    if (gethostname(st->host, sizeof st->host - 1) != 0)
+        mtok_strlcpy(st->host, "unknown", sizeof st->host);
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    enum mtok_status s = MTOK_OK;
+    if (rc != SQLITE_OK) {
+        s = mtok_error_set(err, MTOK_EDB, "%s: cannot open database: %s", path,
+                           st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 60000);
+    sqlite3_extended_result_codes(st->db, 1);
+    /* A file that is not a database fails here, on the first read. */
+    char *jm = NULL;
+    sqlite3_stmt *q = prep(st, "PRAGMA journal_mode=WAL");
+    if (!q || sqlite3_step(q) != SQLITE_ROW) {
+        s = mtok_error_set(err, MTOK_EDB, "%s: not a usable SQLite database: %s", path,
+                           sqlite3_errmsg(st->db));
+        sqlite3_finalize(q);
+        goto fail;
+    }
+    jm = mtok_xstrdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    free(jm);
+    if (exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL") != SQLITE_OK) {
+        s = mtok_error_set(err, MTOK_EDB, "%s: %s", path, sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    s = migrate(st);
+    if (s != MTOK_OK) {
+        mtok_error_set(err, s, "%s", st->errmsg);
+        goto fail;
+    }
+    mtok_store_reap(st);
+    *out = st;
+    return MTOK_OK;
+fail:
+    mtok_store_close(st);
+    return s;
+}
+
+void mtok_store_close(struct mtok_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+int mtok_store_reap(struct mtok_store *st)
+{
+    sqlite3_stmt *sel = prep(st, "SELECT id, pid FROM run WHERE status = 'running' AND host = ?1");
+    sqlite3_stmt *upd = prep(st, "UPDATE run SET status = 'incomplete' WHERE id = ?1 AND "
+                                 "status = 'running'");
+    int n = 0;
+    if (sel && upd) {
+        bind_text(sel, 1, st->host);
+        while (sqlite3_step(sel) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(sel, 0);
+            pid_t pid = (pid_t)sqlite3_column_int64(sel, 1);
+            if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+                continue; /* still alive */
+            sqlite3_bind_int64(upd, 1, id);
+            if (sqlite3_step(upd) == SQLITE_DONE)
+                n += sqlite3_changes(st->db);
+            sqlite3_reset(upd);
+        }
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    return n;
+}
+
+/* ---- the in-memory run ---- */
+
+#define VEC(T)                                                                                     \
+    struct {                                                                                       \
+        T *v;                                                                                      \
+        size_t n, cap;                                                                             \
+    }
+#define VEC_PUSH(vec, x)                                                                           \
+    do {                                                                                           \
+        if ((vec).n == (vec).cap) {                                                                \
+            (vec).cap = (vec).cap ? 2 * (vec).cap : 16;                                            \
+            (vec).v = mtok_xrealloc((vec).v, (vec).cap * sizeof *(vec).v);                        \
+        }                                                                                          \
+        (vec).v[(vec).n++] = (x);                                                                  \
+    } while (0)
+
+static char *copy_str(const char *s) { return s ? mtok_xstrdup(s) : NULL; }
+
+struct sample {
+    size_t result;
+    double ns;
+};
+struct counter {
+    size_t result;
+    char *name, *note;
+    double value;
+    bool available;
+};
+struct cost {
+    size_t sim;
+    struct mtok_cost_row row;
+};
+
+struct mtok_run {
+    char uuid[33];
+    struct mtok_run_info info;
+    struct mtok_machine_row machine;
+    struct mtok_build_row build;
+    bool has_machine, has_build;
+    int64_t id;
+    VEC(struct mtok_result_row) results;
+    VEC(struct sample) samples;
+    VEC(struct counter) counters;
+    VEC(struct mtok_ceiling_row) ceilings;
+    VEC(struct mtok_sim_row) sims;
+    VEC(struct cost) costs;
+    VEC(struct mtok_price_row) prices;
+};
+
+static void make_uuid(char out[33])
+{
+    unsigned char b[16];
+    int fd = open("/dev/urandom", O_RDONLY);
+    ssize_t got = fd >= 0 ? read(fd, b, sizeof b) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (got != (ssize_t)sizeof b) {
+        /* No urandom: mix time and pid; uniqueness across hosts then rests on the clock. */
+        uint64_t t = mtok_now_ns() ^ ((uint64_t)getpid() << 32);
+        for (int i = 0; i < 16; i++, t = t * 6364136223846793005u + 1442695040888963407u)
+            b[i] = (unsigned char)(t >> 56);
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+struct mtok_run *mtok_run_create(const struct mtok_run_info *info)
+{
+    struct mtok_run *r = mtok_xcalloc(1, sizeof *r);
+    make_uuid(r->uuid);
+    r->info.kind = copy_str(info->kind ? info->kind : "unknown");
+    r->info.suite = copy_str(info->suite);
+    r->info.args = copy_str(info->args);
+    if (info->machine) {
+        const struct mtok_machine_row *m = info->machine;
+        r->machine = (struct mtok_machine_row){copy_str(m->fingerprint), copy_str(m->hostname),
+                                               copy_str(m->cpu_model), copy_str(m->cpu_flags), copy_str(m->os),
+                                               m->n_cpus, m->mem_bytes};
+        r->has_machine = m->fingerprint != NULL;
+    }
+    if (info->build) {
+        const struct mtok_build_row *b = info->build;
+        r->build = (struct mtok_build_row){copy_str(b->git_commit), b->dirty, copy_str(b->compiler),
+                                           copy_str(b->flags), copy_str(b->simd), copy_str(b->version)};
+        r->has_build = b->git_commit != NULL;
+    }
+    return r;
+}
+
+const char *mtok_run_uuid(const struct mtok_run *run) { return run->uuid; }
+int64_t mtok_run_id(const struct mtok_run *run) { return run->id; }
+
+#define FREE_CONST(p) free((void *)(uintptr_t)(p))
+
+void mtok_run_destroy(struct mtok_run *r)
+{
+    if (!r)
+        return;
+    FREE_CONST(r->info.kind), FREE_CONST(r->info.suite), FREE_CONST(r->info.args);
+    FREE_CONST(r->machine.fingerprint), FREE_CONST(r->machine.hostname);
+    FREE_CONST(r->machine.cpu_model), FREE_CONST(r->machine.cpu_flags);
+    FREE_CONST(r->machine.os);
+    FREE_CONST(r->build.git_commit), FREE_CONST(r->build.compiler), FREE_CONST(r->build.flags);
+    FREE_CONST(r->build.simd), FREE_CONST(r->build.version);
+    for (size_t i = 0; i < r->results.n; i++) {
+        struct mtok_result_row *x = &r->results.v[i];
+        FREE_CONST(x->name), FREE_CONST(x->kernel), FREE_CONST(x->dtype), FREE_CONST(x->shape);
+        FREE_CONST(x->variant), FREE_CONST(x->provenance);
+    }
+    for (size_t i = 0; i < r->counters.n; i++)
+        free(r->counters.v[i].name), free(r->counters.v[i].note);
+    for (size_t i = 0; i < r->ceilings.n; i++) {
+        struct mtok_ceiling_row *x = &r->ceilings.v[i];
+        FREE_CONST(x->kind), FREE_CONST(x->name), FREE_CONST(x->level), FREE_CONST(x->unit);
+    }
+    for (size_t i = 0; i < r->sims.n; i++) {
+        struct mtok_sim_row *x = &r->sims.v[i];
+        FREE_CONST(x->key), FREE_CONST(x->model), FREE_CONST(x->hw), FREE_CONST(x->deployment);
+        FREE_CONST(x->provenance);
+    }
+    for (size_t i = 0; i < r->costs.n; i++)
+        FREE_CONST(r->costs.v[i].row.tier);
+    for (size_t i = 0; i < r->prices.n; i++) {
+        struct mtok_price_row *x = &r->prices.v[i];
+        FREE_CONST(x->price_id), FREE_CONST(x->provider), FREE_CONST(x->product);
+        FREE_CONST(x->model), FREE_CONST(x->kind), FREE_CONST(x->from_date);
+        FREE_CONST(x->until_date), FREE_CONST(x->currency), FREE_CONST(x->source);
+    }
+    free(r->results.v), free(r->samples.v), free(r->counters.v), free(r->ceilings.v);
+    free(r->sims.v), free(r->costs.v), free(r->prices.v);
+    free(r);
+}
+
+size_t mtok_run_add_result(struct mtok_run *run, const struct mtok_result_row *r)
+{
+    struct mtok_result_row c = *r;
+    c.name = copy_str(r->name), c.kernel = copy_str(r->kernel), c.dtype = copy_str(r->dtype);
+    c.shape = copy_str(r->shape), c.variant = copy_str(r->variant), c.provenance = copy_str(r->provenance);
+    VEC_PUSH(run->results, c);
+    return run->results.n - 1;
+}
+
+void mtok_run_add_sample(struct mtok_run *run, size_t result, double ns)
+{
+    MTOK_ASSERT(result < run->results.n);
+    VEC_PUSH(run->samples, ((struct sample){result, ns}));
+}
+
+void mtok_run_add_counter(struct mtok_run *run, size_t result, const char *name, double value,
+                          bool available, const char *note)
+{
+    MTOK_ASSERT(result < run->results.n);
+    VEC_PUSH(run->counters, ((struct counter){result, copy_str(name), copy_str(note), value, available}));
+}
+
+void mtok_run_add_ceiling(struct mtok_run *run, const struct mtok_ceiling_row *c)
+{
+    struct mtok_ceiling_row x = *c;
+    x.kind = copy_str(c->kind), x.name = copy_str(c->name), x.level = copy_str(c->level), x.unit = copy_str(c->unit);
+    VEC_PUSH(run->ceilings, x);
+}
+
+size_t mtok_run_add_sim(struct mtok_run *run, const struct mtok_sim_row *s)
+{
+    struct mtok_sim_row x = *s;
+    x.key = copy_str(s->key), x.model = copy_str(s->model), x.hw = copy_str(s->hw);
+    x.deployment = copy_str(s->deployment ? s->deployment : "{}"), x.provenance = copy_str(s->provenance);
+    VEC_PUSH(run->sims, x);
+    return run->sims.n - 1;
+}
+
+void mtok_run_add_cost(struct mtok_run *run, size_t sim, const struct mtok_cost_row *c)
+{
+    MTOK_ASSERT(sim < run->sims.n);
+    struct cost x = {sim, *c};
+    x.row.tier = copy_str(c->tier);
+    VEC_PUSH(run->costs, x);
+}
+
+void mtok_run_add_price(struct mtok_run *run, const struct mtok_price_row *p)
+{
+    struct mtok_price_row x = *p;
+    x.price_id = copy_str(p->price_id), x.provider = copy_str(p->provider), x.product = copy_str(p->product);
+    x.model = copy_str(p->model), x.kind = copy_str(p->kind), x.from_date = copy_str(p->from_date);
+    x.until_date = copy_str(p->until_date), x.currency = copy_str(p->currency), x.source = copy_str(p->source);
+    VEC_PUSH(run->prices, x);
+}
+
+/* ---- writing ---- */
+
+static int64_t upsert_machine(struct mtok_store *st, const struct mtok_machine_row *m)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO machine(fingerprint, hostname, cpu_model, cpu_flags, "
+                               "n_cpus, mem_bytes, os, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,"
+                               "strftime('%Y-%m-%dT%H:%M:%SZ','now')) ON CONFLICT(fingerprint) DO "
+                               "UPDATE SET hostname = excluded.hostname RETURNING id");
+    int64_t id = 0;
+    if (s) {
+        bind_text(s, 1, m->fingerprint), bind_text(s, 2, m->hostname);
+        bind_text(s, 3, m->cpu_model), bind_text(s, 4, m->cpu_flags);
+        sqlite3_bind_int(s, 5, m->n_cpus), bind_real(s, 6, m->mem_bytes);
+        bind_text(s, 7, m->os);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            id = sqlite3_column_int64(s, 0);
+        else
+            fail(st, "insert machine");
+    }
+    sqlite3_finalize(s);
+    return id;
+}
+
+static int64_t upsert_build(struct mtok_store *st, const struct mtok_build_row *b)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO build(git_commit, dirty, compiler, flags, simd, "
+                               "version, created_at) VALUES (?1,?2,?3,?4,?5,?6,"
+                               "strftime('%Y-%m-%dT%H:%M:%SZ','now')) ON CONFLICT(git_commit, "
+                               "dirty, compiler, flags, simd) DO UPDATE SET version = "
+                               "excluded.version RETURNING id");
+    int64_t id = 0;
+    if (s) {
+        bind_text(s, 1, b->git_commit), sqlite3_bind_int(s, 2, b->dirty);
+        bind_text(s, 3, b->compiler ? b->compiler : "unknown");
+        bind_text(s, 4, b->flags ? b->flags : ""), bind_text(s, 5, b->simd ? b->simd : "ref");
+        bind_text(s, 6, b->version ? b->version : MTOK_VERSION);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            id = sqlite3_column_int64(s, 0);
+        else
+            fail(st, "insert build");
+    }
+    sqlite3_finalize(s);
+    return id;
+}
+
+enum mtok_status mtok_store_run_begin(struct mtok_store *st, struct mtok_run *run)
+{
+    MTOK_ASSERT(run->id == 0);
+    if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return fail(st, "begin");
+    int64_t mid = run->has_machine ? upsert_machine(st, &run->machine) : 0;
+    int64_t bid = run->has_build ? upsert_build(st, &run->build) : 0;
+    sqlite3_stmt *s = NULL;
+    if ((run->has_machine && !mid) || (run->has_build && !bid))
+        goto fail;
+    s = prep(st, "INSERT INTO run(uuid, kind, suite, args, machine_id, build_id, status, pid, "
+                 "host, started_at) VALUES (?1,?2,?3,?4,?5,?6,'running',?7,?8,"
+                 "strftime('%Y-%m-%dT%H:%M:%fZ','now')) RETURNING id");
+    if (!s)
+        goto fail;
+    bind_text(s, 1, run->uuid), bind_text(s, 2, run->info.kind), bind_text(s, 3, run->info.suite);
+    bind_text(s, 4, run->info.args);
+    if (mid)
+        sqlite3_bind_int64(s, 5, mid);
+    if (bid)
+        sqlite3_bind_int64(s, 6, bid);
+    sqlite3_bind_int64(s, 7, (sqlite3_int64)getpid());
+    bind_text(s, 8, st->host);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        fail(st, "insert run");
+        goto fail;
+    }
+    run->id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    s = NULL;
+    if (exec(st, "COMMIT") != SQLITE_OK) {
+        fail(st, "commit run");
+        run->id = 0;
+        goto fail;
+    }
+    return MTOK_OK;
+fail:
+    sqlite3_finalize(s);
+    exec(st, "ROLLBACK");
+    return MTOK_EDB;
+}
+
+static enum mtok_status set_status(struct mtok_store *st, struct mtok_run *run, const char *status)
+{
+    sqlite3_stmt *s = prep(st, "UPDATE run SET status = ?1, finished_at = "
+                               "strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?2");
+    if (!s)
+        return MTOK_EDB;
+    bind_text(s, 1, status);
+    sqlite3_bind_int64(s, 2, run->id);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? MTOK_OK : fail(st, "update run status");
+}
+
+static bool write_results(struct mtok_store *st, struct mtok_run *run, int64_t *ids)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO result(run_id, name, kernel, dtype, shape, variant, "
+                               "threads, n_samples, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
+                               "flops, bytes, kv_bytes, predicted_ns, provenance) VALUES "
+                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18) "
+                               "RETURNING id");
+    if (!s)
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < run->results.n; i++) {
+        const struct mtok_result_row *r = &run->results.v[i];
+        size_t n_samples = 0;
+        for (size_t k = 0; k < run->samples.n; k++)
+            n_samples += run->samples.v[k].result == i;
+        sqlite3_bind_int64(s, 1, run->id);
+        bind_text(s, 2, r->name), bind_text(s, 3, r->kernel), bind_text(s, 4, r->dtype);
+        bind_text(s, 5, r->shape), bind_text(s, 6, r->variant);
+        sqlite3_bind_int(s, 7, r->threads), sqlite3_bind_int64(s, 8, (sqlite3_int64)n_samples);
+        bind_real(s, 9, r->min_ns), bind_real(s, 10, r->median_ns), bind_real(s, 11, r->mad_ns);
+        bind_real(s, 12, r->ci_lo_ns), bind_real(s, 13, r->ci_hi_ns), bind_real(s, 14, r->flops);
+        bind_real(s, 15, r->bytes), bind_real(s, 16, r->kv_bytes);
+        if (r->predicted_ns > 0)
+            bind_real(s, 17, r->predicted_ns);
+        else
+            sqlite3_bind_null(s, 17);
+        bind_text(s, 18, r->provenance);
+        ok = sqlite3_step(s) == SQLITE_ROW;
+        if (ok)
+            ids[i] = sqlite3_column_int64(s, 0);
+        else
+            fail(st, "insert result");
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
+static bool write_samples(struct mtok_store *st, struct mtok_run *run, const int64_t *ids)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO sample(result_id, idx, ns) VALUES (?1,?2,?3)");
+    if (!s)
+        return false;
+    size_t *next = mtok_xcalloc(run->results.n + 1, sizeof *next);
+    bool ok = true;
+    for (size_t i = 0; ok && i < run->samples.n; i++) {
+        const struct sample *x = &run->samples.v[i];
+        sqlite3_bind_int64(s, 1, ids[x->result]);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)next[x->result]++);
+        bind_real(s, 3, x->ns);
+        ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert sample"), false);
+        sqlite3_reset(s);
+    }
+    free(next);
+    sqlite3_finalize(s);
+    if (!ok)
+        return false;
+    s = prep(st, "INSERT INTO counter(result_id, name, value, available, note) VALUES "
+                 "(?1,?2,?3,?4,?5)");
+    if (!s)
+        return false;
+    for (size_t i = 0; ok && i < run->counters.n; i++) {
+        const struct counter *c = &run->counters.v[i];
+        sqlite3_bind_int64(s, 1, ids[c->result]);
+        bind_text(s, 2, c->name);
+        if (c->available)
+            bind_real(s, 3, c->value);
+        else
+            sqlite3_bind_null(s, 3);
+        sqlite3_bind_int(s, 4, c->available);
+        bind_text(s, 5, c->note);
+        ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert counter"), false);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
+static bool write_ceilings(struct mtok_store *st, struct mtok_run *run)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO ceiling(run_id, kind, name, level, threads, bytes, "
+                               "value, unit) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+    if (!s)
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < run->ceilings.n; i++) {
+        const struct mtok_ceiling_row *c = &run->ceilings.v[i];
+        sqlite3_bind_int64(s, 1, run->id);
+        bind_text(s, 2, c->kind), bind_text(s, 3, c->name), bind_text(s, 4, c->level);
+        sqlite3_bind_int(s, 5, c->threads), bind_real(s, 6, c->bytes);
+        bind_real(s, 7, c->value), bind_text(s, 8, c->unit ? c->unit : "");
+        ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert ceiling"), false);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
+static bool write_sims(struct mtok_store *st, struct mtok_run *run)
+{
+    sqlite3_stmt *s = prep(st, "INSERT INTO simulation(run_id, key, model, hw, deployment, fits, "
+                               "max_batch, ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, "
+                               "input_tok_s_per_gpu, output_tok_s_per_gpu, weight_bytes, "
+                               "kv_bytes_per_token, flops_per_token, provenance) VALUES (?1,?2,?3,"
+                               "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17) RETURNING id");
+    sqlite3_stmt *c = prep(st, "INSERT INTO cost(simulation_id, tier, usd_per_gpu_hour, "
+                               "usd_per_m_input, usd_per_m_cached_input, usd_per_m_output, "
+                               "usd_per_m_total) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+    bool ok = s && c;
+    int64_t *ids = mtok_xcalloc(run->sims.n + 1, sizeof *ids);
+    for (size_t i = 0; ok && i < run->sims.n; i++) {
+        const struct mtok_sim_row *r = &run->sims.v[i];
+        sqlite3_bind_int64(s, 1, run->id);
+        bind_text(s, 2, r->key), bind_text(s, 3, r->model), bind_text(s, 4, r->hw);
+        bind_text(s, 5, r->deployment), sqlite3_bind_int(s, 6, r->fits);
+        bind_real(s, 7, r->max_batch), bind_real(s, 8, r->ttft_s), bind_real(s, 9, r->tpot_s);
+        bind_real(s, 10, r->tok_s_per_user), bind_real(s, 11, r->tok_s_per_gpu);
+        bind_real(s, 12, r->input_tok_s_per_gpu), bind_real(s, 13, r->output_tok_s_per_gpu);
+        bind_real(s, 14, r->weight_bytes), bind_real(s, 15, r->kv_bytes_per_token);
+        bind_real(s, 16, r->flops_per_token), bind_text(s, 17, r->provenance);
+        ok = sqlite3_step(s) == SQLITE_ROW || (fail(st, "insert simulation"), false);
+        if (ok)
+            ids[i] = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+    }
+    for (size_t i = 0; ok && i < run->costs.n; i++) {
+        const struct cost *x = &run->costs.v[i];
+        sqlite3_bind_int64(c, 1, ids[x->sim]);
+        bind_text(c, 2, x->row.tier), bind_real(c, 3, x->row.usd_per_gpu_hour);
+        bind_real(c, 4, x->row.usd_per_m_input), bind_real(c, 5, x->row.usd_per_m_cached_input);
+        bind_real(c, 6, x->row.usd_per_m_output), bind_real(c, 7, x->row.usd_per_m_total);
+        ok = sqlite3_step(c) == SQLITE_DONE || (fail(st, "insert cost"), false);
+        sqlite3_reset(c);
+    }
+    free(ids);
+    sqlite3_finalize(s);
+    sqlite3_finalize(c);
+    return ok;
+}
+
+static bool write_prices(struct mtok_store *st, struct mtok_run *run)
+{
+    if (!run->prices.n)
+        return true;
+    sqlite3_stmt *s = prep(st, "INSERT INTO price_snapshot(run_id, price_id, provider, product, "
+                               "model, kind, from_date, until_date, currency, per_m_input, "
+                               "per_m_cached_input, per_m_output, source) VALUES (?1,?2,?3,?4,?5,"
+                               "?6,?7,?8,?9,?10,?11,?12,?13)");
+    bool ok = s != NULL;
+    for (size_t i = 0; ok && i < run->prices.n; i++) {
+        const struct mtok_price_row *p = &run->prices.v[i];
+        sqlite3_bind_int64(s, 1, run->id);
+        bind_text(s, 2, p->price_id), bind_text(s, 3, p->provider), bind_text(s, 4, p->product);
+        bind_text(s, 5, p->model), bind_text(s, 6, p->kind), bind_text(s, 7, p->from_date);
+        bind_text(s, 8, p->until_date), bind_text(s, 9, p->currency);
+        bind_real(s, 10, p->per_m_input), bind_real(s, 11, p->per_m_cached_input);
+        bind_real(s, 12, p->per_m_output), bind_text(s, 13, p->source);
+        ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert price snapshot"), false);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
+enum mtok_status mtok_store_run_commit(struct mtok_store *st, struct mtok_run *run)
+{
+    MTOK_ASSERT(run->id != 0);
+    if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return fail(st, "begin");
+    int64_t *ids = mtok_xcalloc(run->results.n + 1, sizeof *ids);
+    bool ok = write_results(st, run, ids) && write_samples(st, run, ids) &&
+              write_ceilings(st, run) && write_sims(st, run) && write_prices(st, run) &&
+              set_status(st, run, "complete") == MTOK_OK;
+    free(ids);
+    if (ok && exec(st, "COMMIT") == SQLITE_OK)
+        return MTOK_OK;
+    if (ok)
+        fail(st, "commit");
+    exec(st, "ROLLBACK");
+    return MTOK_EDB;
+}
+
+enum mtok_status mtok_store_run_fail(struct mtok_store *st, struct mtok_run *run)
+{
+    MTOK_ASSERT(run->id != 0);
+    return set_status(st, run, "failed");
+}
+
+/* ---- queries ---- */
+
+size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_t *counts, size_t n)
+{
+    static const char *const tables[] = {"machine", "build",   "run",        "result",
+                                         "sample",  "counter", "ceiling",    "simulation",
+                                         "cost",    "price_snapshot"};
+    static const char *const sql[] = {
+        "SELECT count(*) FROM machine", "SELECT count(*) FROM build",
+        "SELECT count(*) FROM run",     "SELECT count(*) FROM result",
+        "SELECT count(*) FROM sample",  "SELECT count(*) FROM counter",
+        "SELECT count(*) FROM ceiling", "SELECT count(*) FROM simulation",
+        "SELECT count(*) FROM cost",    "SELECT count(*) FROM price_snapshot"};
+    size_t total = sizeof tables / sizeof *tables;
+    for (size_t i = 0; i < total && i < n; i++) {
+        names[i] = tables[i];
+        counts[i] = query_int(st, sql[i], -1);
+    }
+    return total;
+}
+
+/* ---- merge ---- */
+
+enum mtok_status mtok_store_merge(struct mtok_store *st, const char *src_path,
+                                  struct mtok_merge_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    if (strcmp(src_path, st->path) == 0) {
+        snprintf(st->errmsg, sizeof st->errmsg, "%s: cannot merge a database into itself",
+                 src_path);
+        return MTOK_EINVAL;
+    }
+    if (access(src_path, R_OK) != 0) {
+        snprintf(st->errmsg, sizeof st->errmsg, "%s: cannot read: %s", src_path, strerror(errno));
+        return MTOK_EIO;
+    }
+    /* Bring the source to the current schema (and reap its dead runs) first. */
+    struct mtok_error err = {0};
+    struct mtok_store *src = NULL;
+    if (mtok_store_open(&src, src_path, &err) != MTOK_OK) {
+        snprintf(st->errmsg, sizeof st->errmsg, "%s", err.msg);
+        return err.code;
+    }
+    mtok_store_close(src);
+
+    sqlite3_stmt *att = prep(st, "ATTACH DATABASE ?1 AS src");
+    if (!att)
+        return MTOK_EDB;
+    bind_text(att, 1, src_path);
+    int rc = sqlite3_step(att);
+    sqlite3_finalize(att);
+    if (rc != SQLITE_DONE)
+        return fail(st, "attach");
+    enum mtok_status status = MTOK_OK;
+    if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK) {
+        status = fail(st, "begin merge");
+        goto detach;
+    }
+    int64_t runs_before = query_int(st, "SELECT count(*) FROM main.run", 0);
+    int64_t src_runs = query_int(st, "SELECT count(*) FROM src.run", 0);
+    int64_t changes_before = sqlite3_total_changes64(st->db);
+    for (size_t i = 0; i < mtok_store_merge_sql_count; i++)
+        if (exec(st, mtok_store_merge_sql[i]) != SQLITE_OK) {
+            status = fail(st, "merge");
+            exec(st, "ROLLBACK");
+            goto detach;
+        }
+    stats->runs_added = query_int(st, "SELECT count(*) FROM main.run", 0) - runs_before;
+    stats->runs_skipped = src_runs - stats->runs_added;
+    stats->rows_added = sqlite3_total_changes64(st->db) - changes_before;
+    if (exec(st, "COMMIT") != SQLITE_OK) {
+        status = fail(st, "commit merge");
+        exec(st, "ROLLBACK");
+    }
+detach:
+    exec(st, "DETACH DATABASE src");
+    return status;
+}
