@@ -1,0 +1,303 @@
+/* store: round trip, migration from an empty file, refusal of foreign/newer files, concurrent
+ * writers losing no row, interrupted runs reaped as incomplete, idempotent merge. */
+#define _POSIX_C_SOURCE 200809L
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "test.h"
+
+static char tmpdir[] = "/tmp/mtok-store-XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[8][512];
+    static int slot;
+    char *p = buf[slot++ % 8];
+    snprintf(p, 512, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static int64_t count(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    int64_t n = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+            n = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(h);
+    return n;
+}
+
+/* First column of the first row as text ("" when none). */
+static const char *text(const char *db, const char *sql)
+{
+    static char buf[256];
+    buf[0] = '\0';
+    sqlite3 *h;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+            sqlite3_column_text(s, 0))
+            snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(s, 0));
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(h);
+    return buf;
+}
+
+static const struct mtok_machine_row machine_a = {"fp-aaaa", "host-a", "Test CPU", "avx2", "Linux",
+                                                  2, 24e9};
+static const struct mtok_machine_row machine_b = {"fp-bbbb", "host-b", "Other CPU", "avx512",
+                                                  "Linux", 8, 64e9};
+static const struct mtok_build_row build_a = {"0123456789abcdef", false, "gcc 12", "-O2", "avx512",
+                                              "0.1.0"};
+
+/* One complete run with `n` results of 3 samples, 1 counter, a ceiling, 2 sims with costs and a
+ * price row. */
+static enum mtok_status write_run(struct mtok_store *st, const struct mtok_machine_row *m, int n,
+                                  const char *tag)
+{
+    struct mtok_run_info info = {"test", "unit", tag, m, &build_a};
+    struct mtok_run *run = mtok_run_create(&info);
+    enum mtok_status s = mtok_store_run_begin(st, run);
+    if (s != MTOK_OK) {
+        mtok_run_destroy(run);
+        return s;
+    }
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "gemm/f32/%d", i);
+        struct mtok_result_row r = {.name = name, .kernel = "gemm", .dtype = "f32",
+                                    .shape = "64x64x64", .variant = "ref", .threads = 1,
+                                    .min_ns = 90, .median_ns = 100 + i, .mad_ns = 2,
+                                    .flops = 2.0 * 64 * 64 * 64, .bytes = 3 * 64 * 64 * 4,
+                                    .predicted_ns = 95, .provenance = "sol"};
+        size_t ri = mtok_run_add_result(run, &r);
+        for (int k = 0; k < 3; k++)
+            mtok_run_add_sample(run, ri, 100 + i + k);
+        mtok_run_add_counter(run, ri, "PAPI_FP_OPS", 0, false, "no PMU");
+    }
+    struct mtok_ceiling_row c = {"flops", "fp32", NULL, 1, 0, 1e11, "FLOP/s"};
+    mtok_run_add_ceiling(run, &c);
+    for (int i = 0; i < 2; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "point-%d", i);
+        struct mtok_sim_row sim = {.key = key, .model = "llama-3.1-8b", .hw = "h100-sxm",
+                                   .deployment = "{\"tp\":1}", .fits = true, .tpot_s = 0.01,
+                                   .tok_s_per_gpu = 1000, .provenance = "sol"};
+        size_t si = mtok_run_add_sim(run, &sim);
+        struct mtok_cost_row cost = {"hyperscaler", 1.3, 0.1, 0.01, 0.5, 0.3};
+        mtok_run_add_cost(run, si, &cost);
+    }
+    struct mtok_price_row p = {"x/list", "X", "x", NULL, "list", "2026-01-01", NULL, "USD",
+                               1, NAN, 2, "test"};
+    mtok_run_add_price(run, &p);
+    s = mtok_store_run_commit(st, run);
+    mtok_run_destroy(run);
+    return s;
+}
+
+static void test_round_trip(void)
+{
+    const char *db = tmp_path("rt.db");
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    CHECK(mtok_store_open(&st, db, &err) == MTOK_OK);
+    if (!st)
+        return;
+    CHECK(mtok_store_schema_version(st) == MTOK_STORE_SCHEMA_VERSION);
+    CHECK(write_run(st, &machine_a, 5, "a") == MTOK_OK);
+    CHECK(write_run(st, &machine_a, 5, "b") == MTOK_OK);
+    mtok_store_close(st);
+    CHECK(count(db, "SELECT count(*) FROM machine") == 1);
+    CHECK(count(db, "SELECT count(*) FROM build") == 1);
+    CHECK(count(db, "SELECT count(*) FROM run WHERE status = 'complete'") == 2);
+    CHECK(count(db, "SELECT count(*) FROM result") == 10);
+    CHECK(count(db, "SELECT count(*) FROM sample") == 30);
+    CHECK(count(db, "SELECT sum(n_samples) FROM result") == 30);
+    CHECK(count(db, "SELECT count(*) FROM counter WHERE available = 0 AND value IS NULL") == 10);
+    CHECK(count(db, "SELECT count(*) FROM ceiling") == 2);
+    CHECK(count(db, "SELECT count(*) FROM simulation") == 4);
+    CHECK(count(db, "SELECT count(*) FROM cost") == 4);
+    CHECK(count(db, "SELECT count(*) FROM price_snapshot WHERE per_m_cached_input IS NULL") == 2);
+    CHECK(count(db, "SELECT median_ns FROM result WHERE name = 'gemm/f32/4' LIMIT 1") == 104);
+    /* Samples keep their order. */
+    CHECK(count(db, "SELECT ns FROM sample s JOIN result r ON r.id = s.result_id WHERE r.name = "
+                    "'gemm/f32/2' AND s.idx = 2 LIMIT 1") == 104);
+    CHECK(strcmp(text(db, "PRAGMA journal_mode"), "wal") == 0);
+    CHECK(strcmp(text(db, "PRAGMA integrity_check"), "ok") == 0);
+}
+
+static void test_migration_and_refusals(void)
+{
+    /* An empty file is a valid empty database: it migrates to the current schema. */
+    const char *db = tmp_path("empty.db");
+    FILE *f = fopen(db, "w");
+    fclose(f);
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    CHECK(mtok_store_open(&st, db, &err) == MTOK_OK);
+    CHECK(st && mtok_store_schema_version(st) == MTOK_STORE_SCHEMA_VERSION);
+    mtok_store_close(st);
+    CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'") >= 10);
+
+    /* Re-opening an up-to-date database changes nothing. */
+    CHECK(mtok_store_open(&st, db, &err) == MTOK_OK);
+    mtok_store_close(st);
+
+    /* A file that is not SQLite is refused with its path in the message. */
+    const char *junk = tmp_path("junk.db");
+    f = fopen(junk, "w");
+    fputs("this is not a database, just text that is long enough to look like a header....", f);
+    fclose(f);
+    st = NULL;
+    CHECK(mtok_store_open(&st, junk, &err) == MTOK_EDB && st == NULL);
+    CHECK(strstr(err.msg, junk) != NULL);
+
+    /* A database from a newer mtok is refused, not downgraded. */
+    const char *newer = tmp_path("newer.db");
+    sqlite3 *h;
+    sqlite3_open(newer, &h);
+    sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close(h);
+    CHECK(mtok_store_open(&st, newer, &err) == MTOK_EINVAL && st == NULL);
+    CHECK(strstr(err.msg, "newer") != NULL);
+
+    /* A directory that does not exist: a clean error, no crash. */
+    CHECK(mtok_store_open(&st, "/nonexistent-dir/x/y.db", &err) == MTOK_EDB);
+}
+
+/* Several processes writing one database at once lose no row and never fail on a lock. */
+static void test_concurrent_writers(int procs, int runs_each)
+{
+    const char *db = tmp_path("conc.db");
+    pid_t pids[16];
+    for (int p = 0; p < procs; p++) {
+        pids[p] = fork();
+        if (pids[p] == 0) {
+            struct mtok_error err = {0};
+            struct mtok_store *st = NULL;
+            int bad = 0;
+            if (mtok_store_open(&st, db, &err) != MTOK_OK) {
+                fprintf(stderr, "child %d: %s\n", p, err.msg);
+                _exit(1);
+            }
+            for (int r = 0; r < runs_each; r++)
+                if (write_run(st, p % 2 ? &machine_b : &machine_a, 4, "conc") != MTOK_OK) {
+                    fprintf(stderr, "child %d: %s\n", p, mtok_store_errmsg(st));
+                    bad++;
+                }
+            mtok_store_close(st);
+            _exit(bad ? 1 : 0);
+        }
+    }
+    int failed = 0;
+    for (int p = 0; p < procs; p++) {
+        int status = 0;
+        waitpid(pids[p], &status, 0);
+        failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK(failed == 0);
+    int64_t runs = (int64_t)procs * runs_each;
+    CHECK(count(db, "SELECT count(*) FROM run WHERE status = 'complete'") == runs);
+    CHECK(count(db, "SELECT count(*) FROM result") == runs * 4);
+    CHECK(count(db, "SELECT count(*) FROM sample") == runs * 12);
+    CHECK(count(db, "SELECT count(*) FROM simulation") == runs * 2);
+    CHECK(count(db, "SELECT count(*) FROM machine") == (procs > 1 ? 2 : 1));
+    CHECK(strcmp(text(db, "PRAGMA integrity_check"), "ok") == 0);
+}
+
+/* A run whose process dies before commit reads as incomplete and leaves no rows. */
+static void test_reap(void)
+{
+    const char *db = tmp_path("reap.db");
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct mtok_error err = {0};
+        struct mtok_store *st = NULL;
+        if (mtok_store_open(&st, db, &err) != MTOK_OK)
+            _exit(1);
+        struct mtok_run_info info = {"bench", NULL, NULL, &machine_a, &build_a};
+        struct mtok_run *run = mtok_run_create(&info);
+        mtok_store_run_begin(st, run);
+        struct mtok_result_row r = {.name = "x", .kernel = "x"};
+        mtok_run_add_result(run, &r);
+        _exit(0); /* dies without committing */
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(count(db, "SELECT count(*) FROM run WHERE status = 'running'") == 1);
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    CHECK(mtok_store_open(&st, db, &err) == MTOK_OK);
+    mtok_store_close(st);
+    CHECK(count(db, "SELECT count(*) FROM run WHERE status = 'incomplete'") == 1);
+    CHECK(count(db, "SELECT count(*) FROM result") == 0);
+}
+
+static void test_merge(void)
+{
+    const char *a = tmp_path("a.db"), *b = tmp_path("b.db"), *c = tmp_path("c.db");
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    CHECK(mtok_store_open(&st, a, &err) == MTOK_OK);
+    for (int i = 0; i < 3; i++)
+        CHECK(write_run(st, &machine_a, 3, "a") == MTOK_OK);
+    mtok_store_close(st);
+    CHECK(mtok_store_open(&st, b, &err) == MTOK_OK);
+    for (int i = 0; i < 2; i++)
+        CHECK(write_run(st, &machine_b, 2, "b") == MTOK_OK);
+    mtok_store_close(st);
+
+    CHECK(mtok_store_open(&st, c, &err) == MTOK_OK);
+    if (!st)
+        return;
+    struct mtok_merge_stats ms;
+    CHECK(mtok_store_merge(st, a, &ms) == MTOK_OK && ms.runs_added == 3 && ms.runs_skipped == 0);
+    CHECK(mtok_store_merge(st, b, &ms) == MTOK_OK && ms.runs_added == 2);
+    const char *names[16];
+    int64_t first[16], second[16];
+    size_t n = mtok_store_table_counts(st, names, first, 16);
+    /* Merging again, in either order, adds nothing. */
+    CHECK(mtok_store_merge(st, a, &ms) == MTOK_OK && ms.runs_added == 0 && ms.runs_skipped == 3 &&
+          ms.rows_added == 0);
+    CHECK(mtok_store_merge(st, b, &ms) == MTOK_OK && ms.runs_added == 0 && ms.rows_added == 0);
+    mtok_store_table_counts(st, names, second, 16);
+    for (size_t i = 0; i < n; i++)
+        CHECK_MSG(first[i] == second[i], "%s: %lld then %lld", names[i], (long long)first[i],
+                  (long long)second[i]);
+    CHECK(mtok_store_merge(st, c, &ms) == MTOK_EINVAL);
+    CHECK(mtok_store_merge(st, tmp_path("missing.db"), &ms) == MTOK_EIO);
+    mtok_store_close(st);
+    CHECK(count(c, "SELECT count(*) FROM run") == 5);
+    CHECK(count(c, "SELECT count(*) FROM result") == 3 * 3 + 2 * 2);
+    CHECK(count(c, "SELECT count(*) FROM sample") == 3 * 9 + 2 * 6);
+    CHECK(count(c, "SELECT count(*) FROM cost") == 5 * 2);
+    CHECK(count(c, "SELECT count(*) FROM machine") == 2);
+    /* Every result still points at a run of the right machine. */
+    CHECK(count(c, "SELECT count(*) FROM result r JOIN run ON run.id = r.run_id JOIN machine m ON "
+                   "m.id = run.machine_id WHERE m.fingerprint = 'fp-bbbb'") == 4);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_round_trip();
+    test_migration_and_refusals();
+    test_concurrent_writers(4, 25);
+    test_reap();
+    test_merge();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    return test_status("test_store");
+}
