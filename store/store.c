@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/schema.h"
@@ -28,8 +29,14 @@ static enum mtok_status fail(struct mtok_store *st, const char *what)
     return MTOK_EDB;
 }
 
-const char *mtok_store_errmsg(const struct mtok_store *st) { return st ? st->errmsg : ""; }
-const char *mtok_store_path(const struct mtok_store *st) { return st->path; }
+const char *mtok_store_errmsg(const struct mtok_store *st)
+{
+    return st ? st->errmsg : "";
+}
+const char *mtok_store_path(const struct mtok_store *st)
+{
+    return st->path;
+}
 
 static int exec(struct mtok_store *st, const char *sql)
 {
@@ -136,18 +143,27 @@ enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, stru
     }
     sqlite3_busy_timeout(st->db, 60000);
     sqlite3_extended_result_codes(st->db, 1);
-    /* A file that is not a database fails here, on the first read. */
-    char *jm = NULL;
-    sqlite3_stmt *q = prep(st, "PRAGMA journal_mode=WAL");
-    if (!q || sqlite3_step(q) != SQLITE_ROW) {
+    /* A file that is not a database fails here, on the first read. Switching a new database to
+     * WAL needs a moment of exclusive access; when several processes open a fresh file at once,
+     * SQLite may answer SQLITE_BUSY without consulting the busy handler, so retry with backoff
+     * for as long as the busy timeout would have waited. */
+    for (int waited_ms = 0, delay_ms = 1;;
+         waited_ms += delay_ms, delay_ms = delay_ms * 2 > 100 ? 100 : delay_ms * 2) {
+        sqlite3_stmt *q = prep(st, "PRAGMA journal_mode=WAL");
+        rc = q ? sqlite3_step(q) : sqlite3_errcode(st->db);
+        sqlite3_finalize(q);
+        if (rc == SQLITE_ROW)
+            break;
+        int primary = rc & 0xff;
+        if ((primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && waited_ms < 60000) {
+            struct timespec ts = {0, (long)delay_ms * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
         s = mtok_error_set(err, MTOK_EDB, "%s: not a usable SQLite database: %s", path,
                            sqlite3_errmsg(st->db));
-        sqlite3_finalize(q);
         goto fail;
     }
-    jm = mtok_xstrdup((const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
-    free(jm);
     if (exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL") != SQLITE_OK) {
         s = mtok_error_set(err, MTOK_EDB, "%s: %s", path, sqlite3_errmsg(st->db));
         goto fail;
@@ -209,12 +225,15 @@ int mtok_store_reap(struct mtok_store *st)
     do {                                                                                           \
         if ((vec).n == (vec).cap) {                                                                \
             (vec).cap = (vec).cap ? 2 * (vec).cap : 16;                                            \
-            (vec).v = mtok_xrealloc((vec).v, (vec).cap * sizeof *(vec).v);                        \
+            (vec).v = mtok_xrealloc((vec).v, (vec).cap * sizeof *(vec).v);                         \
         }                                                                                          \
         (vec).v[(vec).n++] = (x);                                                                  \
     } while (0)
 
-static char *copy_str(const char *s) { return s ? mtok_xstrdup(s) : NULL; }
+static char *copy_str(const char *s)
+{
+    return s ? mtok_xstrdup(s) : NULL;
+}
 
 struct sample {
     size_t result;
@@ -273,22 +292,33 @@ struct mtok_run *mtok_run_create(const struct mtok_run_info *info)
     r->info.args = copy_str(info->args);
     if (info->machine) {
         const struct mtok_machine_row *m = info->machine;
-        r->machine = (struct mtok_machine_row){copy_str(m->fingerprint), copy_str(m->hostname),
-                                               copy_str(m->cpu_model), copy_str(m->cpu_flags), copy_str(m->os),
-                                               m->n_cpus, m->mem_bytes};
+        r->machine = (struct mtok_machine_row){copy_str(m->fingerprint),
+                                               copy_str(m->hostname),
+                                               copy_str(m->cpu_model),
+                                               copy_str(m->cpu_flags),
+                                               copy_str(m->os),
+                                               m->n_cpus,
+                                               m->mem_bytes};
         r->has_machine = m->fingerprint != NULL;
     }
     if (info->build) {
         const struct mtok_build_row *b = info->build;
-        r->build = (struct mtok_build_row){copy_str(b->git_commit), b->dirty, copy_str(b->compiler),
-                                           copy_str(b->flags), copy_str(b->simd), copy_str(b->version)};
+        r->build = (struct mtok_build_row){copy_str(b->git_commit), b->dirty,
+                                           copy_str(b->compiler),   copy_str(b->flags),
+                                           copy_str(b->simd),       copy_str(b->version)};
         r->has_build = b->git_commit != NULL;
     }
     return r;
 }
 
-const char *mtok_run_uuid(const struct mtok_run *run) { return run->uuid; }
-int64_t mtok_run_id(const struct mtok_run *run) { return run->id; }
+const char *mtok_run_uuid(const struct mtok_run *run)
+{
+    return run->uuid;
+}
+int64_t mtok_run_id(const struct mtok_run *run)
+{
+    return run->id;
+}
 
 #define FREE_CONST(p) free((void *)(uintptr_t)(p))
 
@@ -335,7 +365,8 @@ size_t mtok_run_add_result(struct mtok_run *run, const struct mtok_result_row *r
 {
     struct mtok_result_row c = *r;
     c.name = copy_str(r->name), c.kernel = copy_str(r->kernel), c.dtype = copy_str(r->dtype);
-    c.shape = copy_str(r->shape), c.variant = copy_str(r->variant), c.provenance = copy_str(r->provenance);
+    c.shape = copy_str(r->shape), c.variant = copy_str(r->variant),
+    c.provenance = copy_str(r->provenance);
     VEC_PUSH(run->results, c);
     return run->results.n - 1;
 }
@@ -350,13 +381,15 @@ void mtok_run_add_counter(struct mtok_run *run, size_t result, const char *name,
                           bool available, const char *note)
 {
     MTOK_ASSERT(result < run->results.n);
-    VEC_PUSH(run->counters, ((struct counter){result, copy_str(name), copy_str(note), value, available}));
+    VEC_PUSH(run->counters,
+             ((struct counter){result, copy_str(name), copy_str(note), value, available}));
 }
 
 void mtok_run_add_ceiling(struct mtok_run *run, const struct mtok_ceiling_row *c)
 {
     struct mtok_ceiling_row x = *c;
-    x.kind = copy_str(c->kind), x.name = copy_str(c->name), x.level = copy_str(c->level), x.unit = copy_str(c->unit);
+    x.kind = copy_str(c->kind), x.name = copy_str(c->name), x.level = copy_str(c->level),
+    x.unit = copy_str(c->unit);
     VEC_PUSH(run->ceilings, x);
 }
 
@@ -364,7 +397,8 @@ size_t mtok_run_add_sim(struct mtok_run *run, const struct mtok_sim_row *s)
 {
     struct mtok_sim_row x = *s;
     x.key = copy_str(s->key), x.model = copy_str(s->model), x.hw = copy_str(s->hw);
-    x.deployment = copy_str(s->deployment ? s->deployment : "{}"), x.provenance = copy_str(s->provenance);
+    x.deployment = copy_str(s->deployment ? s->deployment : "{}"),
+    x.provenance = copy_str(s->provenance);
     VEC_PUSH(run->sims, x);
     return run->sims.n - 1;
 }
@@ -380,9 +414,11 @@ void mtok_run_add_cost(struct mtok_run *run, size_t sim, const struct mtok_cost_
 void mtok_run_add_price(struct mtok_run *run, const struct mtok_price_row *p)
 {
     struct mtok_price_row x = *p;
-    x.price_id = copy_str(p->price_id), x.provider = copy_str(p->provider), x.product = copy_str(p->product);
+    x.price_id = copy_str(p->price_id), x.provider = copy_str(p->provider),
+    x.product = copy_str(p->product);
     x.model = copy_str(p->model), x.kind = copy_str(p->kind), x.from_date = copy_str(p->from_date);
-    x.until_date = copy_str(p->until_date), x.currency = copy_str(p->currency), x.source = copy_str(p->source);
+    x.until_date = copy_str(p->until_date), x.currency = copy_str(p->currency),
+    x.source = copy_str(p->source);
     VEC_PUSH(run->prices, x);
 }
 
@@ -679,8 +715,8 @@ enum mtok_status mtok_store_run_fail(struct mtok_store *st, struct mtok_run *run
 
 size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_t *counts, size_t n)
 {
-    static const char *const tables[] = {"machine", "build",   "run",        "result",
-                                         "sample",  "counter", "ceiling",    "simulation",
+    static const char *const tables[] = {"machine", "build",         "run",     "result",
+                                         "sample",  "counter",       "ceiling", "simulation",
                                          "cost",    "price_snapshot"};
     static const char *const sql[] = {
         "SELECT count(*) FROM machine", "SELECT count(*) FROM build",
