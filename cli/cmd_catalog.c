@@ -275,7 +275,15 @@ int cli_check(struct cli *c, int argc, char **argv)
     if (n == 0) {
         if (!cli_catalog(c))
             return CLI_ERROR;
-        fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices\n",
+        struct mtok_tco_defaults tco;
+        struct mtok_diags td = {0};
+        if (mtok_tco_defaults_load(c->data_dir, &tco, &td) != MTOK_OK) {
+            int rc = cli_fail_diags(c, &td);
+            mtok_diags_free(&td);
+            return rc;
+        }
+        mtok_tco_defaults_free(&tco);
+        fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices, TCO defaults\n",
                 mtok_catalog_model_count(c->cat), mtok_catalog_hw_count(c->cat),
                 mtok_catalog_price_count(c->cat));
         return CLI_OK;
@@ -290,8 +298,16 @@ int cli_check(struct cli *c, int argc, char **argv)
         struct stat st;
         if (stat(pos[i], &st) == 0 && S_ISDIR(st.st_mode)) {
             struct mtok_catalog *dir = NULL;
-            if (mtok_catalog_open(&dir, pos[i], &d) == MTOK_OK)
+            struct mtok_tco_defaults tco = {0};
+            struct mtok_buf tpath = {0};
+            mtok_buf_printf(&tpath, "%s/pricing/tco.json", pos[i]);
+            bool has_tco = stat(tpath.data, &st) == 0;
+            mtok_buf_free(&tpath);
+            /* pricing/tco.json is optional in a catalog directory (the embedded one serves). */
+            if (mtok_catalog_open(&dir, pos[i], &d) == MTOK_OK &&
+                (!has_tco || mtok_tco_defaults_load(pos[i], &tco, &d) == MTOK_OK))
                 fprintf(c->out, "%s: catalog ok\n", pos[i]);
+            mtok_tco_defaults_free(&tco);
             mtok_catalog_destroy(dir);
             bad += d.n != before;
             continue;
@@ -301,14 +317,27 @@ int cli_check(struct cli *c, int argc, char **argv)
         } else {
             cJSON *probe = cJSON_ParseWithLength(json, len);
             bool is_hw = probe && cJSON_GetObjectItemCaseSensitive(probe, "compute");
+            bool is_prices = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(probe, "prices"));
+            bool is_tco = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(probe, "capital"));
             cJSON_Delete(probe);
-            struct mtok_catalog *cat = is_hw ? cli_catalog(c) : NULL;
-            if (is_hw && !cat) {
+            struct mtok_catalog *cat = is_hw || is_prices ? cli_catalog(c) : NULL;
+            if ((is_hw || is_prices) && !cat) {
                 free(json);
                 mtok_diags_free(&d);
                 return CLI_ERROR;
             }
-            if (is_hw) {
+            if (is_prices) {
+                struct mtok_api_price *p = NULL;
+                size_t np = 0;
+                if (mtok_prices_parse(cat, pos[i], json, len, &p, &np, &d) == MTOK_OK)
+                    fprintf(c->out, "%s: price book ok (%zu prices)\n", pos[i], np);
+                mtok_api_prices_free(p, np);
+            } else if (is_tco) {
+                struct mtok_tco_defaults tco;
+                if (mtok_tco_defaults_parse(pos[i], json, len, &tco, &d) == MTOK_OK)
+                    fprintf(c->out, "%s: TCO defaults ok\n", pos[i]);
+                mtok_tco_defaults_free(&tco);
+            } else if (is_hw) {
                 if (mtok_catalog_add_hw_json(cat, pos[i], json, len, &d) == MTOK_OK)
                     fprintf(c->out, "%s: hardware ok\n", pos[i]);
             } else {
