@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "pricing/pricing.h"
 
 static cJSON *source_json(const struct mtok_source *s)
 {
@@ -215,19 +216,12 @@ int cli_hw(struct cli *c, int argc, char **argv)
 
 /* ---- prices ---- */
 
-int cli_prices(struct cli *c, int argc, char **argv)
+static void print_prices(struct cli *c, const struct mtok_api_price *const *v, size_t n)
 {
-    char *pos[1];
-    if (cli_parse(c, argc, argv, NULL, 0, pos, 0) < 0)
-        return CLI_ERROR;
-    struct mtok_catalog *cat = cli_catalog(c);
-    if (!cat)
-        return CLI_ERROR;
-    size_t n = mtok_catalog_price_count(cat);
     if (c->json) {
         cJSON *a = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
-            const struct mtok_api_price *p = mtok_catalog_price_at(cat, i);
+            const struct mtok_api_price *p = v[i];
             cJSON *o = cJSON_CreateObject();
             add_str(o, "id", p->id);
             add_str(o, "provider", p->provider);
@@ -244,13 +238,13 @@ int cli_prices(struct cli *c, int argc, char **argv)
             cJSON_AddItemToArray(a, o);
         }
         cli_print_json(c, a);
-        return CLI_OK;
+        return;
     }
     static const char *const hdr[] = {"provider", "product", "kind", "from",  "until",
                                       "$/M in",   "$/M cached", "$/M out", "currency", "uncertain"};
     struct cli_table *t = cli_table_create(10, hdr);
     for (size_t i = 0; i < n; i++) {
-        const struct mtok_api_price *p = mtok_catalog_price_at(cat, i);
+        const struct mtok_api_price *p = v[i];
         char in[32], ca[32], out[32];
         snprintf(in, sizeof in, "%.4g", p->per_m_input);
         cli_num(ca, sizeof ca, p->per_m_cached_input, -4);
@@ -261,6 +255,58 @@ int cli_prices(struct cli *c, int argc, char **argv)
     }
     cli_table_print(t, c->out);
     cli_table_destroy(t);
+}
+
+/* --book URL|FILE: a price book other than the embedded one. A URL that cannot be reached leaves
+ * the embedded book in place, with a warning. */
+static int load_book(struct cli *c, struct mtok_catalog *cat, const char *book,
+                     struct mtok_api_price **prices, size_t *n)
+{
+    struct mtok_diags d = {0};
+    enum mtok_status s;
+    if (mtok_fetch_is_url(book)) {
+        struct mtok_fetch_opts fo = {.offline_fallback = true};
+        struct mtok_fetch_info info;
+        s = mtok_fetch_prices(cat, book, &fo, prices, n, &info, &d);
+        if (s == MTOK_OK && info.warning[0])
+            fprintf(c->err, "mtok %s: warning: %s\n", c->cmd, info.warning);
+    } else {
+        char *json = NULL;
+        size_t len = 0;
+        struct mtok_error err = {0};
+        s = mtok_file_read(book, MTOK_CATALOG_MAX_FILE, &json, &len, &err);
+        if (s != MTOK_OK)
+            mtok_diags_add(&d, book, "(file)", "%s", err.msg + strlen(book) + 2);
+        else
+            s = mtok_prices_parse(cat, book, json, len, prices, n, &d);
+        free(json);
+    }
+    int rc = s == MTOK_OK ? CLI_OK : cli_fail_diags(c, &d);
+    mtok_diags_free(&d);
+    return rc;
+}
+
+int cli_prices(struct cli *c, int argc, char **argv)
+{
+    const char *book = NULL;
+    struct cli_opt opts[] = {{"book", OPT_STR, &book, 0, 0, 0}};
+    char *pos[1];
+    if (cli_parse(c, argc, argv, opts, 1, pos, 0) < 0)
+        return CLI_ERROR;
+    struct mtok_catalog *cat = cli_catalog(c);
+    if (!cat)
+        return CLI_ERROR;
+    struct mtok_api_price *fetched = NULL;
+    size_t n_fetched = 0;
+    if (book && load_book(c, cat, book, &fetched, &n_fetched) != CLI_OK)
+        return CLI_ERROR;
+    size_t n = fetched ? n_fetched : mtok_catalog_price_count(cat);
+    const struct mtok_api_price **v = mtok_xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = fetched ? &fetched[i] : mtok_catalog_price_at(cat, i);
+    print_prices(c, v, n);
+    free(v);
+    mtok_api_prices_free(fetched, n_fetched);
     return CLI_OK;
 }
 

@@ -320,7 +320,8 @@ typedef enum mtok_status (*mtok_fetch_check_fn)(void *ctx, const char *url, cons
  * status other than 200/304), MTOK_EINVAL (bad URL, rejected body), MTOK_EIO (cache); every
  * diagnostic line starts with the URL; nothing is written to the cache. `info` may be NULL.
  * Offline fallback to the cache applies when opts->offline_fallback; there is no embedded fallback
- * at this level. Thread-safe (each call has its own handle). */
+ * at this level. Thread-safe (each call has its own handle; libcurl runs with CURLOPT_NOSIGNAL, so a
+ * process that fetches over TLS should ignore SIGPIPE, as the mtok CLI does). */
 enum mtok_status mtok_fetch(const char *url, const struct mtok_fetch_opts *opts,
                             mtok_fetch_check_fn check, void *ctx, char **body, size_t *len,
                             struct mtok_fetch_info *info, struct mtok_diags *diags);
