@@ -31,13 +31,20 @@ enum mtok_status mtok_tco_defaults_parse(const char *name, const char *json, siz
     if (!cJSON_IsObject(root)) {
         ck_fail(&ck, "", NULL, "is not a JSON object");
     } else {
-        static const char *const known_root[] = {"capital", "power", "hosting", "serving", "note",
-                                                 NULL};
+        static const char *const known_root[] = {"capital", "power", "hosting",
+                                                 "serving", "note",  NULL};
         ck_known_keys(&ck, root, "", known_root);
 
-        static const char *const k_cap[] = {"years", "cost_of_capital", "server_capex_ratio",
-                                            "network_capex_ratio", "opex_per_year", "source",
-                                            "date", "uncertain", "note", NULL};
+        static const char *const k_cap[] = {"years",
+                                            "cost_of_capital",
+                                            "server_capex_ratio",
+                                            "network_capex_ratio",
+                                            "opex_per_year",
+                                            "source",
+                                            "date",
+                                            "uncertain",
+                                            "note",
+                                            NULL};
         const cJSON *g = group(&ck, root, "capital", k_cap, &t.src_capital);
         if (g) {
             ck_number(&ck, g, "capital", "years", CK_REQUIRED, 0.25, 30, &t.years);
@@ -48,9 +55,10 @@ enum mtok_status mtok_tco_defaults_parse(const char *name, const char *json, siz
                       &t.network_capex_ratio);
             ck_number(&ck, g, "capital", "opex_per_year", CK_REQUIRED, 0, 1, &t.opex_per_year);
         }
-        static const char *const k_pow[] = {"pue", "usd_per_kwh", "load_fraction",
-                                            "server_power_ratio", "source", "date", "uncertain",
-                                            "note", NULL};
+        static const char *const k_pow[] = {
+            "pue",    "usd_per_kwh", "load_fraction", "server_power_ratio",
+            "source", "date",        "uncertain",     "note",
+            NULL};
         g = group(&ck, root, "power", k_pow, &t.src_power);
         if (g) {
             ck_number(&ck, g, "power", "pue", CK_REQUIRED, 1, 5, &t.pue);
@@ -59,14 +67,14 @@ enum mtok_status mtok_tco_defaults_parse(const char *name, const char *json, siz
             ck_number(&ck, g, "power", "server_power_ratio", CK_REQUIRED, 1, 10,
                       &t.server_power_ratio);
         }
-        static const char *const k_host[] = {"usd_per_kw_month", "source", "date", "uncertain",
-                                             "note", NULL};
+        static const char *const k_host[] = {"usd_per_kw_month", "source", "date",
+                                             "uncertain",        "note",   NULL};
         g = group(&ck, root, "hosting", k_host, &t.src_hosting);
         if (g)
             ck_number(&ck, g, "hosting", "usd_per_kw_month", CK_REQUIRED, 0, 1e4,
                       &t.hosting_usd_per_kw_month);
-        static const char *const k_srv[] = {"utilisation", "cached_input_cost_ratio", "source",
-                                            "date", "uncertain", "note", NULL};
+        static const char *const k_srv[] = {
+            "utilisation", "cached_input_cost_ratio", "source", "date", "uncertain", "note", NULL};
         g = group(&ck, root, "serving", k_srv, &t.src_serving);
         if (g) {
             ck_number(&ck, g, "serving", "utilisation", CK_REQUIRED, 0.01, 1, &t.utilisation);

@@ -92,8 +92,7 @@ enum mtok_status mtok_pricing_api_in_force(const struct mtok_catalog *cat,
     size_t n_promos = 0;
     for (size_t i = 0; i < n; i++) {
         const struct mtok_api_price *p = mtok_catalog_price_at(cat, i);
-        if (!product_matches(p, q->product) ||
-            !provider_ok(p, q->provider, q->include_resellers))
+        if (!product_matches(p, q->product) || !provider_ok(p, q->provider, q->include_resellers))
             continue;
         char from[11], until[11];
         if (!norm_date(p->from, from) || (p->until && !norm_date(p->until, until)))
@@ -101,8 +100,8 @@ enum mtok_status mtok_pricing_api_in_force(const struct mtok_catalog *cat,
         if (strcmp(day, from) < 0 || (p->until && strcmp(day, until) >= 0))
             continue;
         out->candidates++;
-        bool is_promo = strcmp(p->kind, "discount") == 0 ||
-                        (q->off_peak && strcmp(p->kind, "off-peak") == 0);
+        bool is_promo =
+            strcmp(p->kind, "discount") == 0 || (q->off_peak && strcmp(p->kind, "off-peak") == 0);
         if (is_promo) {
             promos[n_promos++] = p;
         } else if (strcmp(p->kind, "off-peak") != 0 && better(list, list_from, p, from)) {
@@ -151,8 +150,7 @@ static int cmp_hist(const void *a, const void *b)
 }
 
 size_t mtok_pricing_api_history(const struct mtok_catalog *cat, const char *product,
-                                const char *provider, const struct mtok_api_price **out,
-                                size_t max)
+                                const char *provider, const struct mtok_api_price **out, size_t max)
 {
     size_t n = mtok_catalog_price_count(cat), k = 0;
     struct hist *h = mtok_xcalloc(n + 1, sizeof *h);
@@ -181,12 +179,18 @@ enum mtok_status mtok_pricing_record(struct mtok_store *st, const char *args,
     struct mtok_run *run = mtok_run_create(&info);
     for (size_t i = 0; i < n; i++) {
         const struct mtok_api_price *p = &prices[i];
-        struct mtok_price_row row = {
-            .price_id = p->id, .provider = p->provider, .product = p->product,
-            .model = p->model, .kind = p->kind, .from_date = p->from, .until_date = p->until,
-            .currency = p->currency, .per_m_input = p->per_m_input,
-            .per_m_cached_input = p->per_m_cached_input, .per_m_output = p->per_m_output,
-            .source = p->src.source};
+        struct mtok_price_row row = {.price_id = p->id,
+                                     .provider = p->provider,
+                                     .product = p->product,
+                                     .model = p->model,
+                                     .kind = p->kind,
+                                     .from_date = p->from,
+                                     .until_date = p->until,
+                                     .currency = p->currency,
+                                     .per_m_input = p->per_m_input,
+                                     .per_m_cached_input = p->per_m_cached_input,
+                                     .per_m_output = p->per_m_output,
+                                     .source = p->src.source};
         mtok_run_add_price(run, &row);
     }
     enum mtok_status s = mtok_store_run_begin(st, run);

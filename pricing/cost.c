@@ -7,7 +7,7 @@
 #include "pricing/pricing.h"
 
 /* Seconds per hour over tokens per million: tok/s x 3600 / 1e6 = million tokens per hour. */
-#define M_TOK_PER_HOUR(tok_s) ((tok_s) * 3600.0 / 1e6)
+#define M_TOK_PER_HOUR(tok_s) ((tok_s)*3600.0 / 1e6)
 
 const char *mtok_hour_basis_name(enum mtok_hour_basis b)
 {
@@ -51,8 +51,8 @@ enum mtok_status mtok_pricing_hour_tier(const struct mtok_hw *hw, enum mtok_tier
             if (hw->usd_per_hour[t] > 0)
                 len += (size_t)snprintf(have + len, sizeof have - len, "%s%s", len ? ", " : "",
                                         mtok_tier_name((enum mtok_tier)t));
-        return mtok_error_set(err, MTOK_ENOTFOUND, "%s has no %s $/hour price (it has: %s)",
-                              hw->id, mtok_tier_name(tier), len ? have : "none");
+        return mtok_error_set(err, MTOK_ENOTFOUND, "%s has no %s $/hour price (it has: %s)", hw->id,
+                              mtok_tier_name(tier), len ? have : "none");
     }
     out->basis = MTOK_HOUR_TIER;
     out->hw_id = hw->id;
@@ -89,7 +89,10 @@ enum mtok_status mtok_tco_for_hw(const struct mtok_tco_defaults *d, const struct
     return MTOK_OK;
 }
 
-static bool in_range(double v, double lo, double hi) { return isfinite(v) && v >= lo && v <= hi; }
+static bool in_range(double v, double lo, double hi)
+{
+    return isfinite(v) && v >= lo && v <= hi;
+}
 
 enum mtok_status mtok_pricing_hour_tco(const struct mtok_tco *in, const struct mtok_hw *hw,
                                        const struct mtok_source *source,
@@ -128,14 +131,14 @@ enum mtok_status mtok_pricing_hour_tco(const struct mtok_tco *in, const struct m
     out->annuity_factor = mtok_annuity_factor(in->cost_of_capital, in->years);
     out->capex_usd_h = out->system_capex_usd * out->annuity_factor / MTOK_HOURS_PER_YEAR;
     out->power_usd_h = in->all_in_kw * in->load_fraction * in->usd_per_kwh;
-    out->hosting_usd_h = in->all_in_kw / in->pue * in->hosting_usd_per_kw_month * 12.0 /
-                         MTOK_HOURS_PER_YEAR;
+    out->hosting_usd_h =
+        in->all_in_kw / in->pue * in->hosting_usd_per_kw_month * 12.0 / MTOK_HOURS_PER_YEAR;
     out->opex_usd_h = out->system_capex_usd * in->opex_per_year / MTOK_HOURS_PER_YEAR;
     out->usd_per_hour = out->capex_usd_h + out->power_usd_h + out->hosting_usd_h + out->opex_usd_h;
     if (in->all_in_kw == 0)
         snprintf(out->note, sizeof out->note,
-                 "no power figure%s%s: electricity and hosting are not counted",
-                 hw ? " for " : "", hw ? hw->id : "");
+                 "no power figure%s%s: electricity and hosting are not counted", hw ? " for " : "",
+                 hw ? hw->id : "");
     return MTOK_OK;
 }
 
@@ -296,7 +299,8 @@ enum mtok_status mtok_pricing_breakeven(const struct mtok_token_cost *cost,
         p_cached = p_in;
         out->api_cached_is_input = true;
     }
-    out->api_usd_per_m = (in * ((1 - h) * p_in + h * p_cached) + (o > 0 ? o * p_out : 0)) / (in + o);
+    out->api_usd_per_m =
+        (in * ((1 - h) * p_in + h * p_cached) + (o > 0 ? o * p_out : 0)) / (in + o);
 
     /* Costs scale with 1 / utilisation; bring them back to a fully busy fleet. */
     double u = cost->inputs.utilisation;
@@ -315,4 +319,15 @@ enum mtok_status mtok_pricing_breakeven(const struct mtok_token_cost *cost,
     out->self_usd_per_m = self * u;
     out->utilisation = out->api_usd_per_m > 0 ? out->self_usd_per_m / out->api_usd_per_m : INFINITY;
     return MTOK_OK;
+}
+
+void mtok_pricing_cost_row(const struct mtok_token_cost *c, struct mtok_cost_row *row)
+{
+    row->tier = c->hour.basis == MTOK_HOUR_TIER ? mtok_tier_name(c->hour.tier)
+                                                : mtok_hour_basis_name(c->hour.basis);
+    row->usd_per_gpu_hour = c->usd_per_gpu_hour;
+    row->usd_per_m_input = c->usd_per_m_input;
+    row->usd_per_m_cached_input = c->usd_per_m_cached_input;
+    row->usd_per_m_output = c->usd_per_m_output;
+    row->usd_per_m_total = c->usd_per_m_total;
 }

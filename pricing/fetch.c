@@ -1,10 +1,10 @@
 /* Fetching configs and price books over HTTP(S) with libcurl, with an on-disk cache.
  *
  * Safety rules, all enforced here rather than left to callers: http and https only (for redirects
- * too), at most MTOK_FETCH_MAX_REDIRECTS redirects, TLS peer and host verification always on,
- * connect and total timeouts, and a body cap checked in the write callback so an oversized
- * response is cut off the moment it passes the cap (not after it has all arrived). A body reaches
- * the cache or the caller only after the caller's check accepted it.
+ * too, and an https URL only redirects to https), at most MTOK_FETCH_MAX_REDIRECTS redirects, TLS
+ * peer and host verification always on, connect and total timeouts, and a body cap checked in the
+ * write callback so an oversized response is cut off the moment it passes the cap (not after it has
+ * all arrived). A body reaches the cache or the caller only after the caller's check accepted it.
  *
  * Cache layout: DIR/<fnv64(url)>.body holds the body, DIR/<fnv64(url)>.meta a small JSON object
  * (url, etag, last_modified, stored_at, bytes, fnv64 of the body). An entry is used only when the
@@ -75,7 +75,10 @@ static int make_dirs(const char *path)
     return stat(tmp, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
-static void copy(char *dst, size_t n, const char *src) { mtok_strlcpy(dst, src ? src : "", n); }
+static void copy(char *dst, size_t n, const char *src)
+{
+    mtok_strlcpy(dst, src ? src : "", n);
+}
 
 /* ---- the cache ---- */
 
@@ -127,9 +130,9 @@ static void cache_read(struct cache_entry *c, const char *url, size_t max_bytes)
     cJSON_Delete(m);
 }
 
-static enum mtok_status cache_write(const struct cache_entry *c, const char *url,
-                                    const char *body, size_t len, const char *etag,
-                                    const char *last_modified, struct mtok_error *err)
+static enum mtok_status cache_write(const struct cache_entry *c, const char *url, const char *body,
+                                    size_t len, const char *etag, const char *last_modified,
+                                    struct mtok_error *err)
 {
     enum mtok_status s = mtok_file_write(c->body_path, body, len, err);
     if (s != MTOK_OK)
@@ -212,7 +215,10 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-static void init_curl(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void init_curl(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static bool offline_error(CURLcode rc)
 {
@@ -220,11 +226,11 @@ static bool offline_error(CURLcode rc)
            rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_OPERATION_TIMEDOUT;
 }
 
-/* Run the transfer. Returns the curl code; *status the HTTP status (0 = none). `msg` gets a one-line
- * description of a failure. */
+/* Run the transfer. Returns the curl code; *status the HTTP status (0 = none). `msg` gets a
+ * one-line description of a failure. */
 static CURLcode transfer(const char *url, const struct mtok_fetch_opts *o, size_t cap,
-                         const struct cache_entry *cached, struct xfer *x, long *status,
-                         char *msg, size_t msg_n)
+                         const struct cache_entry *cached, struct xfer *x, long *status, char *msg,
+                         size_t msg_n)
 {
     *status = 0;
     msg[0] = '\0';
@@ -233,8 +239,8 @@ static CURLcode transfer(const char *url, const struct mtok_fetch_opts *o, size_
         snprintf(msg, msg_n, "cannot create a libcurl handle");
         return CURLE_FAILED_INIT;
     }
-    long connect_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
-                                                : MTOK_FETCH_CONNECT_TIMEOUT_MS;
+    long connect_ms =
+        o->connect_timeout_ms > 0 ? o->connect_timeout_ms : MTOK_FETCH_CONNECT_TIMEOUT_MS;
     long total_ms = o->timeout_ms > 0 ? o->timeout_ms : MTOK_FETCH_TIMEOUT_MS;
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
@@ -248,12 +254,15 @@ static CURLcode transfer(const char *url, const struct mtok_fetch_opts *o, size_
         hdrs = curl_slist_append(hdrs, line);
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
+    /* A document asked for over TLS never continues in clear text. */
+    bool https = strncasecmp(url, "https://", 8) == 0;
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the _STR forms; the bitmasks are deprecated there */
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
 #else
     curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
+                     https ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, MTOK_FETCH_MAX_REDIRECTS);
@@ -264,7 +273,8 @@ static CURLcode transfer(const char *url, const struct mtok_fetch_opts *o, size_
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* thread-safe; callers ignore SIGPIPE (see main.c) */
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL,
+                     1L); /* thread-safe; callers ignore SIGPIPE (see main.c) */
     curl_easy_setopt(h, CURLOPT_USERAGENT, "mtok/" MTOK_VERSION);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* the cap applies to decoded bytes */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -282,27 +292,34 @@ static CURLcode transfer(const char *url, const struct mtok_fetch_opts *o, size_
     } else if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         x->too_big = true;
         if (rc == CURLE_FILESIZE_EXCEEDED)
-            snprintf(msg, msg_n, "response is larger than the %zu-byte limit (its Content-Length "
-                                 "says so); not downloaded", cap);
+            snprintf(msg, msg_n,
+                     "response is larger than the %zu-byte limit (its Content-Length "
+                     "says so); not downloaded",
+                     cap);
         else
-            snprintf(msg, msg_n, "response is larger than the %zu-byte limit; transfer aborted "
-                                 "after %zu bytes", cap, x->received);
+            snprintf(msg, msg_n,
+                     "response is larger than the %zu-byte limit; transfer aborted "
+                     "after %zu bytes",
+                     cap, x->received);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(msg, msg_n, "timed out (connect limit %ld ms, total limit %ld ms): %s",
-                 connect_ms, total_ms, detail);
+        snprintf(msg, msg_n, "timed out (connect limit %ld ms, total limit %ld ms): %s", connect_ms,
+                 total_ms, detail);
     } else if (rc == CURLE_PARTIAL_FILE) {
-        snprintf(msg, msg_n, "truncated: the connection closed before the whole body arrived "
-                             "(%s)", detail);
+        snprintf(msg, msg_n,
+                 "truncated: the connection closed before the whole body arrived "
+                 "(%s)",
+                 detail);
     } else if (rc == CURLE_TOO_MANY_REDIRECTS) {
         snprintf(msg, msg_n, "more than %ld redirects", MTOK_FETCH_MAX_REDIRECTS);
     } else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
         char *target = NULL;
         curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &target);
+        const char *rule =
+            https ? "an https URL only redirects to https" : "only http and https are fetched";
         if (target)
-            snprintf(msg, msg_n, "refused a redirect to %.300s: only http and https are fetched",
-                     target);
+            snprintf(msg, msg_n, "refused a redirect to %.300s: %s", target, rule);
         else
-            snprintf(msg, msg_n, "refused: only http and https are fetched (%s)", detail);
+            snprintf(msg, msg_n, "refused a redirect: %s (%s)", rule, detail);
     } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
                rc == CURLE_SSL_CACERT_BADFILE) {
         snprintf(msg, msg_n, "TLS failed (certificates are always verified): %s", detail);
@@ -343,8 +360,8 @@ enum mtok_status mtok_fetch(const char *url, const struct mtok_fetch_opts *opts,
                        curl_easy_strerror(curl_init_rc));
         return MTOK_ENET;
     }
-    size_t cap = o->max_bytes && o->max_bytes < MTOK_FETCH_MAX_BYTES ? o->max_bytes
-                                                                      : MTOK_FETCH_MAX_BYTES;
+    size_t cap =
+        o->max_bytes && o->max_bytes < MTOK_FETCH_MAX_BYTES ? o->max_bytes : MTOK_FETCH_MAX_BYTES;
 
     struct cache_entry cached = {0};
     char dir[1024] = "";
@@ -413,7 +430,8 @@ enum mtok_status mtok_fetch(const char *url, const struct mtok_fetch_opts *opts,
                          "%.400s: not cached: cannot create the cache directory %.400s", url, dir);
             else if (cache_write(&cached, url, data, data_len, x.etag, x.last_modified, &err) !=
                      MTOK_OK)
-                snprintf(info->warning, sizeof info->warning, "%.400s: not cached: %.500s", url, err.msg);
+                snprintf(info->warning, sizeof info->warning, "%.400s: not cached: %.500s", url,
+                         err.msg);
             else
                 info->stored = true;
         }
@@ -472,9 +490,8 @@ static const struct mtok_model *model_for_url(const struct mtok_catalog *cat, co
 }
 
 enum mtok_status mtok_fetch_model(struct mtok_catalog *cat, const char *url,
-                                  const struct mtok_fetch_opts *opts,
-                                  const struct mtok_model **out, struct mtok_fetch_info *info,
-                                  struct mtok_diags *diags)
+                                  const struct mtok_fetch_opts *opts, const struct mtok_model **out,
+                                  struct mtok_fetch_info *info, struct mtok_diags *diags)
 {
     struct mtok_fetch_info scratch;
     if (!info)
@@ -514,9 +531,9 @@ enum mtok_status mtok_fetch_model(struct mtok_catalog *cat, const char *url,
 }
 
 enum mtok_status mtok_fetch_prices(const struct mtok_catalog *cat, const char *url,
-                                   const struct mtok_fetch_opts *opts,
-                                   struct mtok_api_price **out, size_t *n,
-                                   struct mtok_fetch_info *info, struct mtok_diags *diags)
+                                   const struct mtok_fetch_opts *opts, struct mtok_api_price **out,
+                                   size_t *n, struct mtok_fetch_info *info,
+                                   struct mtok_diags *diags)
 {
     struct mtok_fetch_info scratch;
     if (!info)

@@ -25,8 +25,7 @@
 #define MTOK_PRICING_H
 
 #include "catalog/catalog.h"
-
-struct mtok_store;
+#include "store/store.h"
 
 /* ================================================================================================
  * $/device-hour
@@ -36,41 +35,42 @@ struct mtok_store;
 #define MTOK_HOURS_PER_YEAR 8760.0
 
 enum mtok_hour_basis {
-    MTOK_HOUR_TIER,  /* a $/device-hour tier from the hardware file (InferenceX tiers) */
-    MTOK_HOUR_TCO,   /* built up from purchase price, capital, power and hosting */
-    MTOK_HOUR_GIVEN  /* a figure the caller supplied */
+    MTOK_HOUR_TIER, /* a $/device-hour tier from the hardware file (InferenceX tiers) */
+    MTOK_HOUR_TCO,  /* built up from purchase price, capital, power and hosting */
+    MTOK_HOUR_GIVEN /* a figure the caller supplied */
 };
 /* "tier", "tco", "given". */
 const char *mtok_hour_basis_name(enum mtok_hour_basis b);
 
 /* TCO inputs for one device. Fill from mtok_tco_for_hw and override what you know better. */
 struct mtok_tco {
-    double purchase_usd;        /* accelerator price */
-    double server_capex_ratio;  /* >= 1: server cost per accelerator / accelerator price */
-    double network_capex_ratio; /* >= 1: cluster network multiplier */
-    double years;               /* amortisation period (> 0) */
-    double cost_of_capital;     /* annual rate of the annuity, >= 0 (0 = straight line) */
-    double opex_per_year;       /* maintenance/staff/software, fraction of system capex per year */
-    double all_in_kw;           /* kW per device at the utility meter (host, network, PUE included) */
-    double pue;                 /* facility / IT power, >= 1 (all_in_kw / pue = IT kW) */
-    double load_fraction;       /* average draw / all_in_kw, (0, 1] */
-    double usd_per_kwh;
+    double purchase_usd;             /* accelerator price */
+    double server_capex_ratio;       /* >= 1: server cost per accelerator / accelerator price */
+    double network_capex_ratio;      /* >= 1: cluster network multiplier */
+    double years;                    /* amortisation period (> 0) */
+    double cost_of_capital;          /* annual rate of the annuity, >= 0 (0 = straight line) */
+    double opex_per_year;            /* maintenance, staff: share of system capex per year */
+    double all_in_kw;                /* kW at the utility meter: host, network, PUE included */
+    double pue;                      /* facility / IT power, >= 1 (all_in_kw / pue = IT kW) */
+    double load_fraction;            /* average draw / all_in_kw, (0, 1] */
+    double usd_per_kwh;              /* electricity price */
     double hosting_usd_per_kw_month; /* colocation rent per kW of IT capacity */
 };
 
 /* A $/device-hour with its working. */
 struct mtok_device_hour {
     enum mtok_hour_basis basis;
-    const char *hw_id;                 /* borrowed from the catalog entry, NULL for GIVEN */
-    enum mtok_tier tier;               /* basis TIER */
-    const struct mtok_source *source;  /* borrowed: the tier's or the TCO defaults' provenance;
-                                          NULL for GIVEN. Lives as long as its owner. */
-    struct mtok_tco tco;               /* basis TCO: every input, as used */
-    double system_capex_usd;           /* TCO: purchase x server x network ratios */
-    double annuity_factor;             /* TCO: yearly payment per dollar of capex */
-    double capex_usd_h, power_usd_h, hosting_usd_h, opex_usd_h; /* TCO: the parts */
-    double usd_per_hour;               /* the answer */
-    char note[256];                    /* caveat for the reader ("" if none) */
+    const char *hw_id;                /* borrowed from the catalog entry, NULL for GIVEN */
+    enum mtok_tier tier;              /* basis TIER */
+    const struct mtok_source *source; /* borrowed: the tier's or the TCO defaults' provenance;
+                                         NULL for GIVEN. Lives as long as its owner. */
+    struct mtok_tco tco;              /* basis TCO: every input, as used */
+    double system_capex_usd;          /* TCO: purchase x server x network ratios */
+    double annuity_factor;            /* TCO: yearly payment per dollar of capex */
+    /* TCO: the parts (NAN for the other bases) */
+    double capex_usd_h, power_usd_h, hosting_usd_h, opex_usd_h;
+    double usd_per_hour; /* the answer */
+    char note[256];      /* caveat for the reader ("" if none) */
 };
 
 /* The yearly payment that repays 1 dollar over `years` at `rate`: r / (1 - (1 + r)^-n), or 1/n
@@ -114,16 +114,27 @@ enum mtok_status mtok_pricing_hour_given(double usd_per_hour, struct mtok_device
  *   aggregated serving (prefill_gpus = decode_gpus = 0): every rate is per GPU of the deployment;
  *   disaggregated: input_tok_s_per_gpu is per PREFILL GPU, output_tok_s_per_gpu per DECODE GPU,
  *   tok_s_per_gpu per GPU of both pools.
- * Input tokens include prefix-cache hits; the rates must have been obtained at cache_hit_share. */
+ * Input tokens include prefix-cache hits; the rates must have been obtained at cache_hit_share.
+ *
+ * Cache hits: a hit skips the prefill compute, so a simulator run at cache_hit_share h already
+ * has the higher input rate that buys; what a hit still costs (holding and reading its KV) is
+ * priced as cached_input_cost_ratio x the price of a miss (struct mtok_cost_inputs).
+ *
+ * From a simulator point (issue #3, `mtok sim`): tok_s_per_gpu, input_tok_s_per_gpu and
+ * output_tok_s_per_gpu are its keys of the same names; prefill_gpus / decode_gpus are --disagg
+ * P,D (both 0 otherwise); kw_per_gpu is the hardware entry's all_in_kw; prefill_time_share is the
+ * prefill share of the step time in aggregated serving. The $/device-hour comes from --tier
+ * (mtok_pricing_hour_tier), --usd-per-gpu-hour (mtok_pricing_hour_given) or a TCO; the result
+ * maps onto the database's cost row with mtok_pricing_cost_row. */
 struct mtok_serving {
-    double tok_s_per_gpu;        /* (input + output) tokens/s per GPU; 0 = derive from the two below */
-    double input_tok_s_per_gpu;  /* 0 with output 0 = only the total is known */
+    double tok_s_per_gpu; /* (input + output) tokens/s per GPU; 0 = derive from the two below */
+    double input_tok_s_per_gpu; /* 0 with output 0 = only the total is known */
     double output_tok_s_per_gpu;
     int prefill_gpus, decode_gpus;
-    double prefill_time_share;   /* aggregated only: share of GPU time spent in prefill, in (0, 1);
-                                    0 = not known (then the input/output split is not priced) */
-    double cache_hit_share;      /* share of input tokens served from the prefix cache, [0, 1) */
-    double kw_per_gpu;           /* all-in kW per GPU (hardware power.all_in_kw); 0 = not known */
+    double prefill_time_share; /* aggregated only: share of GPU time spent in prefill, in (0, 1);
+                                  0 = not known (then the input/output split is not priced) */
+    double cache_hit_share;    /* share of input tokens served from the prefix cache, [0, 1) */
+    double kw_per_gpu;         /* all-in kW per GPU (hardware power.all_in_kw); 0 = not known */
 };
 
 /* Choices the cost depends on besides the hour price and the throughput. */
@@ -134,9 +145,10 @@ struct mtok_cost_inputs {
 
 /* $/M tokens for one deployment point, with its working.
  *
- * InferenceX figures (comparable with its dashboards): the whole GPU-hour divided by one throughput,
- *   usd_per_m_X = (usd_per_hour / utilisation) / (X tok/s/GPU x 3600 / 1e6),  X = total, input, output.
- * The input-only and output-only figures each charge ALL the cost to one token type; they do not add.
+ * InferenceX figures (comparable with its dashboards): the whole GPU-hour divided by one
+ * throughput, usd_per_m_X = (usd_per_hour / utilisation) / (X tok/s/GPU x 3600 / 1e6),  X = total,
+ * input, output. The input-only and output-only figures each charge ALL the cost to one token type;
+ * they do not add.
  *
  * Allocated figures (an API-style price sheet that recovers the cost exactly): the GPU-hours are
  * split between prefill and decode, prefill_cost_share = prefill GPUs / all GPUs (disaggregated) or
@@ -146,13 +158,13 @@ struct mtok_cost_inputs {
  *   + output_tokens x usd_per_m_output / 1e6 = usd_per_hour / utilisation.
  * Fields that cannot be computed from the inputs are NAN and `split_note` says why. */
 struct mtok_token_cost {
-    struct mtok_device_hour hour;  /* copies of every input */
+    struct mtok_device_hour hour; /* copies of every input */
     struct mtok_serving serving;
     struct mtok_cost_inputs inputs;
-    double usd_per_gpu_hour;       /* hour.usd_per_hour / utilisation: the cost of a busy hour */
-    int gpus;                      /* prefill + decode GPUs, or 1 for aggregated (per-GPU figures) */
+    double usd_per_gpu_hour; /* hour.usd_per_hour / utilisation: the cost of a busy hour */
+    int gpus;                /* prefill + decode GPUs, or 1 for aggregated (per-GPU figures) */
 
-    double usd_per_m_total;        /* InferenceX */
+    double usd_per_m_total; /* InferenceX */
     double usd_per_m_input_only;
     double usd_per_m_output_only;
 
@@ -163,9 +175,9 @@ struct mtok_token_cost {
     double usd_per_m_input_blended; /* at cache_hit_share */
     char split_note[160];
 
-    double tok_s_per_mw;           /* tok/s/GPU x 1000 / kW per GPU; NAN without kW */
+    double tok_s_per_mw; /* tok/s/GPU x 1000 / kW per GPU; NAN without kW */
     double output_tok_s_per_mw;
-    double j_per_token;            /* kW x 1000 / tok/s/GPU */
+    double j_per_token; /* kW x 1000 / tok/s/GPU */
     double j_per_output_token;
 };
 
@@ -194,9 +206,9 @@ double mtok_usd_per_m(double usd_per_hour, double tok_s_per_gpu);
 struct mtok_price_query {
     const char *product;
     const char *date;
-    const char *provider;   /* NULL = any; compared case-insensitively */
+    const char *provider; /* NULL = any; compared case-insensitively */
     bool include_resellers;
-    bool off_peak;          /* where peak and off-peak prices exist, take off-peak */
+    bool off_peak; /* where peak and off-peak prices exist, take off-peak */
 };
 
 /* The price in force. An entry is in force on D when from <= D < until (until is the day the next
@@ -217,8 +229,7 @@ struct mtok_price_in_force {
  * date. Thread-safe on a catalog nobody is modifying. */
 enum mtok_status mtok_pricing_api_in_force(const struct mtok_catalog *cat,
                                            const struct mtok_price_query *q,
-                                           struct mtok_price_in_force *out,
-                                           struct mtok_error *err);
+                                           struct mtok_price_in_force *out, struct mtok_error *err);
 
 /* Every entry for `product` (name or model id, as above; resellers only when provider names them),
  * sorted by from date then book order, into out[0..max). Returns how many exist (may be > max). */
@@ -259,6 +270,11 @@ enum mtok_status mtok_pricing_breakeven(const struct mtok_token_cost *cost,
                                         const struct mtok_workload *w, struct mtok_breakeven *out,
                                         struct mtok_error *err);
 
+/* The store's cost row (store/store.h) for a priced point: tier = the tier's name, "tco" or
+ * "given"; usd_per_m_input / cached_input / output = the allocated prices (NAN when the split is
+ * not known); usd_per_m_total = InferenceX's total. Strings are borrowed (static). */
+void mtok_pricing_cost_row(const struct mtok_token_cost *c, struct mtok_cost_row *row);
+
 /* ================================================================================================
  * Price snapshots in the database
  * ============================================================================================== */
@@ -274,10 +290,10 @@ enum mtok_status mtok_pricing_record(struct mtok_store *st, const char *args,
  * ============================================================================================== */
 
 /* Defaults and limits. */
-#define MTOK_FETCH_MAX_BYTES (16u << 20)       /* the body cap, enforced while streaming */
+#define MTOK_FETCH_MAX_BYTES          (16u << 20) /* the body cap, enforced while streaming */
 #define MTOK_FETCH_CONNECT_TIMEOUT_MS 10000L
-#define MTOK_FETCH_TIMEOUT_MS 60000L
-#define MTOK_FETCH_MAX_REDIRECTS 5L
+#define MTOK_FETCH_TIMEOUT_MS         60000L
+#define MTOK_FETCH_MAX_REDIRECTS      5L
 
 struct mtok_fetch_opts {
     const char *cache_dir;   /* NULL = $MTOK_CACHE_DIR, else $XDG_CACHE_HOME/mtok, else
@@ -294,12 +310,12 @@ struct mtok_fetch_opts {
 
 /* How a fetch went: for the user's one-line summary or warning and for --json. */
 struct mtok_fetch_info {
-    long http_status;      /* of the last response (200, 304, 404 ...); 0 = no response */
-    bool from_cache;       /* the body came from the on-disk cache (304, or offline fallback) */
-    bool offline;          /* the network failed and a fallback served */
-    bool stored;           /* the body was written to the cache */
-    bool embedded;         /* offline fallback to the embedded catalog */
-    size_t bytes;          /* body size */
+    long http_status; /* of the last response (200, 304, 404 ...); 0 = no response */
+    bool from_cache;  /* the body came from the on-disk cache (304, or offline fallback) */
+    bool offline;     /* the network failed and a fallback served */
+    bool stored;      /* the body was written to the cache */
+    bool embedded;    /* offline fallback to the embedded catalog */
+    size_t bytes;     /* body size */
     double elapsed_s;
     char etag[256], last_modified[64];
     char cache_path[1024]; /* body file in the cache ("" when not cached) */
@@ -311,7 +327,8 @@ struct mtok_fetch_info {
 typedef enum mtok_status (*mtok_fetch_check_fn)(void *ctx, const char *url, const char *body,
                                                 size_t len, struct mtok_diags *diags);
 
-/* Fetch `url` (http or https only), following at most 5 redirects (to http/https only), with TLS
+/* Fetch `url` (http or https only), following at most 5 redirects (to http/https only; from an
+ * https URL to https only), with TLS
  * peer and host verification on, the connect and total timeouts, and the size cap enforced as the
  * body streams in (the transfer is aborted the moment it passes the cap). With a cache, a stored
  * copy is revalidated (If-None-Match / If-Modified-Since) and a 304 serves it. The body is
@@ -320,8 +337,8 @@ typedef enum mtok_status (*mtok_fetch_check_fn)(void *ctx, const char *url, cons
  * status other than 200/304), MTOK_EINVAL (bad URL, rejected body), MTOK_EIO (cache); every
  * diagnostic line starts with the URL; nothing is written to the cache. `info` may be NULL.
  * Offline fallback to the cache applies when opts->offline_fallback; there is no embedded fallback
- * at this level. Thread-safe (each call has its own handle; libcurl runs with CURLOPT_NOSIGNAL, so a
- * process that fetches over TLS should ignore SIGPIPE, as the mtok CLI does). */
+ * at this level. Thread-safe (each call has its own handle; libcurl runs with CURLOPT_NOSIGNAL, so
+ * a process that fetches over TLS should ignore SIGPIPE, as the mtok CLI does). */
 enum mtok_status mtok_fetch(const char *url, const struct mtok_fetch_opts *opts,
                             mtok_fetch_check_fn check, void *ctx, char **body, size_t *len,
                             struct mtok_fetch_info *info, struct mtok_diags *diags);
@@ -338,17 +355,16 @@ void mtok_fetch_cache_dir(const struct mtok_fetch_opts *opts, char *buf, size_t 
  * serves the cached copy, or else the embedded catalog model whose HuggingFace repo appears in the
  * URL ("/org/name/"), and says so in info->warning. */
 enum mtok_status mtok_fetch_model(struct mtok_catalog *cat, const char *url,
-                                  const struct mtok_fetch_opts *opts,
-                                  const struct mtok_model **out, struct mtok_fetch_info *info,
-                                  struct mtok_diags *diags);
+                                  const struct mtok_fetch_opts *opts, const struct mtok_model **out,
+                                  struct mtok_fetch_info *info, struct mtok_diags *diags);
 
 /* Fetch a price book (checked like data/prices/api.json against `cat`). On success *out holds *n
  * prices owned by the caller (mtok_api_prices_free, or give them to mtok_catalog_add_prices). With
  * opts->offline_fallback and a network failure with nothing cached: MTOK_OK with *n = 0,
  * info->embedded set and a warning that the embedded price book serves. */
 enum mtok_status mtok_fetch_prices(const struct mtok_catalog *cat, const char *url,
-                                   const struct mtok_fetch_opts *opts,
-                                   struct mtok_api_price **out, size_t *n,
-                                   struct mtok_fetch_info *info, struct mtok_diags *diags);
+                                   const struct mtok_fetch_opts *opts, struct mtok_api_price **out,
+                                   size_t *n, struct mtok_fetch_info *info,
+                                   struct mtok_diags *diags);
 
 #endif

@@ -45,12 +45,12 @@ struct server {
     pthread_t thread;
     atomic_bool stop;
     pthread_mutex_t mu;
-    int requests;       /* requests read */
-    int finished;       /* connections fully handled */
-    char last[8192];    /* the last request's head */
-    size_t huge_sent;   /* bytes of the last oversized body that the kernel accepted */
-    char *model;        /* a valid config.json */
-    char *prices;       /* a valid price book */
+    int requests;     /* requests read */
+    int finished;     /* connections fully handled */
+    char last[8192];  /* the last request's head */
+    size_t huge_sent; /* bytes of the last oversized body that the kernel accepted */
+    char *model;      /* a valid config.json */
+    char *prices;     /* a valid price book */
 #ifdef MTOK_TEST_TLS
     SSL_CTX *tls;
 #endif
@@ -101,9 +101,8 @@ static void respond(struct conn *c, const char *status, const char *headers, con
 {
     char head[1024];
     size_t blen = body ? strlen(body) : 0;
-    snprintf(head, sizeof head,
-             "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status, blen,
-             headers ? headers : "");
+    snprintf(head, sizeof head, "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
+             status, blen, headers ? headers : "");
     conn_send_all(c, head, strlen(head));
     if (blen)
         conn_send_all(c, body, blen);
@@ -174,10 +173,11 @@ static void handle(struct server *s, struct conn *c)
     } else if (strcmp(path, "/prices.json") == 0) {
         respond(c, "200 OK", "ETag: \"p1\"\r\n", s->prices);
     } else if (strcmp(path, "/bad-prices.json") == 0) {
-        respond(c, "200 OK", NULL,
-                "{\"prices\":[{\"id\":\"x/list/2026-11-01\",\"provider\":\"X\",\"product\":\"x\","
-                "\"kind\":\"list\",\"from\":\"2026-11-01\",\"currency\":\"USD\",\"per_m_input\":-1,"
-                "\"per_m_output\":1,\"source\":\"t\",\"date\":\"2026-11-01\",\"uncertain\":false}]}");
+        respond(
+            c, "200 OK", NULL,
+            "{\"prices\":[{\"id\":\"x/list/2026-11-01\",\"provider\":\"X\",\"product\":\"x\","
+            "\"kind\":\"list\",\"from\":\"2026-11-01\",\"currency\":\"USD\",\"per_m_input\":-1,"
+            "\"per_m_output\":1,\"source\":\"t\",\"date\":\"2026-11-01\",\"uncertain\":false}]}");
     } else if (strcmp(path, "/malformed.json") == 0) {
         respond(c, "200 OK", NULL, "{\"model_type\": \"qwen3\", \"hidden_size\": ");
     } else if (strcmp(path, "/missing.json") == 0) {
@@ -205,6 +205,8 @@ static void handle(struct server *s, struct conn *c)
             respond(c, "200 OK", NULL, s->model);
     } else if (strcmp(path, "/to-file") == 0) {
         respond(c, "302 Found", "Location: file:///etc/passwd\r\n", NULL);
+    } else if (strcmp(path, "/to-http") == 0) {
+        respond(c, "302 Found", "Location: http://127.0.0.1:1/model.json\r\n", NULL);
     } else {
         respond(c, "404 Not Found", NULL, NULL);
     }
@@ -345,8 +347,8 @@ static void url_of(char *buf, size_t n, const char *scheme, int port, const char
 
 static struct mtok_fetch_opts opts(void)
 {
-    return (struct mtok_fetch_opts){.cache_dir = cache_dir, .timeout_ms = 5000,
-                                    .connect_timeout_ms = 2000};
+    return (struct mtok_fetch_opts){
+        .cache_dir = cache_dir, .timeout_ms = 5000, .connect_timeout_ms = 2000};
 }
 
 /* Fetch and expect failure: status, one diagnostic line that starts with the URL and contains
@@ -616,7 +618,8 @@ static void test_offline(struct server *s, int dead_port)
     run_cli(&r, 5, argv);
     cJSON *a = cJSON_Parse(r.out);
     CHECK(r.rc == 0 && lines(r.err) == 1 && strstr(r.err, "warning") && strstr(r.err, url));
-    CHECK_MSG(cJSON_GetArraySize(a) == (int)mtok_catalog_price_count(cat), "%d vs %zu: %.200s", cJSON_GetArraySize(a), mtok_catalog_price_count(cat), r.out);
+    CHECK_MSG(cJSON_GetArraySize(a) == (int)mtok_catalog_price_count(cat), "%d vs %zu: %.200s",
+              cJSON_GetArraySize(a), mtok_catalog_price_count(cat), r.out);
     cJSON_Delete(a);
 }
 
@@ -648,7 +651,7 @@ static void test_cli(struct server *s)
 
     /* Errors: exit 2, one line naming the URL, no cache entry, no database. */
     static const char *const bad[] = {"/missing.json", "/malformed.json", "/truncated.json",
-                                      "/redirect/6", "/to-file"};
+                                      "/redirect/6",   "/to-file",        "/huge.json"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         url_of(url, sizeof url, "http", s->port, bad[i]);
         int before = count_files(cache_dir);
@@ -730,8 +733,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *san)
     X509_gmtime_adj(X509_getm_notAfter(x), 86400);
     X509_set_pubkey(x, key);
     X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"mtok test", -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"mtok test", -1, -1,
+                               0);
     X509_set_issuer_name(x, name);
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
@@ -787,6 +790,10 @@ static void test_tls(const char *model)
     CHECK(info.http_status == 200 && len == strlen(model));
     free(body);
     mtok_diags_free(&d);
+    /* An https document does not continue over http. */
+    url_of(url, sizeof url, "https", s.port, "/to-http");
+    expect_fail(url, &o, MTOK_ENET, "an https URL only redirects to https");
+    url_of(url, sizeof url, "https", s.port, "/model.json");
     /* Trusting a certificate does not excuse the wrong host name: the server now presents one
      * for example.invalid, which is trusted but does not match 127.0.0.1. */
     server_stop(&s);
@@ -812,8 +819,8 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     /* Requests to 127.0.0.1 must not be sent to a proxy from the environment. */
-    static const char *const proxies[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
-                                          "all_proxy", "ALL_PROXY"};
+    static const char *const proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                          "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
     for (size_t i = 0; i < sizeof proxies / sizeof *proxies; i++)
         unsetenv(proxies[i]);
     unsetenv("MTOK_CACHE_DIR");

@@ -82,9 +82,16 @@ static void test_tco(void)
      *   hosting/h = 1 / 1 x 100 x 12 / 8760 = 0.136986
      *   opex/h    = 10000 x 0.05 / 8760    = 0.057078
      *   total                              = 0.737025 $/h */
-    struct mtok_tco t = {.purchase_usd = 10000, .server_capex_ratio = 1, .network_capex_ratio = 1,
-                         .years = 3, .cost_of_capital = 0.08, .opex_per_year = 0.05,
-                         .all_in_kw = 1, .pue = 1, .load_fraction = 1, .usd_per_kwh = 0.10,
+    struct mtok_tco t = {.purchase_usd = 10000,
+                         .server_capex_ratio = 1,
+                         .network_capex_ratio = 1,
+                         .years = 3,
+                         .cost_of_capital = 0.08,
+                         .opex_per_year = 0.05,
+                         .all_in_kw = 1,
+                         .pue = 1,
+                         .load_fraction = 1,
+                         .usd_per_kwh = 0.10,
                          .hosting_usd_per_kw_month = 100};
     struct mtok_device_hour h;
     CHECK(mtok_pricing_hour_tco(&t, NULL, NULL, &h, &err) == MTOK_OK);
@@ -98,7 +105,8 @@ static void test_tco(void)
     /* Out-of-range inputs are named. */
     struct mtok_tco bad = t;
     bad.pue = 0.9;
-    CHECK(mtok_pricing_hour_tco(&bad, NULL, NULL, &h, &err) == MTOK_EINVAL && strstr(err.msg, "pue"));
+    CHECK(mtok_pricing_hour_tco(&bad, NULL, NULL, &h, &err) == MTOK_EINVAL &&
+          strstr(err.msg, "pue"));
     bad = t;
     bad.years = 0;
     CHECK(mtok_pricing_hour_tco(&bad, NULL, NULL, &h, &err) == MTOK_EINVAL &&
@@ -162,8 +170,10 @@ static void test_allocation(void)
      *   output       0.7 x 2 / (1000 x 0.0036) = 1.4 / 3.6 = 0.388889
      *   blended in   0.5 x 0.033670 + 0.5 x 0.003367 = 0.018519
      * Check: 32.4 M input tok/h x 0.018519 + 3.6 M output tok/h x 0.388889 = 0.6 + 1.4 = $2. */
-    struct mtok_serving s = {.input_tok_s_per_gpu = 9000, .output_tok_s_per_gpu = 1000,
-                             .prefill_time_share = 0.3, .cache_hit_share = 0.5};
+    struct mtok_serving s = {.input_tok_s_per_gpu = 9000,
+                             .output_tok_s_per_gpu = 1000,
+                             .prefill_time_share = 0.3,
+                             .cache_hit_share = 0.5};
     CHECK(mtok_pricing_tokens(&hour, &s, &in, &c, &err) == MTOK_OK);
     CHECK(c.serving.tok_s_per_gpu == 10000 && c.gpus == 1);
     CHECK_NEAR(c.usd_per_m_total, 0.0555556, 1e-5);
@@ -174,8 +184,8 @@ static void test_allocation(void)
     CHECK_NEAR(c.usd_per_m_cached_input, 0.00336700, 1e-5);
     CHECK_NEAR(c.usd_per_m_output, 0.388889, 1e-5);
     CHECK_NEAR(c.usd_per_m_input_blended, 0.0185185, 1e-5);
-    double spend = 9000 * 3600 / 1e6 * c.usd_per_m_input_blended +
-                   1000 * 3600 / 1e6 * c.usd_per_m_output;
+    double spend =
+        9000 * 3600 / 1e6 * c.usd_per_m_input_blended + 1000 * 3600 / 1e6 * c.usd_per_m_output;
     CHECK_NEAR(spend, 2.0, 1e-9);
     /* The allocated sheet reproduces InferenceX's total on the same tokens. */
     CHECK_NEAR(spend / (10000 * 3600 / 1e6), c.usd_per_m_total, 1e-9);
@@ -196,8 +206,11 @@ static void test_allocation(void)
      *   output  (6/8) x 2 / (2250 x 0.0036) = 0.185185 = 2 / (3000 x 0.0036)
      * With no cache, each pool's cost over its own tokens equals InferenceX's input-only and
      * output-only figures (which divide by per-prefill-GPU and per-decode-GPU rates). */
-    struct mtok_serving d = {.input_tok_s_per_gpu = 20000, .output_tok_s_per_gpu = 3000,
-                             .prefill_gpus = 2, .decode_gpus = 6, .kw_per_gpu = 2.1};
+    struct mtok_serving d = {.input_tok_s_per_gpu = 20000,
+                             .output_tok_s_per_gpu = 3000,
+                             .prefill_gpus = 2,
+                             .decode_gpus = 6,
+                             .kw_per_gpu = 2.1};
     CHECK(mtok_pricing_tokens(&hour, &d, &in, &c, &err) == MTOK_OK);
     CHECK(c.gpus == 8);
     CHECK_NEAR(c.serving.tok_s_per_gpu, 7250, 1e-12);
@@ -233,6 +246,15 @@ static void test_allocation(void)
     CHECK(mtok_pricing_tokens(&hour, &bad, &in, &c, &err) == MTOK_OK);
     CHECK(isnan(c.usd_per_m_input) && strstr(c.split_note, "prefill_time_share"));
     CHECK_NEAR(c.usd_per_m_total, 0.0555556, 1e-5);
+
+    /* The row the database stores for a simulated point. */
+    struct mtok_cost_row row;
+    CHECK(mtok_pricing_tokens(&hour, &s, &in, &c, &err) == MTOK_OK);
+    mtok_pricing_cost_row(&c, &row);
+    CHECK(strcmp(row.tier, "given") == 0 && row.usd_per_gpu_hour == 2.0 &&
+          row.usd_per_m_input == c.usd_per_m_input &&
+          row.usd_per_m_cached_input == c.usd_per_m_cached_input &&
+          row.usd_per_m_output == c.usd_per_m_output && row.usd_per_m_total == c.usd_per_m_total);
 
     /* The data defaults feed the inputs. */
     struct mtok_cost_inputs dflt = mtok_cost_inputs_default(&defaults);
@@ -275,10 +297,10 @@ static void test_api_history(void)
      *                 predates the new list price, so the permanent price is the one in force)
      *   2026-10       CNY peak 9 / 0.3 / 27 and off-peak half that (x 0.1467 USD/CNY) */
     expect("2026-04-23", false, NULL, NULL, 0);
-    expect("2026-04-24", false, "deepseek-v4-pro/list/2026-04-24", "deepseek-v4-pro/list/2026-04-24",
-           0);
-    expect("2026-04-25", false, "deepseek-v4-pro/list/2026-04-24", "deepseek-v4-pro/list/2026-04-24",
-           0);
+    expect("2026-04-24", false, "deepseek-v4-pro/list/2026-04-24",
+           "deepseek-v4-pro/list/2026-04-24", 0);
+    expect("2026-04-25", false, "deepseek-v4-pro/list/2026-04-24",
+           "deepseek-v4-pro/list/2026-04-24", 0);
     expect("2026-04-26", false, "deepseek-v4-pro/list/2026-04-26",
            "deepseek-v4-pro/discount/2026-04-26", 0.75);
     expect("2026-05", false, "deepseek-v4-pro/list/2026-04-26",
@@ -330,9 +352,9 @@ static void test_api_history(void)
     size_t n = mtok_pricing_api_history(cat, "deepseek-v4-pro", NULL, h, 16);
     CHECK(n == 6);
     static const char *const order[] = {
-        "deepseek-v4-pro/list/2026-04-24", "deepseek-v4-pro/list/2026-04-26",
+        "deepseek-v4-pro/list/2026-04-24",     "deepseek-v4-pro/list/2026-04-26",
         "deepseek-v4-pro/discount/2026-04-26", "deepseek-v4-pro/permanent/2026-05-22",
-        "deepseek-v4-pro/peak/2026-10", "deepseek-v4-pro/off-peak/2026-10"};
+        "deepseek-v4-pro/peak/2026-10",        "deepseek-v4-pro/off-peak/2026-10"};
     for (size_t i = 0; i < n && i < 6; i++)
         CHECK_MSG(strcmp(h[i]->id, order[i]) == 0, "history[%zu] = %s", i, h[i]->id);
     CHECK(mtok_pricing_api_history(cat, "deepseek-v4-pro", NULL, h, 2) == 6);
@@ -346,8 +368,10 @@ static void test_breakeven(void)
     struct mtok_device_hour hour;
     mtok_pricing_hour_given(2.0, &hour, &err);
     struct mtok_cost_inputs in = {.utilisation = 1, .cached_input_cost_ratio = 0.1};
-    struct mtok_serving s = {.input_tok_s_per_gpu = 9000, .output_tok_s_per_gpu = 1000,
-                             .prefill_time_share = 0.3, .cache_hit_share = 0.5};
+    struct mtok_serving s = {.input_tok_s_per_gpu = 9000,
+                             .output_tok_s_per_gpu = 1000,
+                             .prefill_time_share = 0.3,
+                             .cache_hit_share = 0.5};
     struct mtok_token_cost c;
     CHECK(mtok_pricing_tokens(&hour, &s, &in, &c, &err) == MTOK_OK);
 
@@ -380,8 +404,8 @@ static void test_breakeven(void)
     mtok_pricing_hour_given(10.0, &hour, &err);
     struct mtok_serving slow = {.tok_s_per_gpu = 100};
     CHECK(mtok_pricing_tokens(&hour, &slow, &in, &c, &err) == MTOK_OK);
-    q = (struct mtok_price_query){.product = "deepseek-v4-flash", .date = "2026-09-01",
-                                  .provider = "OpenRouter"};
+    q = (struct mtok_price_query){
+        .product = "deepseek-v4-flash", .date = "2026-09-01", .provider = "OpenRouter"};
     CHECK(mtok_pricing_api_in_force(cat, &q, &f, &err) == MTOK_OK);
     w = (struct mtok_workload){.input_tokens = 1000, .output_tokens = 1000, .cache_hit_share = 0.5};
     CHECK(mtok_pricing_breakeven(&c, f.effective, &w, &b, &err) == MTOK_OK);
@@ -449,7 +473,8 @@ static void test_data(void)
 
     /* Price books from memory go through the same checks as data/prices/api.json. */
     static const char book[] =
-        "{\"prices\":[{\"id\":\"acme/list/2026-11-01\",\"provider\":\"Acme\",\"product\":\"acme-1\","
+        "{\"prices\":[{\"id\":\"acme/list/"
+        "2026-11-01\",\"provider\":\"Acme\",\"product\":\"acme-1\","
         "\"model\":\"deepseek-v4-flash\",\"kind\":\"list\",\"from\":\"2026-11-01\",\"until\":null,"
         "\"currency\":\"USD\",\"per_m_input\":0.1,\"per_m_cached_input\":0.01,\"per_m_output\":0.2,"
         "\"source\":\"test\",\"date\":\"2026-11-01\",\"uncertain\":false}]}";
@@ -459,7 +484,8 @@ static void test_data(void)
     CHECK(n == 1 && d.n == 0 && p && strcmp(p[0].id, "acme/list/2026-11-01") == 0 &&
           p[0].per_m_output == 0.2);
     static const char bad_book[] =
-        "{\"prices\":[{\"id\":\"acme/list/2026-11-01\",\"provider\":\"Acme\",\"product\":\"acme-1\","
+        "{\"prices\":[{\"id\":\"acme/list/"
+        "2026-11-01\",\"provider\":\"Acme\",\"product\":\"acme-1\","
         "\"model\":\"no-such-model\",\"kind\":\"sale\",\"from\":\"2026-11-01\",\"until\":null,"
         "\"currency\":\"EUR\",\"per_m_input\":-1,\"per_m_output\":0.2,"
         "\"source\":\"test\",\"date\":\"2026-11-01\",\"uncertain\":false}]}";
