@@ -450,7 +450,7 @@ static void test_errors(struct server *s)
     uint64_t t0 = mtok_now_ns();
     expect_fail(url, &quick, MTOK_ENET, "timed out");
     double took = (double)(mtok_now_ns() - t0) / 1e9;
-    CHECK_MSG(took >= 0.9 && took < 3.0, "slow fetch took %.2f s", took);
+    CHECK_MSG(took >= 0.9 && took < 4.0, "slow fetch took %.2f s", took); /* server stalls 10 s */
 
     url_of(url, sizeof url, "http", s->port, "/truncated.json");
     expect_fail(url, &o, MTOK_ENET, "truncated");
