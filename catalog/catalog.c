@@ -17,6 +17,8 @@ struct mtok_catalog {
     size_t n_hw;
     struct mtok_api_price *prices;
     size_t n_prices;
+    struct mtok_model **retired; /* replaced by mtok_catalog_add_model, kept for old pointers */
+    size_t n_retired;
 };
 
 /* ---- reading files from the embedded copy or a directory ---- */
@@ -322,18 +324,29 @@ struct rate {
     double usd;
 };
 
-static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
+static void price_free(struct mtok_api_price *p)
 {
-    char *path, *json;
-    size_t len;
-    if (read_rel(cat, "prices/api.json", &path, &json, &len, d) != MTOK_OK) {
-        free(path);
-        free(json);
+    free(p->id), free(p->provider), free(p->product), free(p->model), free(p->kind);
+    free(p->from), free(p->until), free(p->currency);
+    mtok_source_free(&p->src);
+}
+
+/* Check one price book (the format of prices/api.json). Model ids are checked against `cat`'s
+ * models; ids must be unique within the book. Returns false (diagnostics added) on any problem,
+ * with *out NULL. */
+static bool parse_price_book(const struct mtok_catalog *cat, const char *name, const char *json,
+                             size_t len, struct mtok_api_price **out, size_t *n_out,
+                             struct mtok_diags *d)
+{
+    *out = NULL;
+    *n_out = 0;
+    struct ck ck = {.file = name, .d = d};
+    cJSON *root = ck_parse(&ck, json, len);
+    if (root && !cJSON_IsObject(root)) {
+        ck_fail(&ck, "", NULL, "is not a JSON object");
+        cJSON_Delete(root);
         return false;
     }
-    struct ck ck = {.file = path, .d = d};
-    cJSON *root = ck_parse(&ck, json, len);
-    free(json);
     static const char *const known_root[] = {"currency_rates", "prices", "note", NULL};
     if (root)
         ck_known_keys(&ck, root, "", known_root);
@@ -360,12 +373,17 @@ static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
             free(cur);
     }
     int n = arr ? cJSON_GetArraySize(arr) : 0;
-    cat->prices = mtok_xcalloc((size_t)n, sizeof *cat->prices);
+    struct mtok_api_price *prices = mtok_xcalloc((size_t)n + 1, sizeof *prices);
+    size_t n_prices = 0;
     i = 0;
     cJSON_ArrayForEach(e, arr)
     {
         char ep[32];
         snprintf(ep, sizeof ep, "prices[%d]", i++);
+        if (!cJSON_IsObject(e)) {
+            ck_fail(&ck, ep, NULL, "is not an object");
+            continue;
+        }
         static const char *const known[] = {
             "id", "provider", "product", "model", "kind", "from", "until", "currency",
             "per_m_input", "per_m_cached_input", "per_m_output", "source", "date", "uncertain",
@@ -413,25 +431,42 @@ static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
         }
         if (p.model && !mtok_catalog_model(cat, p.model))
             ck_fail(&ck, ep, "model", "\"%s\" is not a catalog model id", p.model);
-        for (size_t k = 0; p.id && k < cat->n_prices; k++)
-            if (strcmp(cat->prices[k].id, p.id) == 0)
+        for (size_t k = 0; p.id && k < n_prices; k++)
+            if (strcmp(prices[k].id, p.id) == 0)
                 ck_fail(&ck, ep, "id", "\"%s\" is also the id of prices[%zu]", p.id, k);
         p.per_m_input = p.orig_input * rate;
         p.per_m_cached_input = p.orig_cached_input * rate; /* NAN stays NAN */
         p.per_m_output = p.orig_output * rate;
-        if (ck.errors == before) {
-            cat->prices[cat->n_prices++] = p;
-        } else {
-            free(p.id), free(p.provider), free(p.product), free(p.model), free(p.kind);
-            free(p.from), free(p.until), free(p.currency);
-            mtok_source_free(&p.src);
-        }
+        if (ck.errors == before)
+            prices[n_prices++] = p;
+        else
+            price_free(&p);
     }
     for (size_t r = 0; r < n_rates; r++)
         free(rates[r].currency);
     cJSON_Delete(root);
+    if (ck.errors || !root) {
+        mtok_api_prices_free(prices, n_prices);
+        return false;
+    }
+    *out = prices;
+    *n_out = n_prices;
+    return true;
+}
+
+static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
+{
+    char *path, *json;
+    size_t len;
+    if (read_rel(cat, "prices/api.json", &path, &json, &len, d) != MTOK_OK) {
+        free(path);
+        free(json);
+        return false;
+    }
+    bool ok = parse_price_book(cat, path, json, len, &cat->prices, &cat->n_prices, d);
+    free(json);
     free(path);
-    return ck.errors == 0 && root;
+    return ok;
 }
 
 /* ---- public ---- */
@@ -466,13 +501,10 @@ void mtok_catalog_destroy(struct mtok_catalog *cat)
     for (size_t i = 0; i < cat->n_hw; i++)
         hw_destroy(cat->hw[i]);
     free(cat->hw);
-    for (size_t i = 0; i < cat->n_prices; i++) {
-        struct mtok_api_price *p = &cat->prices[i];
-        free(p->id), free(p->provider), free(p->product), free(p->model), free(p->kind);
-        free(p->from), free(p->until), free(p->currency);
-        mtok_source_free(&p->src);
-    }
-    free(cat->prices);
+    mtok_api_prices_free(cat->prices, cat->n_prices);
+    for (size_t i = 0; i < cat->n_retired; i++)
+        mtok_model_destroy(cat->retired[i]);
+    free(cat->retired);
     free(cat->data_dir);
     free(cat);
 }
@@ -605,4 +637,54 @@ enum mtok_status mtok_catalog_resolve_hw(struct mtok_catalog *cat, const char *a
     put_hw(cat, hw);
     *out = hw;
     return MTOK_OK;
+}
+
+void mtok_api_prices_free(struct mtok_api_price *prices, size_t n)
+{
+    for (size_t i = 0; prices && i < n; i++)
+        price_free(&prices[i]);
+    free(prices);
+}
+
+enum mtok_status mtok_prices_parse(const struct mtok_catalog *cat, const char *name,
+                                   const char *json, size_t len, struct mtok_api_price **out,
+                                   size_t *n, struct mtok_diags *diags)
+{
+    if (len > MTOK_CATALOG_MAX_FILE) {
+        *out = NULL;
+        *n = 0;
+        mtok_diags_add(diags, name, "(file)", "larger than %u bytes", MTOK_CATALOG_MAX_FILE);
+        return MTOK_EINVAL;
+    }
+    return parse_price_book(cat, name, json, len, out, n, diags) ? MTOK_OK : MTOK_EINVAL;
+}
+
+void mtok_catalog_add_prices(struct mtok_catalog *cat, struct mtok_api_price *prices, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < cat->n_prices && strcmp(cat->prices[k].id, prices[i].id) != 0)
+            k++;
+        if (k < cat->n_prices) {
+            price_free(&cat->prices[k]);
+        } else {
+            cat->prices = mtok_xrealloc(cat->prices, (cat->n_prices + 1) * sizeof *cat->prices);
+            cat->n_prices++;
+        }
+        cat->prices[k] = prices[i];
+    }
+    free(prices);
+}
+
+void mtok_catalog_add_model(struct mtok_catalog *cat, struct mtok_model *m)
+{
+    for (size_t i = 0; i < cat->n_models; i++)
+        if (strcmp(cat->models[i]->id, m->id) == 0) {
+            cat->retired = mtok_xrealloc(cat->retired, (cat->n_retired + 1) * sizeof *cat->retired);
+            cat->retired[cat->n_retired++] = cat->models[i];
+            cat->models[i] = m;
+            return;
+        }
+    cat->models = mtok_xrealloc(cat->models, (cat->n_models + 1) * sizeof *cat->models);
+    cat->models[cat->n_models++] = m;
 }

@@ -200,6 +200,66 @@ enum mtok_status mtok_model_parse(const char *name, const char *json, size_t len
                                   struct mtok_model **out, struct mtok_diags *diags);
 void mtok_model_destroy(struct mtok_model *m);
 
+/* ------------------------------------------------------------------------------------------------
+ * Price books from elsewhere (a user's file, or one fetched over HTTP by pricing/). */
+
+/* Parse and check a price book held in memory, in the format of data/prices/api.json, with the same
+ * checks (model ids are checked against `cat`). `name` is used in diagnostics (a path or URL). On
+ * success *out holds *n prices owned by the caller (free with mtok_api_prices_free, or hand them to
+ * mtok_catalog_add_prices). On failure: MTOK_EINVAL, diagnostics added, *out NULL. */
+enum mtok_status mtok_prices_parse(const struct mtok_catalog *cat, const char *name,
+                                   const char *json, size_t len, struct mtok_api_price **out,
+                                   size_t *n, struct mtok_diags *diags);
+void mtok_api_prices_free(struct mtok_api_price *prices, size_t n);
+/* Move parsed prices into the catalog (it takes ownership of the array and its strings). An entry
+ * whose id is already in the catalog replaces it. Invalidates pointers to catalog prices. Not
+ * thread-safe against concurrent readers. */
+void mtok_catalog_add_prices(struct mtok_catalog *cat, struct mtok_api_price *prices, size_t n);
+
+/* Add a parsed model (from mtok_model_parse); the catalog takes ownership. A model with the same id
+ * takes the old one's place in lookups; the old one stays alive until mtok_catalog_destroy, so
+ * pointers to it remain valid. Not thread-safe against concurrent readers. */
+void mtok_catalog_add_model(struct mtok_catalog *cat, struct mtok_model *m);
+
+/* ------------------------------------------------------------------------------------------------
+ * TCO defaults (data/pricing/tco.json): the assumptions that turn a device's purchase price and
+ * power into $/device-hour, each group with its source. pricing/ uses them; users override any. */
+
+struct mtok_tco_defaults {
+    /* capital */
+    double years;               /* amortisation period */
+    double cost_of_capital;     /* annual rate of the annuity (0.10 = 10 %) */
+    double server_capex_ratio;  /* server cost per accelerator / accelerator price */
+    double network_capex_ratio; /* cluster network multiplier on top of the server */
+    double opex_per_year;       /* maintenance, staff, software: fraction of system capex per year */
+    struct mtok_source src_capital;
+    /* power */
+    double pue;                /* facility power / IT power */
+    double usd_per_kwh;        /* electricity price */
+    double load_fraction;      /* average draw / provisioned all-in power */
+    double server_power_ratio; /* IT power per accelerator / accelerator TDP (host, network share) */
+    struct mtok_source src_power;
+    /* hosting */
+    double hosting_usd_per_kw_month; /* colocation rent per kW of IT capacity */
+    struct mtok_source src_hosting;
+    /* serving */
+    double utilisation;             /* share of hours doing billable work (1 = InferenceX basis) */
+    double cached_input_cost_ratio; /* cost of a prefix-cache-hit input token / a miss */
+    struct mtok_source src_serving;
+    char *file; /* where they were read from */
+};
+
+/* Read data/pricing/tco.json from the embedded copy (data_dir NULL) or DATA_DIR/pricing/tco.json.
+ * Problems are appended to `diags` as `FILE: FIELD: what is wrong`; returns MTOK_EINVAL / MTOK_EIO
+ * and leaves *out zeroed on failure. Free with mtok_tco_defaults_free. */
+enum mtok_status mtok_tco_defaults_load(const char *data_dir, struct mtok_tco_defaults *out,
+                                        struct mtok_diags *diags);
+/* Same checks on a document in memory; `name` is used in diagnostics. */
+enum mtok_status mtok_tco_defaults_parse(const char *name, const char *json, size_t len,
+                                         struct mtok_tco_defaults *out, struct mtok_diags *diags);
+/* No-op on NULL; leaves *t zeroed. */
+void mtok_tco_defaults_free(struct mtok_tco_defaults *t);
+
 /* Short names for the enums (for tables, JSON and the database). */
 const char *mtok_attn_kind_name(enum mtok_attn_kind k);
 const char *mtok_ffn_kind_name(enum mtok_ffn_kind k);

@@ -13,6 +13,7 @@ static const char usage[] =
     "\n"
     "catalogs\n"
     "  models | hw | prices [--json]      list the embedded catalogs\n"
+    "  prices --book URL|FILE             list another price book (offline: the embedded one)\n"
     "  check [PATH...]                    validate catalog files or a catalog directory\n"
     "simulate and price\n"
     "  sim --model M --hw H [...]         roofline simulation of one deployment\n"
@@ -26,7 +27,7 @@ static const char usage[] =
     "  history [--filter REGEX]           a benchmark over commits\n"
     "report\n"
     "  report [--out DIR]                 HTML/Markdown/CSV/JSON report with charts\n"
-    "  fetch URL [--as model|prices]      fetch a config or price book over HTTP(S)\n"
+    "  fetch URL [--as model|prices]      fetch, check and cache a config or price book\n"
     "database\n"
     "  db merge SRC.db... --into DST.db   merge databases without duplicates\n"
     "  db stats                           row counts per table\n"
@@ -46,7 +47,7 @@ static const struct command commands[] = {
     {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", NULL, "#3"},
     {"sweep", NULL, "#3"},           {"claims", NULL, "#3"},       {"ceilings", NULL, "#4"},
     {"bench", NULL, "#4"},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
-    {"history", NULL, "#4"},         {"report", NULL, "#5"},       {"fetch", NULL, "#5"},
+    {"history", NULL, "#4"},         {"report", NULL, "#5"},       {"fetch", cli_fetch, NULL},
 };
 
 int cli_fail(struct cli *c, const char *fmt, ...)

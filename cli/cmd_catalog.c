@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "pricing/pricing.h"
 
 static cJSON *source_json(const struct mtok_source *s)
 {
@@ -215,19 +216,12 @@ int cli_hw(struct cli *c, int argc, char **argv)
 
 /* ---- prices ---- */
 
-int cli_prices(struct cli *c, int argc, char **argv)
+static void print_prices(struct cli *c, const struct mtok_api_price *const *v, size_t n)
 {
-    char *pos[1];
-    if (cli_parse(c, argc, argv, NULL, 0, pos, 0) < 0)
-        return CLI_ERROR;
-    struct mtok_catalog *cat = cli_catalog(c);
-    if (!cat)
-        return CLI_ERROR;
-    size_t n = mtok_catalog_price_count(cat);
     if (c->json) {
         cJSON *a = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
-            const struct mtok_api_price *p = mtok_catalog_price_at(cat, i);
+            const struct mtok_api_price *p = v[i];
             cJSON *o = cJSON_CreateObject();
             add_str(o, "id", p->id);
             add_str(o, "provider", p->provider);
@@ -244,13 +238,13 @@ int cli_prices(struct cli *c, int argc, char **argv)
             cJSON_AddItemToArray(a, o);
         }
         cli_print_json(c, a);
-        return CLI_OK;
+        return;
     }
     static const char *const hdr[] = {"provider", "product", "kind", "from",  "until",
                                       "$/M in",   "$/M cached", "$/M out", "currency", "uncertain"};
     struct cli_table *t = cli_table_create(10, hdr);
     for (size_t i = 0; i < n; i++) {
-        const struct mtok_api_price *p = mtok_catalog_price_at(cat, i);
+        const struct mtok_api_price *p = v[i];
         char in[32], ca[32], out[32];
         snprintf(in, sizeof in, "%.4g", p->per_m_input);
         cli_num(ca, sizeof ca, p->per_m_cached_input, -4);
@@ -261,6 +255,58 @@ int cli_prices(struct cli *c, int argc, char **argv)
     }
     cli_table_print(t, c->out);
     cli_table_destroy(t);
+}
+
+/* --book URL|FILE: a price book other than the embedded one. A URL that cannot be reached leaves
+ * the embedded book in place, with a warning. */
+static int load_book(struct cli *c, struct mtok_catalog *cat, const char *book,
+                     struct mtok_api_price **prices, size_t *n)
+{
+    struct mtok_diags d = {0};
+    enum mtok_status s;
+    if (mtok_fetch_is_url(book)) {
+        struct mtok_fetch_opts fo = {.offline_fallback = true};
+        struct mtok_fetch_info info;
+        s = mtok_fetch_prices(cat, book, &fo, prices, n, &info, &d);
+        if (s == MTOK_OK && info.warning[0])
+            fprintf(c->err, "mtok %s: warning: %s\n", c->cmd, info.warning);
+    } else {
+        char *json = NULL;
+        size_t len = 0;
+        struct mtok_error err = {0};
+        s = mtok_file_read(book, MTOK_CATALOG_MAX_FILE, &json, &len, &err);
+        if (s != MTOK_OK)
+            mtok_diags_add(&d, book, "(file)", "%s", err.msg + strlen(book) + 2);
+        else
+            s = mtok_prices_parse(cat, book, json, len, prices, n, &d);
+        free(json);
+    }
+    int rc = s == MTOK_OK ? CLI_OK : cli_fail_diags(c, &d);
+    mtok_diags_free(&d);
+    return rc;
+}
+
+int cli_prices(struct cli *c, int argc, char **argv)
+{
+    const char *book = NULL;
+    struct cli_opt opts[] = {{"book", OPT_STR, &book, 0, 0, 0}};
+    char *pos[1];
+    if (cli_parse(c, argc, argv, opts, 1, pos, 0) < 0)
+        return CLI_ERROR;
+    struct mtok_catalog *cat = cli_catalog(c);
+    if (!cat)
+        return CLI_ERROR;
+    struct mtok_api_price *fetched = NULL;
+    size_t n_fetched = 0;
+    if (book && load_book(c, cat, book, &fetched, &n_fetched) != CLI_OK)
+        return CLI_ERROR;
+    size_t n = fetched ? n_fetched : mtok_catalog_price_count(cat);
+    const struct mtok_api_price **v = mtok_xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = fetched ? &fetched[i] : mtok_catalog_price_at(cat, i);
+    print_prices(c, v, n);
+    free(v);
+    mtok_api_prices_free(fetched, n_fetched);
     return CLI_OK;
 }
 
@@ -275,7 +321,15 @@ int cli_check(struct cli *c, int argc, char **argv)
     if (n == 0) {
         if (!cli_catalog(c))
             return CLI_ERROR;
-        fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices\n",
+        struct mtok_tco_defaults tco;
+        struct mtok_diags td = {0};
+        if (mtok_tco_defaults_load(c->data_dir, &tco, &td) != MTOK_OK) {
+            int rc = cli_fail_diags(c, &td);
+            mtok_diags_free(&td);
+            return rc;
+        }
+        mtok_tco_defaults_free(&tco);
+        fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices, TCO defaults\n",
                 mtok_catalog_model_count(c->cat), mtok_catalog_hw_count(c->cat),
                 mtok_catalog_price_count(c->cat));
         return CLI_OK;
@@ -290,8 +344,16 @@ int cli_check(struct cli *c, int argc, char **argv)
         struct stat st;
         if (stat(pos[i], &st) == 0 && S_ISDIR(st.st_mode)) {
             struct mtok_catalog *dir = NULL;
-            if (mtok_catalog_open(&dir, pos[i], &d) == MTOK_OK)
+            struct mtok_tco_defaults tco = {0};
+            struct mtok_buf tpath = {0};
+            mtok_buf_printf(&tpath, "%s/pricing/tco.json", pos[i]);
+            bool has_tco = stat(tpath.data, &st) == 0;
+            mtok_buf_free(&tpath);
+            /* pricing/tco.json is optional in a catalog directory (the embedded one serves). */
+            if (mtok_catalog_open(&dir, pos[i], &d) == MTOK_OK &&
+                (!has_tco || mtok_tco_defaults_load(pos[i], &tco, &d) == MTOK_OK))
                 fprintf(c->out, "%s: catalog ok\n", pos[i]);
+            mtok_tco_defaults_free(&tco);
             mtok_catalog_destroy(dir);
             bad += d.n != before;
             continue;
@@ -301,14 +363,27 @@ int cli_check(struct cli *c, int argc, char **argv)
         } else {
             cJSON *probe = cJSON_ParseWithLength(json, len);
             bool is_hw = probe && cJSON_GetObjectItemCaseSensitive(probe, "compute");
+            bool is_prices = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(probe, "prices"));
+            bool is_tco = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(probe, "capital"));
             cJSON_Delete(probe);
-            struct mtok_catalog *cat = is_hw ? cli_catalog(c) : NULL;
-            if (is_hw && !cat) {
+            struct mtok_catalog *cat = is_hw || is_prices ? cli_catalog(c) : NULL;
+            if ((is_hw || is_prices) && !cat) {
                 free(json);
                 mtok_diags_free(&d);
                 return CLI_ERROR;
             }
-            if (is_hw) {
+            if (is_prices) {
+                struct mtok_api_price *p = NULL;
+                size_t np = 0;
+                if (mtok_prices_parse(cat, pos[i], json, len, &p, &np, &d) == MTOK_OK)
+                    fprintf(c->out, "%s: price book ok (%zu prices)\n", pos[i], np);
+                mtok_api_prices_free(p, np);
+            } else if (is_tco) {
+                struct mtok_tco_defaults tco;
+                if (mtok_tco_defaults_parse(pos[i], json, len, &tco, &d) == MTOK_OK)
+                    fprintf(c->out, "%s: TCO defaults ok\n", pos[i]);
+                mtok_tco_defaults_free(&tco);
+            } else if (is_hw) {
                 if (mtok_catalog_add_hw_json(cat, pos[i], json, len, &d) == MTOK_OK)
                     fprintf(c->out, "%s: hardware ok\n", pos[i]);
             } else {

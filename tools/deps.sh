@@ -4,7 +4,7 @@
 #   tools/deps.sh --extra    also what long benchmarks, fuzzing and report screenshots use
 set -eu
 pkgs="build-essential cmake pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
-      libpapi-dev papi-tools gnuplot-nox sqlite3 python3 git ca-certificates"
+      libpapi-dev papi-tools gnuplot-nox sqlite3 python3 git ca-certificates libssl-dev"
 if [ "${1:-}" = "--extra" ]; then
     pkgs="$pkgs clang libclang-rt-14-dev llvm libopenblas-dev chromium"
 fi

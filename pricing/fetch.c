@@ -1,0 +1,570 @@
+/* Fetching configs and price books over HTTP(S) with libcurl, with an on-disk cache.
+ *
+ * Safety rules, all enforced here rather than left to callers: http and https only (for redirects
+ * too, and an https URL only redirects to https), at most MTOK_FETCH_MAX_REDIRECTS redirects, TLS
+ * peer and host verification always on, connect and total timeouts, and a body cap checked in the
+ * write callback so an oversized response is cut off the moment it passes the cap (not after it has
+ * all arrived). A body reaches the cache or the caller only after the caller's check accepted it.
+ *
+ * Cache layout: DIR/<fnv64(url)>.body holds the body, DIR/<fnv64(url)>.meta a small JSON object
+ * (url, etag, last_modified, stored_at, bytes, fnv64 of the body). An entry is used only when the
+ * meta names the same URL and the body matches its size and hash, so a torn or foreign entry reads
+ * as a miss. Both files are written atomically (temp file + rename), body first. */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pricing/pricing.h"
+
+/* ---- helpers ---- */
+
+bool mtok_fetch_is_url(const char *s)
+{
+    return s && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
+}
+
+static uint64_t fnv1a(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
+void mtok_fetch_cache_dir(const struct mtok_fetch_opts *opts, char *buf, size_t n)
+{
+    const char *s;
+    buf[0] = '\0';
+    if (opts && opts->cache_dir && *opts->cache_dir)
+        snprintf(buf, n, "%s", opts->cache_dir);
+    else if ((s = getenv("MTOK_CACHE_DIR")) && *s)
+        snprintf(buf, n, "%s", s);
+    else if ((s = getenv("XDG_CACHE_HOME")) && *s == '/')
+        snprintf(buf, n, "%s/mtok", s);
+    else if ((s = getenv("HOME")) && *s)
+        snprintf(buf, n, "%s/.cache/mtok", s);
+}
+
+/* mkdir -p, private to the user. */
+static int make_dirs(const char *path)
+{
+    char tmp[1024];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return -1;
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    return stat(tmp, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+static void copy(char *dst, size_t n, const char *src)
+{
+    mtok_strlcpy(dst, src ? src : "", n);
+}
+
+/* ---- the cache ---- */
+
+struct cache_entry {
+    bool valid;
+    char body_path[1024], meta_path[1024];
+    char etag[256], last_modified[64], stored_at[32];
+    char *body;
+    size_t len;
+};
+
+static void cache_paths(struct cache_entry *c, const char *dir, const char *url)
+{
+    unsigned long long h = (unsigned long long)fnv1a(url, strlen(url));
+    snprintf(c->body_path, sizeof c->body_path, "%s/%016llx.body", dir, h);
+    snprintf(c->meta_path, sizeof c->meta_path, "%s/%016llx.meta", dir, h);
+}
+
+static void cache_read(struct cache_entry *c, const char *url, size_t max_bytes)
+{
+    char *meta = NULL;
+    size_t mlen = 0;
+    if (mtok_file_read(c->meta_path, 1 << 16, &meta, &mlen, NULL) != MTOK_OK)
+        return;
+    cJSON *m = cJSON_ParseWithLength(meta, mlen);
+    free(meta);
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(m, "url");
+    const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(m, "bytes");
+    const cJSON *hash = cJSON_GetObjectItemCaseSensitive(m, "fnv64");
+    if (cJSON_IsString(u) && strcmp(u->valuestring, url) == 0 && cJSON_IsNumber(bytes) &&
+        cJSON_IsString(hash) &&
+        mtok_file_read(c->body_path, max_bytes, &c->body, &c->len, NULL) == MTOK_OK) {
+        char want[17];
+        snprintf(want, sizeof want, "%016llx", (unsigned long long)fnv1a(c->body, c->len));
+        if ((double)c->len == bytes->valuedouble && strcmp(want, hash->valuestring) == 0) {
+            c->valid = true;
+            copy(c->etag, sizeof c->etag, cJSON_GetStringValue(cJSON_GetObjectItem(m, "etag")));
+            copy(c->last_modified, sizeof c->last_modified,
+                 cJSON_GetStringValue(cJSON_GetObjectItem(m, "last_modified")));
+            copy(c->stored_at, sizeof c->stored_at,
+                 cJSON_GetStringValue(cJSON_GetObjectItem(m, "stored_at")));
+        }
+    }
+    if (!c->valid) {
+        free(c->body);
+        c->body = NULL;
+        c->len = 0;
+    }
+    cJSON_Delete(m);
+}
+
+static enum mtok_status cache_write(const struct cache_entry *c, const char *url, const char *body,
+                                    size_t len, const char *etag, const char *last_modified,
+                                    struct mtok_error *err)
+{
+    enum mtok_status s = mtok_file_write(c->body_path, body, len, err);
+    if (s != MTOK_OK)
+        return s;
+    char stamp[32], hash[17];
+    mtok_wall_iso8601(stamp, sizeof stamp);
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)fnv1a(body, len));
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "url", url);
+    cJSON_AddStringToObject(m, "etag", etag);
+    cJSON_AddStringToObject(m, "last_modified", last_modified);
+    cJSON_AddStringToObject(m, "stored_at", stamp);
+    cJSON_AddNumberToObject(m, "bytes", (double)len);
+    cJSON_AddStringToObject(m, "fnv64", hash);
+    char *text = cJSON_PrintUnformatted(m);
+    cJSON_Delete(m);
+    s = text ? mtok_file_write(c->meta_path, text, strlen(text), err)
+             : mtok_error_set(err, MTOK_ENOMEM, "cannot format cache metadata");
+    cJSON_free(text);
+    if (s != MTOK_OK)
+        unlink(c->body_path);
+    return s;
+}
+
+/* ---- one transfer ---- */
+
+struct xfer {
+    struct mtok_buf body;
+    size_t cap;
+    size_t received;
+    bool too_big;
+    char etag[256], last_modified[64], reason[128];
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nmemb;
+    if (n > x->cap - x->received) {
+        /* Returning short aborts the transfer now, with everything past the cap unread. */
+        x->too_big = true;
+        x->received += n;
+        return 0;
+    }
+    mtok_buf_append(&x->body, ptr, n);
+    x->received += n;
+    return n;
+}
+
+static void header_value(char *dst, size_t n, const char *v, size_t len)
+{
+    while (len && (*v == ' ' || *v == '\t'))
+        v++, len--;
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+        len--;
+    if (len >= n)
+        len = n - 1; /* an absurdly long validator is cut; it then just never matches */
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nmemb;
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+        /* A new response (after a redirect): forget the previous one's validators. */
+        x->etag[0] = x->last_modified[0] = x->reason[0] = '\0';
+        const char *sp = memchr(ptr, ' ', n);
+        const char *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - ptr)) : NULL;
+        if (sp2)
+            header_value(x->reason, sizeof x->reason, sp2 + 1, n - (size_t)(sp2 + 1 - ptr));
+    } else if (n > 5 && strncasecmp(ptr, "etag:", 5) == 0) {
+        header_value(x->etag, sizeof x->etag, ptr + 5, n - 5);
+    } else if (n > 14 && strncasecmp(ptr, "last-modified:", 14) == 0) {
+        header_value(x->last_modified, sizeof x->last_modified, ptr + 14, n - 14);
+    }
+    return n;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+static void init_curl(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static bool offline_error(CURLcode rc)
+{
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+           rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_OPERATION_TIMEDOUT;
+}
+
+/* Run the transfer. Returns the curl code; *status the HTTP status (0 = none). `msg` gets a
+ * one-line description of a failure. */
+static CURLcode transfer(const char *url, const struct mtok_fetch_opts *o, size_t cap,
+                         const struct cache_entry *cached, struct xfer *x, long *status, char *msg,
+                         size_t msg_n)
+{
+    *status = 0;
+    msg[0] = '\0';
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(msg, msg_n, "cannot create a libcurl handle");
+        return CURLE_FAILED_INIT;
+    }
+    long connect_ms =
+        o->connect_timeout_ms > 0 ? o->connect_timeout_ms : MTOK_FETCH_CONNECT_TIMEOUT_MS;
+    long total_ms = o->timeout_ms > 0 ? o->timeout_ms : MTOK_FETCH_TIMEOUT_MS;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    char line[400];
+    if (cached && cached->valid && cached->etag[0]) {
+        snprintf(line, sizeof line, "If-None-Match: %s", cached->etag);
+        hdrs = curl_slist_append(hdrs, line);
+    }
+    if (cached && cached->valid && cached->last_modified[0]) {
+        snprintf(line, sizeof line, "If-Modified-Since: %s", cached->last_modified);
+        hdrs = curl_slist_append(hdrs, line);
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    /* A document asked for over TLS never continues in clear text. */
+    bool https = strncasecmp(url, "https://", 8) == 0;
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the _STR forms; the bitmasks are deprecated there */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
+                     https ? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, MTOK_FETCH_MAX_REDIRECTS);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL,
+                     1L); /* thread-safe; callers ignore SIGPIPE (see main.c) */
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "mtok/" MTOK_VERSION);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* the cap applies to decoded bytes */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_OK) {
+        /* done */
+    } else if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        x->too_big = true;
+        if (rc == CURLE_FILESIZE_EXCEEDED)
+            snprintf(msg, msg_n,
+                     "response is larger than the %zu-byte limit (its Content-Length "
+                     "says so); not downloaded",
+                     cap);
+        else
+            snprintf(msg, msg_n,
+                     "response is larger than the %zu-byte limit; transfer aborted "
+                     "after %zu bytes",
+                     cap, x->received);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(msg, msg_n, "timed out (connect limit %ld ms, total limit %ld ms): %s", connect_ms,
+                 total_ms, detail);
+    } else if (rc == CURLE_PARTIAL_FILE) {
+        snprintf(msg, msg_n,
+                 "truncated: the connection closed before the whole body arrived "
+                 "(%s)",
+                 detail);
+    } else if (rc == CURLE_TOO_MANY_REDIRECTS) {
+        snprintf(msg, msg_n, "more than %ld redirects", MTOK_FETCH_MAX_REDIRECTS);
+    } else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+        char *target = NULL;
+        curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &target);
+        const char *rule =
+            https ? "an https URL only redirects to https" : "only http and https are fetched";
+        if (target)
+            snprintf(msg, msg_n, "refused a redirect to %.300s: %s", target, rule);
+        else
+            snprintf(msg, msg_n, "refused a redirect: %s (%s)", rule, detail);
+    } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+               rc == CURLE_SSL_CACERT_BADFILE) {
+        snprintf(msg, msg_n, "TLS failed (certificates are always verified): %s", detail);
+    } else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+               rc == CURLE_COULDNT_RESOLVE_PROXY) {
+        snprintf(msg, msg_n, "unreachable: %s", detail);
+    } else {
+        snprintf(msg, msg_n, "%s", detail);
+    }
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+/* ---- the public fetch ---- */
+
+enum mtok_status mtok_fetch(const char *url, const struct mtok_fetch_opts *opts,
+                            mtok_fetch_check_fn check, void *ctx, char **body, size_t *len,
+                            struct mtok_fetch_info *info, struct mtok_diags *diags)
+{
+    static const struct mtok_fetch_opts no_opts;
+    const struct mtok_fetch_opts *o = opts ? opts : &no_opts;
+    struct mtok_fetch_info scratch;
+    if (!info)
+        info = &scratch;
+    memset(info, 0, sizeof *info);
+    *body = NULL;
+    *len = 0;
+    uint64_t t0 = mtok_now_ns();
+    if (!mtok_fetch_is_url(url)) {
+        mtok_diags_add(diags, url ? url : "(null)", "(http)",
+                       "not fetched: only http:// and https:// URLs are");
+        return MTOK_EINVAL;
+    }
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_rc != CURLE_OK) {
+        mtok_diags_add(diags, url, "(http)", "libcurl failed to initialise: %s",
+                       curl_easy_strerror(curl_init_rc));
+        return MTOK_ENET;
+    }
+    size_t cap =
+        o->max_bytes && o->max_bytes < MTOK_FETCH_MAX_BYTES ? o->max_bytes : MTOK_FETCH_MAX_BYTES;
+
+    struct cache_entry cached = {0};
+    char dir[1024] = "";
+    if (!o->no_cache)
+        mtok_fetch_cache_dir(o, dir, sizeof dir);
+    if (dir[0]) {
+        cache_paths(&cached, dir, url);
+        cache_read(&cached, url, cap);
+    }
+
+    struct xfer x = {.cap = cap};
+    long status = 0;
+    char msg[768];
+    CURLcode rc = transfer(url, o, cap, &cached, &x, &status, msg, sizeof msg);
+    info->http_status = status;
+    copy(info->etag, sizeof info->etag, x.etag);
+    copy(info->last_modified, sizeof info->last_modified, x.last_modified);
+
+    enum mtok_status s = MTOK_OK;
+    const char *data = NULL;
+    size_t data_len = 0;
+    bool fresh = false;
+    if (rc != CURLE_OK) {
+        if (offline_error(rc) && o->offline_fallback && cached.valid) {
+            info->offline = info->from_cache = true;
+            snprintf(info->warning, sizeof info->warning,
+                     "%s: offline (%.300s); serving the cached copy stored %s", url, msg,
+                     cached.stored_at[0] ? cached.stored_at : "earlier");
+            data = cached.body, data_len = cached.len;
+        } else {
+            info->offline = offline_error(rc);
+            mtok_diags_add(diags, url, "(http)", "%s", msg);
+            s = MTOK_ENET;
+        }
+    } else if (status == 304 && cached.valid) {
+        info->from_cache = true;
+        data = cached.body, data_len = cached.len;
+        /* A 304 may omit the validators; keep the stored ones for the next revalidation. */
+        if (!info->etag[0])
+            copy(info->etag, sizeof info->etag, cached.etag);
+        if (!info->last_modified[0])
+            copy(info->last_modified, sizeof info->last_modified, cached.last_modified);
+    } else if (status == 200) {
+        data = x.body.data ? x.body.data : "", data_len = x.body.len;
+        fresh = true;
+    } else {
+        mtok_diags_add(diags, url, "(http)", "HTTP %ld%s%s", status, x.reason[0] ? " " : "",
+                       x.reason);
+        s = MTOK_ENET;
+    }
+
+    if (s == MTOK_OK && check) {
+        s = check(ctx, url, data, data_len, diags);
+        if (s != MTOK_OK && !fresh && dir[0]) {
+            /* A stored copy that no longer passes is dropped, so the next fetch starts clean. */
+            unlink(cached.meta_path);
+            unlink(cached.body_path);
+        }
+    }
+    if (s == MTOK_OK) {
+        info->bytes = data_len;
+        if (fresh && dir[0]) {
+            struct mtok_error err = {0};
+            if (make_dirs(dir) != 0)
+                snprintf(info->warning, sizeof info->warning,
+                         "%.400s: not cached: cannot create the cache directory %.400s", url, dir);
+            else if (cache_write(&cached, url, data, data_len, x.etag, x.last_modified, &err) !=
+                     MTOK_OK)
+                snprintf(info->warning, sizeof info->warning, "%.400s: not cached: %.500s", url,
+                         err.msg);
+            else
+                info->stored = true;
+        }
+        if (dir[0] && (info->stored || info->from_cache))
+            copy(info->cache_path, sizeof info->cache_path, cached.body_path);
+        *body = mtok_xmalloc(data_len + 1);
+        memcpy(*body, data, data_len);
+        (*body)[data_len] = '\0';
+        *len = data_len;
+    }
+    info->elapsed_s = (double)(mtok_now_ns() - t0) / 1e9;
+    free(cached.body);
+    mtok_buf_free(&x.body);
+    return s;
+}
+
+/* ---- configs and price books ---- */
+
+struct model_ctx {
+    struct mtok_model *m;
+};
+
+static enum mtok_status check_model(void *ctx, const char *url, const char *body, size_t len,
+                                    struct mtok_diags *diags)
+{
+    struct model_ctx *c = ctx;
+    return mtok_model_parse(url, body, len, &c->m, diags);
+}
+
+struct prices_ctx {
+    const struct mtok_catalog *cat;
+    struct mtok_api_price *p;
+    size_t n;
+};
+
+static enum mtok_status check_prices(void *ctx, const char *url, const char *body, size_t len,
+                                     struct mtok_diags *diags)
+{
+    struct prices_ctx *c = ctx;
+    return mtok_prices_parse(c->cat, url, body, len, &c->p, &c->n, diags);
+}
+
+/* The embedded model whose HuggingFace repo the URL names ("/org/name/" or ending "/org/name"). */
+static const struct mtok_model *model_for_url(const struct mtok_catalog *cat, const char *url)
+{
+    for (size_t i = 0; i < mtok_catalog_model_count(cat); i++) {
+        const struct mtok_model *m = mtok_catalog_model_at(cat, i);
+        if (!m->hf_repo || !*m->hf_repo)
+            continue;
+        size_t n = strlen(m->hf_repo);
+        for (const char *p = strstr(url, m->hf_repo); p; p = strstr(p + 1, m->hf_repo))
+            if (p > url && p[-1] == '/' && (p[n] == '/' || p[n] == '\0'))
+                return m;
+    }
+    return NULL;
+}
+
+enum mtok_status mtok_fetch_model(struct mtok_catalog *cat, const char *url,
+                                  const struct mtok_fetch_opts *opts, const struct mtok_model **out,
+                                  struct mtok_fetch_info *info, struct mtok_diags *diags)
+{
+    struct mtok_fetch_info scratch;
+    if (!info)
+        info = &scratch;
+    *out = NULL;
+    struct model_ctx ctx = {0};
+    char *body = NULL;
+    size_t len = 0;
+    size_t before = diags->n;
+    enum mtok_status s = mtok_fetch(url, opts, check_model, &ctx, &body, &len, info, diags);
+    free(body);
+    if (s == MTOK_OK) {
+        mtok_catalog_add_model(cat, ctx.m);
+        *out = ctx.m;
+        return MTOK_OK;
+    }
+    mtok_model_destroy(ctx.m);
+    const struct mtok_model *m;
+    if (s == MTOK_ENET && info->offline && opts && opts->offline_fallback &&
+        (m = model_for_url(cat, url))) {
+        /* The transport error becomes the warning: the embedded catalog serves. */
+        char reason[600] = "";
+        if (diags->n > before) {
+            const char *line = diags->lines[diags->n - 1];
+            const char *r = strstr(line, ": (http): ");
+            copy(reason, sizeof reason, r ? r + 10 : line);
+            free(diags->lines[--diags->n]);
+        }
+        info->embedded = true;
+        snprintf(info->warning, sizeof info->warning,
+                 "%s: offline (%.300s); using the embedded catalog's %s (%s)", url, reason, m->id,
+                 m->config_file ? m->config_file : "embedded");
+        *out = m;
+        return MTOK_OK;
+    }
+    return s;
+}
+
+enum mtok_status mtok_fetch_prices(const struct mtok_catalog *cat, const char *url,
+                                   const struct mtok_fetch_opts *opts, struct mtok_api_price **out,
+                                   size_t *n, struct mtok_fetch_info *info,
+                                   struct mtok_diags *diags)
+{
+    struct mtok_fetch_info scratch;
+    if (!info)
+        info = &scratch;
+    *out = NULL;
+    *n = 0;
+    struct prices_ctx ctx = {.cat = cat};
+    char *body = NULL;
+    size_t len = 0;
+    size_t before = diags->n;
+    enum mtok_status s = mtok_fetch(url, opts, check_prices, &ctx, &body, &len, info, diags);
+    free(body);
+    if (s == MTOK_OK) {
+        *out = ctx.p;
+        *n = ctx.n;
+        return MTOK_OK;
+    }
+    mtok_api_prices_free(ctx.p, ctx.n);
+    if (s == MTOK_ENET && info->offline && opts && opts->offline_fallback) {
+        char reason[600] = "";
+        if (diags->n > before) {
+            const char *line = diags->lines[diags->n - 1];
+            const char *r = strstr(line, ": (http): ");
+            copy(reason, sizeof reason, r ? r + 10 : line);
+            free(diags->lines[--diags->n]);
+        }
+        info->embedded = true;
+        snprintf(info->warning, sizeof info->warning,
+                 "%s: offline (%.300s); using the embedded price book (data/prices/api.json)", url,
+                 reason);
+        return MTOK_OK;
+    }
+    return s;
+}
