@@ -43,8 +43,8 @@ struct command {
 
 static const struct command commands[] = {
     {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
-    {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", NULL, "#3"},
-    {"sweep", NULL, "#3"},           {"claims", NULL, "#3"},       {"ceilings", NULL, "#4"},
+    {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", cli_sim, NULL},
+    {"sweep", cli_sweep, NULL},      {"claims", cli_claims, NULL},       {"ceilings", NULL, "#4"},
     {"bench", NULL, "#4"},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
     {"history", NULL, "#4"},         {"report", NULL, "#5"},       {"fetch", NULL, "#5"},
 };
