@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims/claims.h"
 #include "cli/cli.h"
+#include "sim/sim.h"
 
 static cJSON *source_json(const struct mtok_source *s)
 {
@@ -275,10 +277,23 @@ int cli_check(struct cli *c, int argc, char **argv)
     if (n == 0) {
         if (!cli_catalog(c))
             return CLI_ERROR;
-        fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices\n",
-                mtok_catalog_model_count(c->cat), mtok_catalog_hw_count(c->cat),
-                mtok_catalog_price_count(c->cat));
-        return CLI_OK;
+        /* the simulator's defaults and the claims are data too */
+        struct mtok_diags d = {0};
+        struct mtok_sim_defaults *def = NULL;
+        struct mtok_claims *cl = NULL;
+        if (mtok_sim_defaults_load(&def, c->data_dir, &d) == MTOK_OK)
+            mtok_claims_load(&cl, c->data_dir, c->cat, &d);
+        int rc = d.n ? cli_fail_diags(c, &d) : CLI_OK;
+        if (rc == CLI_OK)
+            fprintf(c->out,
+                    "catalog ok: %zu models, %zu hardware targets, %zu prices, simulator "
+                    "defaults, %zu claims\n",
+                    mtok_catalog_model_count(c->cat), mtok_catalog_hw_count(c->cat),
+                    mtok_catalog_price_count(c->cat), mtok_claims_count(cl));
+        mtok_claims_destroy(cl);
+        mtok_sim_defaults_destroy(def);
+        mtok_diags_free(&d);
+        return rc;
     }
     struct mtok_diags d = {0};
     int bad = 0;
@@ -301,7 +316,42 @@ int cli_check(struct cli *c, int argc, char **argv)
         } else {
             cJSON *probe = cJSON_ParseWithLength(json, len);
             bool is_hw = probe && cJSON_GetObjectItemCaseSensitive(probe, "compute");
+            /* simulator files: a suite, a claims file, the defaults */
+            int sim_kind = !probe ? 0
+                           : cJSON_GetObjectItemCaseSensitive(probe, "suite")      ? 1
+                           : cJSON_GetObjectItemCaseSensitive(probe, "claims")     ? 2
+                           : cJSON_GetObjectItemCaseSensitive(probe, "efficiency") ? 3
+                                                                                   : 0;
             cJSON_Delete(probe);
+            if (sim_kind) {
+                struct mtok_catalog *cat = sim_kind < 3 ? cli_catalog(c) : NULL;
+                if (sim_kind < 3 && !cat) {
+                    free(json);
+                    mtok_diags_free(&d);
+                    return CLI_ERROR;
+                }
+                if (sim_kind == 1) {
+                    struct mtok_suite *s = NULL;
+                    if (mtok_suite_parse(&s, pos[i], json, len, cat, &d) == MTOK_OK)
+                        fprintf(c->out, "%s: suite ok (%zu points)\n", pos[i],
+                                mtok_suite_points(s));
+                    mtok_suite_destroy(s);
+                } else if (sim_kind == 2) {
+                    struct mtok_claims *cl = NULL;
+                    if (mtok_claims_parse(&cl, pos[i], json, len, cat, &d) == MTOK_OK)
+                        fprintf(c->out, "%s: claims ok (%zu claims)\n", pos[i],
+                                mtok_claims_count(cl));
+                    mtok_claims_destroy(cl);
+                } else {
+                    struct mtok_sim_defaults *def = NULL;
+                    if (mtok_sim_defaults_parse(&def, pos[i], json, len, &d) == MTOK_OK)
+                        fprintf(c->out, "%s: simulator defaults ok\n", pos[i]);
+                    mtok_sim_defaults_destroy(def);
+                }
+                free(json);
+                bad += d.n != before;
+                continue;
+            }
             struct mtok_catalog *cat = is_hw ? cli_catalog(c) : NULL;
             if (is_hw && !cat) {
                 free(json);

@@ -328,7 +328,7 @@ void cli_sim_print(struct cli *c, const struct cli_sim_result *r)
         fprintf(f, "  target           %g tok/s/user is not reachable (batch 1 gives %.4g)\n",
                 r->tps_user, r->pt.tok_s_per_user);
     const struct mtok_serve_point *p = &r->pt;
-    fprintf(f, "  point (%s)      batch %g at context %g%s\n", r->mode, p->batch, p->ctx,
+    fprintf(f, "  point            batch %g at context %g (%s)%s\n", p->batch, p->ctx, r->mode,
             p->fits ? "" : "  [does not fit in memory]");
     fprintf(f, "  TTFT             %.4g s\n", p->ttft_s);
     fprintf(f, "  TPOT             %.4g ms (decode step %.4g ms, %.3g tokens/step)\n",
