@@ -487,8 +487,8 @@ cJSON *cli_sim_json(const struct cli_sim_result *r)
 struct progress {
     FILE *err;
     bool tty;
-    double t0;
     int last;
+    bool finished;
 };
 
 static void progress_cb(void *arg, size_t done, size_t total)
@@ -497,8 +497,9 @@ static void progress_cb(void *arg, size_t done, size_t total)
     if (!p->tty || total == 0)
         return;
     int pct = (int)(100.0 * (double)done / (double)total);
-    if (pct == p->last && done != total)
+    if (pct == p->last && (done != total || p->finished))
         return;
+    p->finished = done == total;
     p->last = pct;
     int w = 40, fill = pct * w / 100;
     fprintf(p->err, "\r[");

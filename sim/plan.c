@@ -789,7 +789,10 @@ void sim_plan_prefill_cost(const struct mtok_plan *p, double *per_request, doubl
         batch += mtok_plan_prefill(p, per_rank * d->dp, q, done);
         alone += per_rank > 1 ? mtok_plan_prefill(p, d->dp, q, done) : 0;
     }
-    *per_request = batch / (per_rank * d->dp);
+    /* with pp stages a pass's latency is (2pp-1)/pp of the time the stages stay busy with it;
+     * throughput is set by the busy time, TTFT by the latency */
+    double pp = d->pp;
+    *per_request = batch * pp / (2 * pp - 1) / (per_rank * d->dp);
     *ttft = per_rank > 1 ? alone : batch;
 }
 
