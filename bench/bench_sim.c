@@ -49,25 +49,27 @@ static double evals_per_s(const struct mtok_plan *p, bool slow, long n)
 
 int main(int argc, char **argv)
 {
-    int reps = 7, threads = 2;
+    long reps = 7, threads = 2;
     bool quick = false;
     const char *db = NULL;
     for (int i = 1; i < argc; i++) {
+        bool ok = true;
         if (!strcmp(argv[i], "--reps") && i + 1 < argc)
-            reps = atoi(argv[++i]);
+            ok = mtok_parse_long(argv[++i], 1, 1000, &reps) == MTOK_OK;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-            threads = atoi(argv[++i]);
+            ok = mtok_parse_long(argv[++i], 1, 256, &threads) == MTOK_OK;
         else if (!strcmp(argv[i], "--db") && i + 1 < argc)
             db = argv[++i];
         else if (!strcmp(argv[i], "--quick"))
             quick = true;
-        else {
-            fprintf(stderr, "usage: bench_sim [--reps N] [--threads N] [--db PATH] [--quick]\n");
+        else
+            ok = false;
+        if (!ok) {
+            fprintf(stderr, "usage: bench_sim [--reps 1..1000] [--threads 1..256] [--db PATH] "
+                            "[--quick]\n");
             return 2;
         }
     }
-    if (reps < 1 || reps > 1000 || threads < 1 || threads > 256)
-        return 2;
     struct mtok_diags d = {0};
     struct mtok_catalog *cat = NULL;
     struct mtok_sim_defaults *def = NULL;
@@ -86,10 +88,12 @@ int main(int argc, char **argv)
         {"qwen3.5-397b-a17b", "b200", 1, 8, 8, 0}, {"nemotron-3-super", "h100-sxm", 2, 1, 1, 0},
     };
     long n_fast = quick ? 200000 : 2000000, n_slow = quick ? 2000 : 20000;
-    printf("decode-step evaluations per second, one thread, median of %d runs\n", reps);
+    printf("decode-step evaluations per second, one thread, median of %ld runs\n", reps);
     printf("%-20s %-9s %-18s %8s %14s %12s %8s\n", "model", "hw", "deployment", "classes",
            "fast evals/s", "slow evals/s", "ratio");
     double *v = calloc((size_t)reps, sizeof *v);
+    if (!v)
+        return 1;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         const struct mtok_model *m = mtok_catalog_model(cat, cases[c].model);
         const struct mtok_hw *hw = mtok_catalog_hw(cat, cases[c].hw);
@@ -103,12 +107,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s on %s: %s\n", cases[c].model, cases[c].hw, err.msg);
             continue;
         }
-        for (int r = 0; r < reps; r++)
+        for (long r = 0; r < reps; r++)
             v[r] = evals_per_s(p, false, n_fast);
-        double fast = median(v, reps);
-        for (int r = 0; r < reps; r++)
+        double fast = median(v, (int)reps);
+        for (long r = 0; r < reps; r++)
             v[r] = evals_per_s(p, true, n_slow);
-        double slow = median(v, reps);
+        double slow = median(v, (int)reps);
         char depl[48];
         snprintf(depl, sizeof depl, "tp%d ep%d dp%d mtp%d", dep.tp, dep.ep, dep.dp, dep.mtp);
         printf("%-20s %-9s %-18s %8zu %14.0f %12.0f %7.0fx\n", m->id, hw->id, depl,
@@ -122,14 +126,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", d.lines[i]);
         return 1;
     }
-    int sreps = quick ? 1 : reps;
-    printf("\nsweep-100k: %zu points, %d thread%s, median of %d runs\n", mtok_suite_points(s),
+    int sreps = quick ? 1 : (int)reps;
+    printf("\nsweep-100k: %zu points, %ld thread%s, median of %d runs\n", mtok_suite_points(s),
            threads, threads > 1 ? "s" : "", sreps);
     for (int r = 0; r < sreps; r++) {
         struct mtok_sweep *sw = NULL;
         struct mtok_error err = {0};
         uint64_t t0 = mtok_now_ns();
-        mtok_sweep_run(&sw, s, cat, def, NULL, threads, NULL, NULL, &err);
+        mtok_sweep_run(&sw, s, cat, def, NULL, (int)threads, NULL, NULL, &err);
         v[r] = (double)(mtok_now_ns() - t0) / 1e9;
         mtok_sweep_destroy(sw);
     }
@@ -146,7 +150,7 @@ int main(int argc, char **argv)
         uint64_t t0 = mtok_now_ns();
         struct mtok_sweep *sw = NULL;
         struct mtok_error err = {0};
-        mtok_sweep_run(&sw, s, cat, def, NULL, threads, NULL, NULL, &err);
+        mtok_sweep_run(&sw, s, cat, def, NULL, (int)threads, NULL, NULL, &err);
         struct mtok_store *st = NULL;
         if (mtok_store_open(&st, path, &err) != MTOK_OK) {
             fprintf(stderr, "%s\n", err.msg);
