@@ -459,6 +459,10 @@ cJSON *cli_sim_json(const struct cli_sim_result *r)
         cJSON *x = cJSON_CreateObject();
         cJSON_AddStringToObject(x, "class", name);
         add_num(x, "layers", count);
+        double kv, slope;
+        mtok_plan_class_kv(r->plan, i, r->ctx, &kv, &slope);
+        add_num(x, "kv_bytes_per_token", slope);
+        add_num(x, "kv_bytes_per_sequence_at_ctx", kv);
         cJSON_AddItemToArray(cl, x);
     }
     if (r->n_front) {

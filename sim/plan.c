@@ -803,3 +803,13 @@ void sim_plan_cached(const struct mtok_plan *p, struct mtok_mem *mem, double *pf
     *pf_per_request = p->pf_per_request;
     *pf_ttft = p->pf_ttft;
 }
+
+void mtok_plan_class_kv(const struct mtok_plan *p, size_t i, double ctx, double *bytes,
+                        double *per_token)
+{
+    *bytes = *per_token = 0;
+    if (i >= p->n_classes)
+        return;
+    *bytes = sim_layer_kv(&p->e, &p->classes[i], ctx);
+    *per_token = sim_layer_kv_slope(&p->e, &p->classes[i]);
+}

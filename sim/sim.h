@@ -424,6 +424,10 @@ const char *mtok_plan_note(const struct mtok_plan *p, size_t i);
 /* Distinct layer classes and their counts (main model, then MTP). */
 size_t mtok_plan_class_count(const struct mtok_plan *p);
 const char *mtok_plan_class_name(const struct mtok_plan *p, size_t i, int *count);
+/* The KV cache (or recurrent state) one layer of class i holds for one sequence at context ctx,
+ * unsharded, in bytes, and its long-context growth per token (0 for bounded caches). */
+void mtok_plan_class_kv(const struct mtok_plan *p, size_t i, double ctx, double *bytes,
+                        double *per_token);
 
 /* ---- serving ---- */
 
