@@ -19,7 +19,7 @@ static const char usage[] =
     "      [--gpus N --tp N --ep N --dp N --pp N --wprec P|EXPERTS/DENSE --kvprec P\n"
     "       --isl N --osl N --ctx N --batch N | --concurrency N | --tps-user X\n"
     "       --mtp N --mtp-accept A --disagg PREFILL_GPUS,DECODE_GPUS --tier T\n"
-    "       --usd-per-gpu-hour X --sol --ops --pareto]\n"
+    "       --usd-per-gpu-hour X --cache-hit H --sol --ops --pareto]\n"
     "  sweep --suite NAME|FILE [-j N]     design-space sweep into the database\n"
     "  claims                             recompute the seed articles' claims\n"
     "measure\n"

@@ -93,7 +93,7 @@ static void op_visit(void *arg, const struct mtok_op_cost *c)
 struct sim_args {
     const char *model, *hw, *wprec, *kvprec, *disagg, *tier;
     long gpus, tp, ep, dp, pp, mtp, isl, osl, batch, concurrency;
-    double ctx, tps_user, mtp_accept, usd_per_gpu_hour;
+    double ctx, tps_user, mtp_accept, usd_per_gpu_hour, cache_hit;
     int sol, ops, pareto;
 };
 
@@ -174,6 +174,7 @@ int cli_sim(struct cli *c, int argc, char **argv)
         {"disagg", OPT_STR, &a.disagg, 0, 0, 0},
         {"tier", OPT_STR, &a.tier, 0, 0, 0},
         {"usd-per-gpu-hour", OPT_DOUBLE, &a.usd_per_gpu_hour, 0, 0, 0},
+        {"cache-hit", OPT_DOUBLE, &a.cache_hit, 0, 0, 0},
         {"sol", OPT_FLAG, &a.sol, 0, 0, 0},
         {"ops", OPT_FLAG, &a.ops, 0, 0, 0},
         {"pareto", OPT_FLAG, &a.pareto, 0, 0, 0},
@@ -214,6 +215,7 @@ int cli_sim(struct cli *c, int argc, char **argv)
     dep.isl = (double)a.isl, dep.osl = (double)a.osl;
     dep.ctx = isnan(a.ctx) ? 0 : a.ctx;
     dep.sol = a.sol;
+    dep.cache_hit = a.cache_hit;
 
     struct mtok_catalog *cat = cli_catalog(c);
     if (!cat)
@@ -398,6 +400,7 @@ cJSON *cli_sim_json(const struct cli_sim_result *r)
     add_num(o, "decode_step_s", p->decode_step_s);
     add_num(o, "tokens_per_step", p->tokens_per_step);
     add_num(o, "prefill_s_per_request", p->prefill_s_per_request);
+    add_num(o, "prefill_time_share", p->prefill_time_share);
     cJSON_AddBoolToObject(o, "prefill_bound", p->prefill_bound);
     add_num(o, "gpus", mtok_deploy_gpus(d));
     cJSON *dj = cJSON_AddObjectToObject(o, "deployment");
@@ -412,6 +415,7 @@ cJSON *cli_sim_json(const struct cli_sim_result *r)
     add_num(dj, "mtp_acceptance", d->mtp_accept);
     add_num(dj, "prefill_gpus", d->prefill_gpus);
     add_num(dj, "decode_gpus", d->decode_gpus);
+    add_num(dj, "cache_hit_share", d->cache_hit);
     cJSON_AddBoolToObject(dj, "sol", d->sol);
     if (r->tier)
         cJSON_AddStringToObject(dj, "tier", r->tier);

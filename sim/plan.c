@@ -437,6 +437,8 @@ static enum mtok_status validate(struct mtok_plan *p, struct mtok_error *err)
         return mtok_error_set(err, MTOK_EINVAL, "--mtp-accept: %g is not in [0, 1]", d->mtp_accept);
     if (!(d->isl >= 1 && d->isl <= 1e8) || !(d->osl >= 1 && d->osl <= 1e8))
         return mtok_error_set(err, MTOK_EINVAL, "--isl/--osl must be in [1, 1e8]");
+    if (!(d->cache_hit >= 0 && d->cache_hit < 1))
+        return mtok_error_set(err, MTOK_EINVAL, "--cache-hit: %g is not in [0, 1)", d->cache_hit);
     if (d->ctx > 1e9)
         return mtok_error_set(err, MTOK_EINVAL, "--ctx: %g is more than 1e9", d->ctx);
     if ((d->prefill_gpus > 0) != (d->decode_gpus > 0))
@@ -779,15 +781,19 @@ void sim_plan_prefill_cost(const struct mtok_plan *p, double *per_request, doubl
 {
     const struct mtok_deploy *d = &p->dep;
     double budget = p->d->prefill_tokens;
-    double per_rank = floor(budget / d->isl);
+    /* prefix-cache hits: only the missed tail is computed, after the cached prefix */
+    double cached = floor(d->isl * d->cache_hit), fresh = d->isl - cached;
+    if (fresh < 1)
+        fresh = 1, cached = d->isl - 1;
+    double per_rank = floor(budget / fresh);
     if (per_rank < 1)
         per_rank = 1;
-    double chunk = d->isl < budget ? d->isl : budget;
+    double chunk = fresh < budget ? fresh : budget;
     double batch = 0, alone = 0;
-    for (double done = 0; done < d->isl; done += chunk) {
-        double q = d->isl - done < chunk ? d->isl - done : chunk;
-        batch += mtok_plan_prefill(p, per_rank * d->dp, q, done);
-        alone += per_rank > 1 ? mtok_plan_prefill(p, d->dp, q, done) : 0;
+    for (double done = 0; done < fresh; done += chunk) {
+        double q = fresh - done < chunk ? fresh - done : chunk;
+        batch += mtok_plan_prefill(p, per_rank * d->dp, q, cached + done);
+        alone += per_rank > 1 ? mtok_plan_prefill(p, d->dp, q, cached + done) : 0;
     }
     /* with pp stages a pass's latency is (2pp-1)/pp of the time the stages stay busy with it;
      * throughput is set by the busy time, TTFT by the latency */

@@ -56,6 +56,7 @@ void mtok_serve_point(const struct mtok_plan *p, double batch, struct mtok_serve
     } else {
         double finished = batch * tps / d->osl; /* requests finishing per step */
         double step = out->decode_step_s + finished * out->prefill_s_per_request;
+        out->prefill_time_share = finished * out->prefill_s_per_request / step;
         out->tpot_s = step / tps;
         double out_rate = batch / out->tpot_s; /* output tokens / s per instance */
         out->output_tok_s_per_gpu = out_rate / G;

@@ -344,6 +344,8 @@ struct mtok_deploy {
     double isl, osl;   /* input / output tokens per request */
     double ctx;        /* decode context; <= 0 = isl + osl/2 (the mean over a request) */
     int prefill_gpus, decode_gpus;
+    double cache_hit;  /* share of prompt tokens served from the prefix cache, [0, 1): a hit skips
+                          prefill compute (the new tokens still attend to the cached prefix) */
     bool sol;          /* pure roofline: utilisation 1, no latency, no alpha */
 };
 /* tp = ep = dp = pp = 1, no MTP, isl = osl = 1024, aggregated. */
@@ -444,6 +446,7 @@ struct mtok_serve_point {
     double input_tok_s_per_gpu;  /* input tokens / s per prefill GPU (aggregated: per GPU) */
     double output_tok_s_per_gpu; /* output tokens / s per decode GPU (aggregated: per GPU) */
     bool prefill_bound;          /* disaggregated: the prefill pool limits the request rate */
+    double prefill_time_share;   /* aggregated: share of GPU time spent prefilling (0 if disagg) */
     enum mtok_prov prov;
 };
 

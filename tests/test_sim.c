@@ -530,7 +530,18 @@ static void test_serving(void)
     CHECK_NEAR(pt.tok_s_per_gpu, pt.input_tok_s_per_gpu + pt.output_tok_s_per_gpu, 1e-12);
     CHECK_NEAR(pt.tok_s_per_user, 1 / pt.tpot_s, 1e-12);
     CHECK(pt.tpot_s > pt.decode_step_s); /* chunked prefill interferes */
+    CHECK(pt.prefill_time_share > 0 && pt.prefill_time_share < 1);
+    CHECK_NEAR(pt.tpot_s * (1 - pt.prefill_time_share), pt.decode_step_s, 1e-12);
     mtok_plan_destroy(pl);
+    /* prefix-cache hits skip prefill compute */
+    dep.cache_hit = 0.75;
+    pl = plan(m, H("h200"), &p, &dep);
+    struct mtok_serve_point hit;
+    mtok_serve_point(pl, 256, &hit);
+    CHECK(hit.prefill_s_per_request < 0.5 * pt.prefill_s_per_request);
+    CHECK(hit.tok_s_per_gpu > pt.tok_s_per_gpu && hit.ttft_s < pt.ttft_s);
+    mtok_plan_destroy(pl);
+    dep.cache_hit = 0;
 
     /* MTP: accepted drafts make a user faster at the same batch */
     dep.mtp = 1;
@@ -558,6 +569,7 @@ static void test_serving(void)
     CHECK_NEAR(pt.input_tok_s_per_gpu * 16 / 2000, rate, 1e-9);
     CHECK_NEAR(pt.tok_s_per_gpu, rate * 2500 / 48, 1e-9);
     CHECK_NEAR(pt.tpot_s, pt.decode_step_s, 1e-12); /* no prefill interference */
+    CHECK(pt.prefill_time_share == 0);
     CHECK(pt.ttft_s > 0);
     mtok_plan_destroy(pl);
     dep.prefill_gpus = 12;

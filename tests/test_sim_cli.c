@@ -124,6 +124,7 @@ static void test_sim_errors(void)
         {{"--model", "llama-3.1-8b", "--hw", "h100-sxm", "--tier", "cheap"}, "--tier"},
         {{"--model", "llama-3.1-8b", "--hw", "h100-sxm", "--ctx", "-5"}, "--ctx"},
         {{"--hw", "h100-sxm"}, "--model"},
+        {{"--model", "llama-3.1-8b", "--hw", "h100-sxm", "--cache-hit", "1"}, "--cache-hit"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *argv[20] = {ARG("mtok"), ARG("sim")};
