@@ -16,7 +16,11 @@ static const char usage[] =
     "  prices --book URL|FILE             list another price book (offline: the embedded one)\n"
     "  check [PATH...]                    validate catalog files or a catalog directory\n"
     "simulate and price\n"
-    "  sim --model M --hw H [...]         roofline simulation of one deployment\n"
+    "  sim --model M --hw H [...]         roofline simulation of one deployment:\n"
+    "      [--gpus N --tp N --ep N --dp N --pp N --wprec P|EXPERTS/DENSE --kvprec P\n"
+    "       --isl N --osl N --ctx N --batch N | --concurrency N | --tps-user X\n"
+    "       --mtp N --mtp-accept A --disagg PREFILL_GPUS,DECODE_GPUS --tier T\n"
+    "       --usd-per-gpu-hour X --cache-hit H --sol --ops --pareto]\n"
     "  sweep --suite NAME|FILE [-j N]     design-space sweep into the database\n"
     "  claims                             recompute the seed articles' claims\n"
     "measure\n"
@@ -44,8 +48,8 @@ struct command {
 
 static const struct command commands[] = {
     {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
-    {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", NULL, "#3"},
-    {"sweep", NULL, "#3"},           {"claims", NULL, "#3"},       {"ceilings", NULL, "#4"},
+    {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", cli_sim, NULL},
+    {"sweep", cli_sweep, NULL},      {"claims", cli_claims, NULL},       {"ceilings", NULL, "#4"},
     {"bench", NULL, "#4"},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
     {"history", NULL, "#4"},         {"report", NULL, "#5"},       {"fetch", cli_fetch, NULL},
 };

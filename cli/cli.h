@@ -68,5 +68,8 @@ int cli_prices(struct cli *c, int argc, char **argv);
 int cli_check(struct cli *c, int argc, char **argv);
 int cli_db(struct cli *c, int argc, char **argv);
 int cli_fetch(struct cli *c, int argc, char **argv);
+int cli_sim(struct cli *c, int argc, char **argv);    /* cmd_sim.c */
+int cli_sweep(struct cli *c, int argc, char **argv);  /* cmd_sim.c */
+int cli_claims(struct cli *c, int argc, char **argv); /* cmd_claims.c */
 
 #endif

@@ -1,0 +1,184 @@
+/* mtok check [PATH...]: validate catalog files, or whole catalog directories, without using them.
+ * No path checks the embedded catalogs. A file's kind is recognised by a top-level key; each kind
+ * has one checker below. */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "claims/claims.h"
+#include "cli/cli.h"
+#include "sim/sim.h"
+
+/* Each checker appends its problems to d and, when there are none, prints what it found. */
+typedef void (*check_fn)(struct cli *c, const char *path, const char *json, size_t len,
+                         struct mtok_diags *d);
+
+static void check_suite(struct cli *c, const char *path, const char *json, size_t len,
+                        struct mtok_diags *d)
+{
+    struct mtok_suite *s = NULL;
+    if (mtok_suite_parse(&s, path, json, len, c->cat, d) == MTOK_OK)
+        fprintf(c->out, "%s: suite ok (%zu points)\n", path, mtok_suite_points(s));
+    mtok_suite_destroy(s);
+}
+
+static void check_claims(struct cli *c, const char *path, const char *json, size_t len,
+                         struct mtok_diags *d)
+{
+    struct mtok_claims *cl = NULL;
+    if (mtok_claims_parse(&cl, path, json, len, c->cat, d) == MTOK_OK)
+        fprintf(c->out, "%s: claims ok (%zu claims)\n", path, mtok_claims_count(cl));
+    mtok_claims_destroy(cl);
+}
+
+static void check_sim_defaults(struct cli *c, const char *path, const char *json, size_t len,
+                               struct mtok_diags *d)
+{
+    struct mtok_sim_defaults *def = NULL;
+    if (mtok_sim_defaults_parse(&def, path, json, len, d) == MTOK_OK)
+        fprintf(c->out, "%s: simulator defaults ok\n", path);
+    mtok_sim_defaults_destroy(def);
+}
+
+static void check_tco(struct cli *c, const char *path, const char *json, size_t len,
+                      struct mtok_diags *d)
+{
+    struct mtok_tco_defaults tco = {0};
+    if (mtok_tco_defaults_parse(path, json, len, &tco, d) == MTOK_OK)
+        fprintf(c->out, "%s: TCO defaults ok\n", path);
+    mtok_tco_defaults_free(&tco);
+}
+
+static void check_prices(struct cli *c, const char *path, const char *json, size_t len,
+                         struct mtok_diags *d)
+{
+    struct mtok_api_price *p = NULL;
+    size_t n = 0;
+    if (mtok_prices_parse(c->cat, path, json, len, &p, &n, d) == MTOK_OK)
+        fprintf(c->out, "%s: price book ok (%zu prices)\n", path, n);
+    mtok_api_prices_free(p, n);
+}
+
+static void check_hw(struct cli *c, const char *path, const char *json, size_t len,
+                     struct mtok_diags *d)
+{
+    if (mtok_catalog_add_hw_json(c->cat, path, json, len, d) == MTOK_OK)
+        fprintf(c->out, "%s: hardware ok\n", path);
+}
+
+static void check_model(struct cli *c, const char *path, const char *json, size_t len,
+                        struct mtok_diags *d)
+{
+    struct mtok_model *m = NULL;
+    if (mtok_model_parse(path, json, len, &m, d) == MTOK_OK)
+        fprintf(c->out, "%s: %s model ok (%d layers)\n", path, m->model_type, m->n_layers);
+    mtok_model_destroy(m);
+}
+
+/* In order: the first kind whose key the document has wins; a config.json is the fallback. */
+static const struct {
+    const char *key;
+    check_fn check;
+} kinds[] = {
+    {"suite", check_suite},    {"claims", check_claims}, {"efficiency", check_sim_defaults},
+    {"capital", check_tco},    {"prices", check_prices}, {"compute", check_hw},
+};
+
+static void check_file(struct cli *c, const char *path, struct mtok_diags *d)
+{
+    char *json = NULL;
+    size_t len = 0;
+    struct mtok_error err = {0};
+    if (mtok_file_read(path, MTOK_CATALOG_MAX_FILE, &json, &len, &err) != MTOK_OK) {
+        size_t pl = strlen(path);
+        mtok_diags_add(d, path, "(file)", "%s",
+                       strncmp(err.msg, path, pl) == 0 ? err.msg + pl + 2 : err.msg);
+        return;
+    }
+    check_fn fn = check_model;
+    cJSON *probe = cJSON_ParseWithLength(json, len);
+    for (size_t k = 0; probe && k < sizeof kinds / sizeof *kinds; k++)
+        if (cJSON_GetObjectItemCaseSensitive(probe, kinds[k].key)) {
+            fn = kinds[k].check;
+            break;
+        }
+    cJSON_Delete(probe);
+    fn(c, path, json, len, d);
+    free(json);
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+    struct mtok_buf p = {0};
+    mtok_buf_printf(&p, "%s/%s", dir, rel);
+    struct stat st;
+    bool ok = stat(p.data, &st) == 0;
+    mtok_buf_free(&p);
+    return ok;
+}
+
+/* A catalog directory (data_dir NULL = the embedded one): the catalogs, then the other data the
+ * commands read. In a user's directory the files beyond the catalogs are optional. */
+static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d, size_t *n_claims)
+{
+    size_t before = d->n;
+    struct mtok_catalog *cat = NULL;
+    if (mtok_catalog_open(&cat, data_dir, d) != MTOK_OK)
+        return false;
+    struct mtok_tco_defaults tco = {0};
+    if (!data_dir || exists(data_dir, "pricing/tco.json"))
+        mtok_tco_defaults_load(data_dir, &tco, d);
+    mtok_tco_defaults_free(&tco);
+    struct mtok_sim_defaults *def = NULL;
+    if (!data_dir || exists(data_dir, "sim/defaults.json"))
+        mtok_sim_defaults_load(&def, data_dir, d);
+    mtok_sim_defaults_destroy(def);
+    struct mtok_claims *cl = NULL;
+    if (!data_dir || exists(data_dir, "claims"))
+        mtok_claims_load(&cl, data_dir, cat, d);
+    *n_claims = mtok_claims_count(cl);
+    mtok_claims_destroy(cl);
+    if (d->n == before && !data_dir)
+        fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices, %zu claims\n",
+                mtok_catalog_model_count(cat), mtok_catalog_hw_count(cat),
+                mtok_catalog_price_count(cat), *n_claims);
+    mtok_catalog_destroy(cat);
+    return d->n == before;
+}
+
+int cli_check(struct cli *c, int argc, char **argv)
+{
+    char *pos[64];
+    int n = cli_parse(c, argc, argv, NULL, 0, pos, 64);
+    if (n < 0)
+        return CLI_ERROR;
+    struct mtok_diags d = {0};
+    size_t n_claims = 0;
+    if (n == 0) {
+        bool ok = check_dir(c, c->data_dir, &d, &n_claims);
+        int rc = ok ? CLI_OK : cli_fail_diags(c, &d);
+        mtok_diags_free(&d);
+        return rc;
+    }
+    /* Single files are checked against the catalog in use (model and hardware ids). */
+    if (!cli_catalog(c))
+        return CLI_ERROR;
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        size_t before = d.n;
+        struct stat st;
+        if (stat(pos[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (check_dir(c, pos[i], &d, &n_claims))
+                fprintf(c->out, "%s: catalog ok\n", pos[i]);
+        } else {
+            check_file(c, pos[i], &d);
+        }
+        bad += d.n != before;
+    }
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(c->err, "%s\n", d.lines[i]);
+    mtok_diags_free(&d);
+    return bad ? CLI_ERROR : CLI_OK;
+}

@@ -1,0 +1,34 @@
+/* cli: the result of `mtok sim` and its JSON object, shared so that later modules (pricing, issue
+ * #5) can add their keys to the same object: build it with cli_sim_json, add keys, print. */
+#ifndef MTOK_CLI_SIM_JSON_H
+#define MTOK_CLI_SIM_JSON_H
+
+#include "cli/cli.h"
+#include "sim/sim.h"
+
+struct cli_sim_result {
+    const struct mtok_model *m;
+    const struct mtok_hw *hw;
+    const struct mtok_sim_defaults *d;
+    const struct mtok_plan *plan;
+    const struct mtok_prec *prec;
+    double ctx;                   /* decode context of the point and of flops_per_token */
+    struct mtok_serve_point pt;   /* the point reported */
+    const char *mode;             /* "batch", "concurrency", "tps-user", "max-throughput" */
+    double tps_user;              /* NAN unless --tps-user */
+    bool unmet;                   /* --tps-user cannot be met */
+    const struct mtok_serve_point *front; /* Pareto front, rising tok/s/user */
+    size_t n_front;
+    const char *tier;             /* --tier, NULL if not given (for pricing) */
+    double usd_per_gpu_hour;      /* --usd-per-gpu-hour, NAN if not given */
+};
+
+/* The `mtok sim --json` object: the contract keys first (model ... provenance), then extras.
+ * The caller owns the result. */
+struct cJSON *cli_sim_json(const struct cli_sim_result *r);
+/* The human-readable form. */
+void cli_sim_print(struct cli *c, const struct cli_sim_result *r);
+/* data/sim/defaults.json from the CLI's data directory; NULL after printing diagnostics. */
+struct mtok_sim_defaults *cli_sim_defaults(struct cli *c);
+
+#endif
