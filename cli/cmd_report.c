@@ -134,10 +134,10 @@ int cli_report(struct cli *c, int argc, char **argv)
             mtok_buf_puts(&args, " ");
             mtok_buf_puts(&args, argv[i]);
         }
-        struct bar bar = {.err = c->err, .tty = isatty(fileno(c->err)) != 0, .what = "simulate",
-                          .last = -1};
-        struct mtok_report_run_opts ro = {.sim = def, .tco = &tco, .args = args.data,
-                                          .progress = bar_cb, .progress_arg = &bar};
+        struct bar bar = {
+            .err = c->err, .tty = isatty(fileno(c->err)) != 0, .what = "simulate", .last = -1};
+        struct mtok_report_run_opts ro = {
+            .sim = def, .tco = &tco, .args = args.data, .progress = bar_cb, .progress_arg = &bar};
         uint64_t r0 = mtok_now_ns();
         enum mtok_status s = mtok_report_suite_run(suite, cat, st, &ro, run_uuid, &err);
         run_s = (double)(mtok_now_ns() - r0) / 1e9;
@@ -148,10 +148,16 @@ int cli_report(struct cli *c, int argc, char **argv)
         }
     }
     cr = eval_claims(c, cat, def, &claims, &n_claims);
-    struct mtok_report_opts ro = {.out_dir = out, .suite = suite, .claims = cr,
-                                  .n_claims = n_claims, .tco = &tco, .sim = def,
-                                  .gnuplot = gnuplot, .gnuplot_timeout_s = timeout,
-                                  .no_charts = no_charts, .api_date = api_date};
+    struct mtok_report_opts ro = {.out_dir = out,
+                                  .suite = suite,
+                                  .claims = cr,
+                                  .n_claims = n_claims,
+                                  .tco = &tco,
+                                  .sim = def,
+                                  .gnuplot = gnuplot,
+                                  .gnuplot_timeout_s = timeout,
+                                  .no_charts = no_charts,
+                                  .api_date = api_date};
     if (isatty(fileno(c->err)))
         fprintf(c->err, "render     writing %s/ and running gnuplot ...\n", out);
     uint64_t w0 = mtok_now_ns();

@@ -8,8 +8,11 @@
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not one. */
 static size_t utf8_len(const unsigned char *s)
 {
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                               : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    size_t n = s[0] < 0x80             ? 1
+               : (s[0] & 0xe0) == 0xc0 ? 2
+               : (s[0] & 0xf0) == 0xe0 ? 3
+               : (s[0] & 0xf8) == 0xf0 ? 4
+                                       : 0;
     for (size_t i = 1; i < n; i++)
         if (!s[i] || (s[i] & 0xc0) != 0x80)
             return 0;
@@ -21,11 +24,26 @@ void mtok_html_escape(struct mtok_buf *b, const char *s)
     mtok_buf_puts(b, "");
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
         switch (*p) {
-        case '&': mtok_buf_puts(b, "&amp;"); p++; continue;
-        case '<': mtok_buf_puts(b, "&lt;"); p++; continue;
-        case '>': mtok_buf_puts(b, "&gt;"); p++; continue;
-        case '"': mtok_buf_puts(b, "&quot;"); p++; continue;
-        case '\'': mtok_buf_puts(b, "&#39;"); p++; continue;
+        case '&':
+            mtok_buf_puts(b, "&amp;");
+            p++;
+            continue;
+        case '<':
+            mtok_buf_puts(b, "&lt;");
+            p++;
+            continue;
+        case '>':
+            mtok_buf_puts(b, "&gt;");
+            p++;
+            continue;
+        case '"':
+            mtok_buf_puts(b, "&quot;");
+            p++;
+            continue;
+        case '\'':
+            mtok_buf_puts(b, "&#39;");
+            p++;
+            continue;
         default: break;
         }
         if (*p < 0x20 || *p == 0x7f) {

@@ -19,9 +19,9 @@
  * ============================================================================================== */
 
 struct pick {
-    const struct mtok_stored_sim *row; /* NULL: the cell is not in the database */
-    cJSON *dep;                        /* the row's deployment JSON */
-    const char *status;                /* ok, target_unmet, does_not_fit, not_measured */
+    const struct mtok_stored_sim *row;   /* NULL: the cell is not in the database */
+    cJSON *dep;                          /* the row's deployment JSON */
+    const char *status;                  /* ok, target_unmet, does_not_fit, not_measured */
     const struct mtok_stored_cost *cost; /* the figure the table shows (primary tier or tco) */
     const char *basis;                   /* its tier name, "tco", or NULL (not priced) */
 };
@@ -269,24 +269,24 @@ static void heading(struct rpt *r, int level, const char *id, const char *text)
  * ============================================================================================== */
 
 struct cell {
-    char *text;  /* what is shown */
-    char *sub;   /* HTML only: a second, smaller line (may be NULL) */
-    char *tip;   /* HTML title attribute (may be NULL) */
+    char *text;      /* what is shown */
+    char *sub;       /* HTML only: a second, smaller line (may be NULL) */
+    char *tip;       /* HTML title attribute (may be NULL) */
     const char *cls; /* HTML class (static) */
-    bool is_num; /* CSV/JSON get `num` (NAN -> empty / null) instead of the text */
+    bool is_num;     /* CSV/JSON get `num` (NAN -> empty / null) instead of the text */
     double num;
 };
 
 struct table {
-    const char *id;    /* file stem: table_<id>.csv / .json */
+    const char *id; /* file stem: table_<id>.csv / .json */
     char *title;
     size_t ncols;
-    char **keys;       /* machine names (CSV header, JSON keys) */
-    char **labels;     /* shown headers */
+    char **keys;        /* machine names (CSV header, JSON keys) */
+    char **labels;      /* shown headers */
     struct cell *cells; /* rows x ncols */
     size_t nrows, cap;
-    const char *cls;   /* HTML table class */
-    bool collapsed;    /* HTML: inside a closed <details> (long tables) */
+    const char *cls; /* HTML table class */
+    bool collapsed;  /* HTML: inside a closed <details> (long tables) */
 };
 
 static struct table *table_new(const char *id, const char *title, size_t ncols, const char *cls)
@@ -367,11 +367,12 @@ static void table_emit(struct rpt *r, struct table *t)
         h(b, t->title);
         mtok_buf_printf(b, " (%zu rows; click to show)</summary>\n", t->nrows);
     }
-    mtok_buf_printf(b, "<div class=\"tablewrap\"><table class=\"%s\" id=\"t-%s\">\n<caption>", t->cls,
-                    t->id);
+    mtok_buf_printf(b, "<div class=\"tablewrap\"><table class=\"%s\" id=\"t-%s\">\n<caption>",
+                    t->cls, t->id);
     h(b, t->title);
-    mtok_buf_printf(b, " <span class=\"files\">(<a href=\"table_%s.csv\">CSV</a>, "
-                       "<a href=\"table_%s.json\">JSON</a>)</span></caption>\n<thead><tr>",
+    mtok_buf_printf(b,
+                    " <span class=\"files\">(<a href=\"table_%s.csv\">CSV</a>, "
+                    "<a href=\"table_%s.json\">JSON</a>)</span></caption>\n<thead><tr>",
                     t->id, t->id);
     for (size_t j = 0; j < t->ncols; j++) {
         mtok_buf_puts(b, j == 0 ? "<th scope=\"col\" class=\"first\">" : "<th scope=\"col\">");
@@ -503,8 +504,8 @@ static void table_emit(struct rpt *r, struct table *t)
  * ============================================================================================== */
 
 struct chart {
-    const char *base;  /* file stem: chartN_name */
-    const char *title; /* for the HTML figure */
+    const char *base;     /* file stem: chartN_name */
+    const char *title;    /* for the HTML figure */
     struct mtok_buf body; /* everything after `set terminal` / `set output` */
     struct mtok_buf data; /* the .dat file ("" = none) */
     int width, height;
@@ -541,9 +542,8 @@ static void chart_style(struct chart *c, const char *title, const char *foot)
 }
 
 /* Eight distinguishable colours, then repeat with other point types. */
-static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                      "#9467bd", "#8c564b", "#e377c2", "#17becf",
-                                      "#7f7f7f", "#bcbd22"};
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                      "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 #define PALETTE_N (sizeof palette / sizeof *palette)
 
 /* Write CHART.gp (svg then png, no replot so multiplot works), CHART.dat, and run gnuplot. */
@@ -556,8 +556,7 @@ static void chart_emit(struct rpt *r, struct chart *c)
                     "#   gnuplot %s.gp\n"
                     "# in this directory (it writes %s.svg and %s.png from %s.dat).\n\n",
                     c->base, c->base, c->base, c->base, c->base);
-    const char *terms[2][2] = {{"svg noenhanced dynamic", "svg"},
-                               {"pngcairo noenhanced", "png"}};
+    const char *terms[2][2] = {{"svg noenhanced dynamic", "svg"}, {"pngcairo noenhanced", "png"}};
     for (int t = 0; t < 2; t++) {
         mtok_buf_printf(&gp,
                         "set terminal %s size %d,%d font 'Helvetica,%d' background rgb 'white'\n"
@@ -639,9 +638,10 @@ static void chart_figure(struct rpt *r, struct chart *c, const char *caption, co
     h(b, prov);
     mtok_buf_puts(b, ". Source: ");
     h(b, source);
-    mtok_buf_printf(b, ".</span> <span class=\"files\">Files: <a href=\"%s.svg\">SVG</a>, "
-                       "<a href=\"%s.png\">PNG</a>, <a href=\"%s.gp\">gnuplot script</a>, "
-                       "<a href=\"%s.dat\">data</a></span></figcaption>\n</figure>\n",
+    mtok_buf_printf(b,
+                    ".</span> <span class=\"files\">Files: <a href=\"%s.svg\">SVG</a>, "
+                    "<a href=\"%s.png\">PNG</a>, <a href=\"%s.gp\">gnuplot script</a>, "
+                    "<a href=\"%s.dat\">data</a></span></figcaption>\n</figure>\n",
                     c->base, c->base, c->base, c->base);
     struct mtok_buf *m = &r->md;
     if (c->rendered) {
@@ -810,7 +810,8 @@ static const char css[] =
     "td.ok{background:#eaf6ec;font-weight:600}td.tco{background:#eef3fb;font-weight:600}"
     "td.unmet{background:#fff5e0;font-weight:600}"
     "td.nofit{background:#f1f1f1;color:#777}td.na{background:#fbfbfb;color:#999;font-style:italic}"
-    "td.noprice{background:#f7f2fb;color:#555}td.best{outline:2px solid #2a8f3a;outline-offset:-2px}"
+    "td.noprice{background:#f7f2fb;color:#555}td.best{outline:2px solid "
+    "#2a8f3a;outline-offset:-2px}"
     "td.consistent{color:#1c7a2c;font-weight:600}td.inconsistent{color:#b3261e;font-weight:600}"
     "td.unverifiable{color:#8a6d00;font-weight:600}"
     ".legend span{display:inline-block;padding:1px 8px;margin:0 6px 4px 0;border:1px solid #dde1e6;"
@@ -933,8 +934,9 @@ static void section_summary(struct rpt *r)
         shown++;
     }
     if (!shown) {
-        mtok_buf_puts(&r->html, "<div class=\"kpi\"><b>not simulated yet</b><span>no priced cell in "
-                                "the database</span></div>\n");
+        mtok_buf_puts(&r->html,
+                      "<div class=\"kpi\"><b>not simulated yet</b><span>no priced cell in "
+                      "the database</span></div>\n");
         mtok_buf_puts(&r->md, "- not simulated yet: no priced cell in the database\n");
     }
     mtok_buf_puts(&r->html, "</div>\n");
@@ -1039,13 +1041,14 @@ static void section_cost(struct rpt *r)
                     s->tps_user);
     para(r, "", t.data);
     mtok_buf_free(&t);
-    mtok_buf_puts(&r->html,
-                  "<p class=\"legend\"><span class=\"\" style=\"background:#eaf6ec\">priced at the "
-                  "tier</span><span style=\"background:#eef3fb\">priced by TCO (no tier price)</span>"
-                  "<span style=\"background:#fff5e0\">target not reachable: fastest point "
-                  "priced</span><span style=\"background:#f7f2fb\">fits, no price</span>"
-                  "<span style=\"background:#f1f1f1\">does not fit</span><span "
-                  "style=\"background:#fbfbfb\">not measured / simulated yet</span></p>\n");
+    mtok_buf_puts(
+        &r->html,
+        "<p class=\"legend\"><span class=\"\" style=\"background:#eaf6ec\">priced at the "
+        "tier</span><span style=\"background:#eef3fb\">priced by TCO (no tier price)</span>"
+        "<span style=\"background:#fff5e0\">target not reachable: fastest point "
+        "priced</span><span style=\"background:#f7f2fb\">fits, no price</span>"
+        "<span style=\"background:#f1f1f1\">does not fit</span><span "
+        "style=\"background:#fbfbfb\">not measured / simulated yet</span></p>\n");
     mtok_buf_puts(&r->md, "Cell colours in the HTML: priced at the tier; priced by TCO; target "
                           "not reachable (fastest point priced); fits but no price; does not "
                           "fit; not measured / simulated yet.\n\n");
@@ -1086,8 +1089,7 @@ static void section_method(struct rpt *r)
                     "other tiers are in the detail table. Hardware without that tier is priced by "
                     "TCO from its purchase price when the catalog has one%s. Why these choices: %s "
                     "(%s%s)%s%s",
-                    mtok_tier_name(s->tiers[0]),
-                    s->tco_fallback ? "" : " (disabled in this suite)",
+                    mtok_tier_name(s->tiers[0]), s->tco_fallback ? "" : " (disabled in this suite)",
                     s->src.source ? s->src.source : "", s->src.date ? s->src.date : "",
                     s->src.uncertain ? ", a choice" : "", s->src.note ? ". " : "",
                     s->src.note ? s->src.note : "");
@@ -1103,8 +1105,9 @@ static void chart_cost_output(struct rpt *r)
     struct chart c;
     char ll[32], title[256], foot[512];
     lengths_label(&s->lengths[0], ll, sizeof ll, '/');
-    snprintf(title, sizeof title, "$/M output tokens per model and hardware (ISL/OSL %s, %g tok/s/user)",
-             ll, s->tps_user);
+    snprintf(title, sizeof title,
+             "$/M output tokens per model and hardware (ISL/OSL %s, %g tok/s/user)", ll,
+             s->tps_user);
     chart_init(&c, "chart1_cost_output", "Chart 1: $/M output tokens per model and hardware", 1100,
                600);
     const char *prov = picks_prov(r);
@@ -1135,8 +1138,9 @@ static void chart_cost_output(struct rpt *r)
         mtok_buf_puts(&c.data, "\n\n");
         char lab[128];
         hw_label(r, s->hw[hw], lab, sizeof lab);
-        mtok_buf_printf(&plot, "%s'%s.dat' index %zu using 1:2 with points pt %zu ps 1.6 "
-                               "lc rgb '%s' title ",
+        mtok_buf_printf(&plot,
+                        "%s'%s.dat' index %zu using 1:2 with points pt %zu ps 1.6 "
+                        "lc rgb '%s' title ",
                         series ? ", \\\n     " : "plot ", c.base, series, 5 + 2 * (series % 4),
                         palette[series % PALETTE_N]);
         gp_str(&plot, lab);
@@ -1145,8 +1149,9 @@ static void chart_cost_output(struct rpt *r)
     if (!series) {
         chart_placeholder(&c, r->have_run ? "no priced cell" : "not simulated yet");
     } else {
-        mtok_buf_printf(b, "set logscale x 10\nset xrange [%g:%g]\nset xlabel '$ per million "
-                           "output tokens (price sheet, log scale)'\n",
+        mtok_buf_printf(b,
+                        "set logscale x 10\nset xrange [%g:%g]\nset xlabel '$ per million "
+                        "output tokens (price sheet, log scale)'\n",
                         pow(10, floor(log10(lo))), pow(10, ceil(log10(hi))));
         mtok_buf_printf(b, "set yrange [%g:-0.6]\nset ytics (", (double)s->n_models - 0.4);
         for (size_t mi = 0; mi < s->n_models; mi++) {
@@ -1272,9 +1277,10 @@ static void chart_pareto(struct rpt *r)
             gp_str(&plot, lab);
             series++;
         }
-        mtok_buf_printf(b, "set arrow 1 from %g, graph 0 to %g, graph 1 nohead dt 2 lw 1.5 "
-                           "lc rgb '#444444'\nset label 2 'target %g tok/s/user' at %g, graph 0.96 "
-                           "left offset 0.5,0 font ',10' textcolor rgb '#444444'\n",
+        mtok_buf_printf(b,
+                        "set arrow 1 from %g, graph 0 to %g, graph 1 nohead dt 2 lw 1.5 "
+                        "lc rgb '#444444'\nset label 2 'target %g tok/s/user' at %g, graph 0.96 "
+                        "left offset 0.5,0 font ',10' textcolor rgb '#444444'\n",
                         s->tps_user, s->tps_user, s->tps_user, s->tps_user);
         if (!series) {
             mtok_buf_puts(b, "unset key\nset xrange [0:1]\nset yrange [0:1]\nunset arrow 1\n"
@@ -1283,9 +1289,10 @@ static void chart_pareto(struct rpt *r)
             mtok_buf_puts(b, " at graph 0.5, graph 0.5 center font ',14' textcolor rgb "
                              "'#888888'\nplot NaN notitle\nunset label 1\n");
         } else {
-            mtok_buf_printf(b, "set xrange [0:%g]\nset logscale y 10\nset xlabel 'tok/s per user "
-                               "(interactivity)'\nset ylabel 'tok/s per GPU (log scale)'\n"
-                               "set key inside top right box opaque font ',10'\n",
+            mtok_buf_printf(b,
+                            "set xrange [0:%g]\nset logscale y 10\nset xlabel 'tok/s per user "
+                            "(interactivity)'\nset ylabel 'tok/s per GPU (log scale)'\n"
+                            "set key inside top right box opaque font ',10'\n",
                             ceil(fmax(xmax, s->tps_user) * 1.08 / 10) * 10);
             mtok_buf_puts(b, plot.data);
             mtok_buf_puts(b, "\nunset logscale y\n");
@@ -1296,11 +1303,12 @@ static void chart_pareto(struct rpt *r)
         mtok_buf_puts(b, "unset multiplot\n");
     chart_emit(r, &c);
     char cap[512];
-    snprintf(cap, sizeof cap,
-             "InferenceX-style fronts: each line is the best tok/s/GPU a hardware target reaches at "
-             "each tok/s/user, over the concurrency sweeps of its deployment options (ISL/OSL %s). "
-             "The dashed line is the %g tok/s/user target the costs are read at.",
-             ll, s->tps_user);
+    snprintf(
+        cap, sizeof cap,
+        "InferenceX-style fronts: each line is the best tok/s/GPU a hardware target reaches at "
+        "each tok/s/user, over the concurrency sweeps of its deployment options (ISL/OSL %s). "
+        "The dashed line is the %g tok/s/user target the costs are read at.",
+        ll, s->tps_user);
     chart_figure(r, &c, cap, prov ? prov_words(prov) : "none (nothing simulated yet)",
                  "mtok simulator, hardware figures from data/hardware/*.json");
     table_emit(r, t);
@@ -1381,8 +1389,8 @@ static void section_breakeven(struct rpt *r, const char *api_date)
             cell_text(&row[8], "");
         }
         if (!p) {
-            cell_text(&row[1], mi < s->n_models && r->have_run ? "no priced cell"
-                                                                : "not simulated yet");
+            cell_text(&row[1],
+                      mi < s->n_models && r->have_run ? "no priced cell" : "not simulated yet");
             for (int j = 2; j < 8; j++)
                 if (j != 3 && j != 4)
                     cell_text(&row[j], "–");
@@ -1456,8 +1464,9 @@ static void section_breakeven(struct rpt *r, const char *api_date)
                         pow(10, floor(log10(ymin))), pow(10, ceil(log10(fmin(ymax, ymin * 1e4)))));
         mtok_buf_puts(&c.body, plot.data);
         if (pts.len)
-            mtok_buf_printf(&c.body, ", \\\n     '%s.dat' using 1:2 with points pt 7 ps 1.8 "
-                                     "lc rgb '#000000' title 'break-even'",
+            mtok_buf_printf(&c.body,
+                            ", \\\n     '%s.dat' using 1:2 with points pt 7 ps 1.8 "
+                            "lc rgb '#000000' title 'break-even'",
                             c.base);
         mtok_buf_puts(&c.body, "\n");
     }
@@ -1484,18 +1493,30 @@ static void section_cells(struct rpt *r)
          "(total; input-only and output-only charge the whole GPU-hour to one token type), every "
          "priced tier, and the options tried. The CSV and JSON hold every column.");
     static const char *const cols[][2] = {
-        {"model", "model"}, {"hw", "hardware"}, {"isl_osl", "ISL/OSL"}, {"status", "status"},
-        {"layout", "deployment"}, {"gpus", "GPUs"}, {"batch", "concurrency"},
-        {"tok_s_per_user", "tok/s/user"}, {"tok_s_per_gpu", "tok/s/GPU"},
-        {"input_tok_s_per_gpu", "input tok/s/GPU"}, {"output_tok_s_per_gpu", "output tok/s/GPU"},
-        {"ttft_s", "TTFT s"}, {"price_basis", "price basis"},
-        {"usd_per_gpu_hour", "$/GPU-hour"}, {"usd_per_m_input", "$/M input"},
-        {"usd_per_m_cached_input", "$/M cached input"}, {"usd_per_m_output", "$/M output"},
+        {"model", "model"},
+        {"hw", "hardware"},
+        {"isl_osl", "ISL/OSL"},
+        {"status", "status"},
+        {"layout", "deployment"},
+        {"gpus", "GPUs"},
+        {"batch", "concurrency"},
+        {"tok_s_per_user", "tok/s/user"},
+        {"tok_s_per_gpu", "tok/s/GPU"},
+        {"input_tok_s_per_gpu", "input tok/s/GPU"},
+        {"output_tok_s_per_gpu", "output tok/s/GPU"},
+        {"ttft_s", "TTFT s"},
+        {"price_basis", "price basis"},
+        {"usd_per_gpu_hour", "$/GPU-hour"},
+        {"usd_per_m_input", "$/M input"},
+        {"usd_per_m_cached_input", "$/M cached input"},
+        {"usd_per_m_output", "$/M output"},
         {"usd_per_m_total", "$/M total (InferenceX)"},
         {"usd_per_m_input_inferencex", "$/M input-only (InferenceX)"},
         {"usd_per_m_output_inferencex", "$/M output-only (InferenceX)"},
-        {"other_tiers", "$/M total, other bases"}, {"provenance", "provenance"},
-        {"options", "options tried (tok/s/GPU at target)"}, {"note", "note"}};
+        {"other_tiers", "$/M total, other bases"},
+        {"provenance", "provenance"},
+        {"options", "options tried (tok/s/GPU at target)"},
+        {"note", "note"}};
     size_t nc = sizeof cols / sizeof *cols;
     struct table *t = table_new("cells", "Every cell", nc, NULL);
     t->collapsed = true;
@@ -1537,7 +1558,8 @@ static void section_cells(struct rpt *r)
                     if (opt.len)
                         mtok_buf_puts(&opt, "; ");
                     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "fits")))
-                        mtok_buf_printf(&opt, "%s: no (%s)", l ? l : "?", jstr(o, "why") ? jstr(o, "why") : "");
+                        mtok_buf_printf(&opt, "%s: no (%s)", l ? l : "?",
+                                        jstr(o, "why") ? jstr(o, "why") : "");
                     else if (isfinite(jnum(o, "tok_s_per_gpu_at_target")))
                         mtok_buf_printf(&opt, "%s: %s", l ? l : "?",
                                         fmt_count(a, sizeof a, jnum(o, "tok_s_per_gpu_at_target")));
@@ -1576,12 +1598,12 @@ static void section_cells(struct rpt *r)
                     c[nums[k].col].cls = NULL;
                 }
                 cell_text(&c[12], p->basis ? p->basis : "none");
-                const cJSON *ix = p->basis
-                                      ? cJSON_GetObjectItemCaseSensitive(
-                                            cJSON_GetObjectItemCaseSensitive(price, "inferencex"),
-                                            p->basis)
-                                      : NULL;
-                cell_num(&c[18], jnum(ix, "input_only"), fmt_usd(a, sizeof a, jnum(ix, "input_only")));
+                const cJSON *ix =
+                    p->basis ? cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(price, "inferencex"), p->basis)
+                             : NULL;
+                cell_num(&c[18], jnum(ix, "input_only"),
+                         fmt_usd(a, sizeof a, jnum(ix, "input_only")));
                 cell_num(&c[19], jnum(ix, "output_only"),
                          fmt_usd(a, sizeof a, jnum(ix, "output_only")));
                 c[18].cls = c[19].cls = NULL;
@@ -1686,8 +1708,9 @@ static void section_roofline(struct rpt *r)
             char lab[720];
             snprintf(lab, sizeof lab, "%s bandwidth %s", bws[i].name,
                      fmt_si(a, sizeof a, bws[i].value, "B/s"));
-            mtok_buf_printf(&plot, "%s(%.8g*x < %.8g ? %.8g*x : %.8g) with lines lw 2 lc rgb '%s' "
-                                   "title ",
+            mtok_buf_printf(&plot,
+                            "%s(%.8g*x < %.8g ? %.8g*x : %.8g) with lines lw 2 lc rgb '%s' "
+                            "title ",
                             series++ ? ", \\\n     " : "plot ", bws[i].value, pmax, bws[i].value,
                             pmax, palette[i % PALETTE_N]);
             gp_str(&plot, lab);
@@ -1727,8 +1750,9 @@ static void section_roofline(struct rpt *r)
                 pts++;
             }
             mtok_buf_puts(&c.data, "\n\n");
-            mtok_buf_printf(&plot, ", \\\n     '%s.dat' index %zu using 1:2 with points pt %zu ps "
-                                   "1.6 lc rgb '%s' title ",
+            mtok_buf_printf(&plot,
+                            ", \\\n     '%s.dat' index %zu using 1:2 with points pt %zu ps "
+                            "1.6 lc rgb '%s' title ",
                             c.base, nkp++, 5 + 2 * (k % 4), palette[(k + 3) % PALETTE_N]);
             char lab[96];
             snprintf(lab, sizeof lab, "kernel %s", kernels[k]);
@@ -1921,14 +1945,16 @@ static void section_history(struct rpt *r)
                 mtok_buf_printf(&c.data, "%zu %.8g\n", commit_index(r, sr->pts[i].commit),
                                 sr->pts[i].median_ns);
             mtok_buf_puts(&c.data, "\n\n");
-            mtok_buf_printf(&plot, "%s'%s.dat' index %zu using 1:2 with linespoints lw 2 pt %zu "
-                                   "lc rgb '%s' title ",
+            mtok_buf_printf(&plot,
+                            "%s'%s.dat' index %zu using 1:2 with linespoints lw 2 pt %zu "
+                            "lc rgb '%s' title ",
                             k ? ", \\\n     " : "plot ", c.base, k, 5 + 2 * (k % 4),
                             palette[k % PALETTE_N]);
             gp_str(&plot, sr->name);
         }
-        mtok_buf_printf(&c.body, "set logscale y 10\nset xrange [-0.5:%g]\nset xtics rotate by 30 "
-                                 "right (",
+        mtok_buf_printf(&c.body,
+                        "set logscale y 10\nset xrange [-0.5:%g]\nset xtics rotate by 30 "
+                        "right (",
                         (double)r->n_commits - 0.5);
         for (size_t i = 0; i < r->n_commits; i++) {
             if (i)
@@ -2002,9 +2028,12 @@ static void section_claims(struct rpt *r)
          "verdict within the stated tolerance. Hover a verdict (or read the detail column) for "
          "how it was computed.");
     struct table *t = table_new("claims", "Seed claims: stated, computed, verdict", 7, NULL);
-    static const char *const cols[][2] = {{"id", "claim id"},     {"claim", "claim"},
-                                          {"stated", "stated"},   {"computed", "computed"},
-                                          {"verdict", "verdict"}, {"article", "source article"},
+    static const char *const cols[][2] = {{"id", "claim id"},
+                                          {"claim", "claim"},
+                                          {"stated", "stated"},
+                                          {"computed", "computed"},
+                                          {"verdict", "verdict"},
+                                          {"article", "source article"},
                                           {"detail", "how it was computed"}};
     for (size_t j = 0; j < 7; j++)
         table_col(t, j, cols[j][0], cols[j][1]);
@@ -2063,12 +2092,15 @@ static void section_sources(struct rpt *r)
          "interpolated from measurements), default (roofline with sourced default efficiencies) "
          "or sol (pure roofline). The weakest among an operation's inputs is reported.");
     struct table *t = table_new("hardware", "Hardware targets and their sources", 9, NULL);
-    static const char *const cols[][2] = {
-        {"id", "hardware"},          {"name", "name"},
-        {"memory_bytes", "memory"},  {"bandwidth_bytes_s", "bandwidth"},
-        {"usd_per_hour", "$/GPU-hour tiers"}, {"purchase_usd", "purchase $"},
-        {"compute_source", "compute source"}, {"memory_source", "memory source"},
-        {"price_source", "price source"}};
+    static const char *const cols[][2] = {{"id", "hardware"},
+                                          {"name", "name"},
+                                          {"memory_bytes", "memory"},
+                                          {"bandwidth_bytes_s", "bandwidth"},
+                                          {"usd_per_hour", "$/GPU-hour tiers"},
+                                          {"purchase_usd", "purchase $"},
+                                          {"compute_source", "compute source"},
+                                          {"memory_source", "memory source"},
+                                          {"price_source", "price source"}};
     for (size_t j = 0; j < 9; j++)
         table_col(t, j, cols[j][0], cols[j][1]);
     for (size_t i = 0; i < s->n_hw; i++) {
@@ -2145,9 +2177,8 @@ static void section_sources(struct rpt *r)
     }
     if (r->o->sim) {
         const struct mtok_sim_defaults *d = r->o->sim;
-        const char *lines[] = {d->src_memory,    d->src_efficiency, d->src_latency,
-                               d->src_network,   d->src_precision,  d->src_kv,
-                               d->src_serving};
+        const char *lines[] = {d->src_memory,    d->src_efficiency, d->src_latency, d->src_network,
+                               d->src_precision, d->src_kv,         d->src_serving};
         for (size_t k = 0; k < sizeof lines / sizeof *lines; k++) {
             if (!lines[k])
                 continue;
@@ -2162,8 +2193,8 @@ static void section_sources(struct rpt *r)
         src_text(a, sizeof a, &s->src);
         cell_text(&x[0], "this suite's choices");
         char b2[2300];
-        snprintf(b2, sizeof b2, "%s: target %g tok/s/user, tiers from %s. %s", s->file,
-                 s->tps_user, mtok_tier_name(s->tiers[0]), a);
+        snprintf(b2, sizeof b2, "%s: target %g tok/s/user, tiers from %s. %s", s->file, s->tps_user,
+                 mtok_tier_name(s->tiers[0]), a);
         cell_text(&x[1], b2);
         x[1].cls = "text";
     }

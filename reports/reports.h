@@ -1,5 +1,5 @@
-/* reports: the $/M-token report. Writers for HTML, Markdown, CSV and JSON, gnuplot scripts and their
- * invocation, and the report suite that fills the database the report is rendered from.
+/* reports: the $/M-token report. Writers for HTML, Markdown, CSV and JSON, gnuplot scripts and
+ * their invocation, and the report suite that fills the database the report is rendered from.
  *
  * reports computes no model numbers. The suite runner (mtok_report_suite_run) only orchestrates:
  * sim/ chooses deployments and evaluates them (mtok_cell_eval), pricing/ turns them into $/M
@@ -83,12 +83,12 @@ struct mtok_report_suite {
     size_t n_hw;
     struct mtok_report_lengths *lengths;
     size_t n_lengths;
-    double tps_user;        /* the interactivity target costs are read at */
-    int max_gpus, sizes;    /* struct mtok_cell_opts */
-    enum mtok_tier *tiers;  /* priced tiers; the first is the primary (the table's) */
+    double tps_user;       /* the interactivity target costs are read at */
+    int max_gpus, sizes;   /* struct mtok_cell_opts */
+    enum mtok_tier *tiers; /* priced tiers; the first is the primary (the table's) */
     size_t n_tiers;
-    bool tco_fallback;      /* hardware without the primary tier is priced by TCO when it can be */
-    char **pareto_models;   /* models whose Pareto fronts are charted (first lengths) */
+    bool tco_fallback;    /* hardware without the primary tier is priced by TCO when it can be */
+    char **pareto_models; /* models whose Pareto fronts are charted (first lengths) */
     size_t n_pareto_models;
     struct mtok_report_breakeven *breakeven;
     size_t n_breakeven;
@@ -113,10 +113,10 @@ void mtok_report_suite_destroy(struct mtok_report_suite *s);
 size_t mtok_report_suite_cells(const struct mtok_report_suite *s);
 
 struct mtok_report_run_opts {
-    const struct mtok_sim_defaults *sim;  /* required */
-    const struct mtok_tco_defaults *tco;  /* required: utilisation, cache ratio, TCO inputs */
-    const struct mtok_calib *calib;       /* NULL = the defaults' table */
-    const char *args;                     /* recorded as the run's command line, may be NULL */
+    const struct mtok_sim_defaults *sim;    /* required */
+    const struct mtok_tco_defaults *tco;    /* required: utilisation, cache ratio, TCO inputs */
+    const struct mtok_calib *calib;         /* NULL = the defaults' table */
+    const char *args;                       /* recorded as the run's command line, may be NULL */
     const struct mtok_machine_row *machine; /* recorded with the run, may be NULL */
     const struct mtok_build_row *build;     /* recorded with the run, may be NULL */
     /* called after each cell with cells done so far and the total; may be NULL */
@@ -152,23 +152,23 @@ struct mtok_report_opts {
     /* the seed-claims table (from claims/); NULL with n 0 = "not evaluated" */
     const struct mtok_claim_result *claims;
     size_t n_claims;
-    const struct mtok_tco_defaults *tco;  /* sources of the cost assumptions; may be NULL */
-    const struct mtok_sim_defaults *sim;  /* sources of the simulator's assumptions; may be NULL */
-    const char *gnuplot;       /* program; NULL = "gnuplot" */
-    double gnuplot_timeout_s;  /* per chart; <= 0 = 60 */
-    bool no_charts;            /* write the scripts but do not run gnuplot */
-    const char *api_date;      /* YYYY-MM-DD for API prices in force; NULL = the run's date */
+    const struct mtok_tco_defaults *tco; /* sources of the cost assumptions; may be NULL */
+    const struct mtok_sim_defaults *sim; /* sources of the simulator's assumptions; may be NULL */
+    const char *gnuplot;                 /* program; NULL = "gnuplot" */
+    double gnuplot_timeout_s;            /* per chart; <= 0 = 60 */
+    bool no_charts;                      /* write the scripts but do not run gnuplot */
+    const char *api_date; /* YYYY-MM-DD for API prices in force; NULL = the run's date */
 };
 
 #define MTOK_REPORT_CHARTS 5
 
 struct mtok_report_info {
-    char index_html[1024];   /* path of index.html */
-    char **files;            /* every file written, relative to out_dir */
+    char index_html[1024]; /* path of index.html */
+    char **files;          /* every file written, relative to out_dir */
     size_t n_files;
-    bool charts_rendered;    /* every chart was rendered to SVG and PNG */
-    char chart_note[1400];   /* why not, one line ("" when they were) */
-    char run_uuid[33];       /* the report run rendered ("" = none in the database) */
+    bool charts_rendered;  /* every chart was rendered to SVG and PNG */
+    char chart_note[1400]; /* why not, one line ("" when they were) */
+    char run_uuid[33];     /* the report run rendered ("" = none in the database) */
     size_t cells, cells_priced, cells_no_fit, cells_not_measured;
     bool have_ceilings, have_bench, have_history;
 };

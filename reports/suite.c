@@ -44,15 +44,17 @@ static char *get_str(struct ck *ck, const cJSON *o, const char *key, bool requir
     return mtok_xstrdup(v->valuestring);
 }
 
-static double get_num(struct ck *ck, const cJSON *o, const char *key, double lo, double hi,
-                      double dflt)
+static double get_num(struct ck *ck, const cJSON *o, const char *where, const char *key, double lo,
+                      double hi, double dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v)
         return dflt;
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
         v->valuedouble > hi) {
-        bad(ck, key, "must be a number in [%g, %g]", lo, hi);
+        char field[96];
+        snprintf(field, sizeof field, "%s%s", where, key);
+        bad(ck, field, "must be a number in [%g, %g]", lo, hi);
         return dflt;
     }
     return v->valuedouble;
@@ -130,8 +132,7 @@ static bool known_hw(const struct mtok_catalog *cat, const char *id)
     return strcmp(id, "host") == 0 || mtok_catalog_hw(cat, id) != NULL;
 }
 
-static void check_keys(struct ck *ck, const cJSON *o, const char *where,
-                       const char *const *known)
+static void check_keys(struct ck *ck, const cJSON *o, const char *where, const char *const *known)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, o)
@@ -182,9 +183,10 @@ enum mtok_status mtok_report_suite_parse(struct mtok_report_suite **out, const c
         return MTOK_EINVAL;
     }
     static const char *const known[] = {
-        "report", "title", "description", "models", "hardware", "lengths", "tps_user",
-        "max_gpus", "sizes", "tiers", "tco_fallback", "pareto_models", "breakeven", "measure",
-        "source", "date", "uncertain", "note", NULL};
+        "report",       "title",         "description", "models",  "hardware",
+        "lengths",      "tps_user",      "max_gpus",    "sizes",   "tiers",
+        "tco_fallback", "pareto_models", "breakeven",   "measure", "source",
+        "date",         "uncertain",     "note",        NULL};
     check_keys(&ck, root, "", known);
     struct mtok_report_suite *s = mtok_xcalloc(1, sizeof *s);
     s->file = mtok_xstrdup(name);
@@ -218,24 +220,27 @@ enum mtok_status mtok_report_suite_parse(struct mtok_report_suite **out, const c
                 continue;
             }
             check_keys(&ck, e, where, kl);
-            struct mtok_report_lengths l = {get_num(&ck, e, "isl", 1, 1e7, NAN),
-                                            get_num(&ck, e, "osl", 1, 1e7, NAN)};
-            if (isnan(l.isl) || isnan(l.osl) || l.isl != floor(l.isl) || l.osl != floor(l.osl))
+            struct mtok_report_lengths l = {get_num(&ck, e, where, "isl", 1, 1e7, NAN),
+                                            get_num(&ck, e, where, "osl", 1, 1e7, NAN)};
+            if (isnan(l.isl) || isnan(l.osl) || l.isl != floor(l.isl) || l.osl != floor(l.osl)) {
+                where[strlen(where) - 1] = '\0';
                 bad(&ck, where, "isl and osl are required whole numbers");
-            else
+            } else
                 s->lengths[s->n_lengths++] = l;
         }
     }
-    s->tps_user = get_num(&ck, root, "tps_user", 1e-3, 1e5, NAN);
+    s->tps_user = get_num(&ck, root, "", "tps_user", 1e-3, 1e5, NAN);
     if (isnan(s->tps_user))
         bad(&ck, "tps_user", "required: the interactivity target, tok/s/user");
-    s->max_gpus = (int)get_num(&ck, root, "max_gpus", 1, 4096, 64);
-    s->sizes = (int)get_num(&ck, root, "sizes", 1, 4, 2);
+    s->max_gpus = (int)get_num(&ck, root, "", "max_gpus", 1, 4096, 64);
+    s->sizes = (int)get_num(&ck, root, "", "sizes", 1, 4, 2);
 
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "tiers");
-    if (!cJSON_IsArray(ts) || cJSON_GetArraySize(ts) < 1 || cJSON_GetArraySize(ts) > MTOK_TIER_COUNT) {
-        bad(&ck, "tiers", "must be a list of price tiers (hyperscaler, neocloud, rental, spot, "
-                          "list), the primary first");
+    if (!cJSON_IsArray(ts) || cJSON_GetArraySize(ts) < 1 ||
+        cJSON_GetArraySize(ts) > MTOK_TIER_COUNT) {
+        bad(&ck, "tiers",
+            "must be a list of price tiers (hyperscaler, neocloud, rental, spot, "
+            "list), the primary first");
     } else {
         s->tiers = mtok_xcalloc((size_t)cJSON_GetArraySize(ts), sizeof *s->tiers);
         const cJSON *e;
@@ -251,8 +256,8 @@ enum mtok_status mtok_report_suite_parse(struct mtok_report_suite **out, const c
         }
     }
     s->tco_fallback = get_bool(&ck, root, "tco_fallback", true);
-    s->pareto_models = get_ids(&ck, root, "pareto_models", &s->n_pareto_models, known_model, cat,
-                               "model", false);
+    s->pareto_models =
+        get_ids(&ck, root, "pareto_models", &s->n_pareto_models, known_model, cat, "model", false);
     for (size_t i = 0; i < s->n_pareto_models; i++) {
         bool in = false;
         for (size_t j = 0; j < s->n_models && !in; j++)
@@ -321,7 +326,8 @@ enum mtok_status mtok_report_suite_load(struct mtok_report_suite **out, const ch
 {
     *out = NULL;
     size_t n = strlen(name_or_path);
-    bool is_path = strchr(name_or_path, '/') || (n > 5 && strcmp(name_or_path + n - 5, ".json") == 0);
+    bool is_path =
+        strchr(name_or_path, '/') || (n > 5 && strcmp(name_or_path + n - 5, ".json") == 0);
     if (!is_path)
         for (const char *c = name_or_path; *c; c++)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || strchr("._-", *c))) {
@@ -440,8 +446,10 @@ static cJSON *price_pick(const struct mtok_report_suite *s, const struct mtok_hw
     } else if (tco && s->tco_fallback) {
         cJSON_AddStringToObject(pj, "basis", "tco");
         char n2[1300];
-        snprintf(n2, sizeof n2, "%s: priced by TCO instead (purchase price, capital, power, "
-                                "hosting; data/pricing/tco.json)", note);
+        snprintf(n2, sizeof n2,
+                 "%s: priced by TCO instead (purchase price, capital, power, "
+                 "hosting; data/pricing/tco.json)",
+                 note);
         cJSON_AddStringToObject(pj, "note", n2);
     } else {
         cJSON_AddStringToObject(pj, "basis", "none");
@@ -468,14 +476,22 @@ static void add_sim(struct mtok_run *run, const char *key, const char *model, co
                     double kv, double flops, enum mtok_prov prov, size_t *row)
 {
     char *dep = cJSON_PrintUnformatted(dj);
-    struct mtok_sim_row r = {
-        .key = key, .model = model, .hw = hw, .deployment = dep, .fits = fits,
-        .max_batch = pt ? pt->max_batch : NAN, .ttft_s = pt ? pt->ttft_s : NAN,
-        .tpot_s = pt ? pt->tpot_s : NAN, .tok_s_per_user = pt ? pt->tok_s_per_user : NAN,
-        .tok_s_per_gpu = pt ? pt->tok_s_per_gpu : NAN,
-        .input_tok_s_per_gpu = pt ? pt->input_tok_s_per_gpu : NAN,
-        .output_tok_s_per_gpu = pt ? pt->output_tok_s_per_gpu : NAN, .weight_bytes = wbytes,
-        .kv_bytes_per_token = kv, .flops_per_token = flops, .provenance = mtok_prov_name(prov)};
+    struct mtok_sim_row r = {.key = key,
+                             .model = model,
+                             .hw = hw,
+                             .deployment = dep,
+                             .fits = fits,
+                             .max_batch = pt ? pt->max_batch : NAN,
+                             .ttft_s = pt ? pt->ttft_s : NAN,
+                             .tpot_s = pt ? pt->tpot_s : NAN,
+                             .tok_s_per_user = pt ? pt->tok_s_per_user : NAN,
+                             .tok_s_per_gpu = pt ? pt->tok_s_per_gpu : NAN,
+                             .input_tok_s_per_gpu = pt ? pt->input_tok_s_per_gpu : NAN,
+                             .output_tok_s_per_gpu = pt ? pt->output_tok_s_per_gpu : NAN,
+                             .weight_bytes = wbytes,
+                             .kv_bytes_per_token = kv,
+                             .flops_per_token = flops,
+                             .provenance = mtok_prov_name(prov)};
     size_t i = mtok_run_add_sim(run, &r);
     if (row)
         *row = i;
@@ -509,13 +525,16 @@ static void run_cell(const struct mtok_report_suite *s, const struct mtok_report
         cJSON_AddStringToObject(dj, "status", "not_measured");
         cJSON_AddStringToObject(dj, "reason",
                                 "no host entry yet: mtok ceilings measures this machine");
-        add_sim(run, key, m->id, hw_id, dj, NULL, false, mf->weight_bytes, mf->kv_slope,
-                mf->flops, MTOK_PROV_SOL, NULL);
+        add_sim(run, key, m->id, hw_id, dj, NULL, false, mf->weight_bytes, mf->kv_slope, mf->flops,
+                MTOK_PROV_SOL, NULL);
         cJSON_Delete(dj);
         return;
     }
-    struct mtok_cell_opts co = {.isl = l->isl, .osl = l->osl, .tps_user = s->tps_user,
-                                .max_gpus = s->max_gpus, .sizes = s->sizes};
+    struct mtok_cell_opts co = {.isl = l->isl,
+                                .osl = l->osl,
+                                .tps_user = s->tps_user,
+                                .max_gpus = s->max_gpus,
+                                .sizes = s->sizes};
     mtok_cell_eval(m, hw, o->sim, o->calib, &mf->prec, &co, cell, NULL);
     cJSON *opts = cJSON_AddArrayToObject(dj, "options");
     for (size_t k = 0; k < cell->n_cand; k++) {
@@ -536,11 +555,10 @@ static void run_cell(const struct mtok_report_suite *s, const struct mtok_report
     if (cell->pick < 0) {
         cJSON_AddStringToObject(dj, "status", "does_not_fit");
         char why[1400];
-        snprintf(why, sizeof why, "%s (instances up to %d GPUs tried)", cell->reason,
-                 s->max_gpus);
+        snprintf(why, sizeof why, "%s (instances up to %d GPUs tried)", cell->reason, s->max_gpus);
         cJSON_AddStringToObject(dj, "reason", why);
-        add_sim(run, key, m->id, hw->id, dj, NULL, false, mf->weight_bytes, mf->kv_slope,
-                mf->flops, MTOK_PROV_SOL, NULL);
+        add_sim(run, key, m->id, hw->id, dj, NULL, false, mf->weight_bytes, mf->kv_slope, mf->flops,
+                MTOK_PROV_SOL, NULL);
         cJSON_Delete(dj);
         return;
     }
@@ -552,8 +570,8 @@ static void run_cell(const struct mtok_report_suite *s, const struct mtok_report
     struct mtok_cost_row costs[MTOK_TIER_COUNT + 1];
     size_t n_costs = 0, row = 0;
     cJSON_AddItemToObject(dj, "price", price_pick(s, hw, &cell->pt, &pc->dep, o, costs, &n_costs));
-    add_sim(run, key, m->id, hw->id, dj, &cell->pt, true, mf->weight_bytes, mf->kv_slope,
-            mf->flops, cell->pt.prov, &row);
+    add_sim(run, key, m->id, hw->id, dj, &cell->pt, true, mf->weight_bytes, mf->kv_slope, mf->flops,
+            cell->pt.prov, &row);
     for (size_t k = 0; k < n_costs; k++)
         mtok_run_add_cost(run, row, &costs[k]);
     cJSON_Delete(dj);
@@ -567,8 +585,8 @@ static void run_cell(const struct mtok_report_suite *s, const struct mtok_report
         add_num(fj, "isl", l->isl);
         add_num(fj, "osl", l->osl);
         add_num(fj, "batch", fp->pt.batch);
-        add_sim(run, fkey, m->id, hw->id, fj, &fp->pt, fp->pt.fits, mf->weight_bytes,
-                mf->kv_slope, mf->flops, fp->pt.prov, NULL);
+        add_sim(run, fkey, m->id, hw->id, fj, &fp->pt, fp->pt.fits, mf->weight_bytes, mf->kv_slope,
+                mf->flops, fp->pt.prov, NULL);
         cJSON_Delete(fj);
     }
 }
@@ -580,8 +598,11 @@ enum mtok_status mtok_report_suite_run(const struct mtok_report_suite *s,
 {
     if (!o || !o->sim || !o->tco)
         return mtok_error_set(err, MTOK_EINVAL, "report run: simulator and TCO defaults needed");
-    struct mtok_run_info info = {.kind = "report", .suite = s->name, .args = o->args,
-                                 .machine = o->machine, .build = o->build};
+    struct mtok_run_info info = {.kind = "report",
+                                 .suite = s->name,
+                                 .args = o->args,
+                                 .machine = o->machine,
+                                 .build = o->build};
     struct mtok_run *run = mtok_run_create(&info);
     if (run_uuid)
         mtok_strlcpy(run_uuid, mtok_run_uuid(run), 33);

@@ -79,7 +79,8 @@ static void envelope(struct mtok_cell *c)
             const struct mtok_serve_point *b = &c->front[j].pt;
             if (j == i)
                 continue;
-            bool ge = b->tok_s_per_user >= a->tok_s_per_user && b->tok_s_per_gpu >= a->tok_s_per_gpu;
+            bool ge =
+                b->tok_s_per_user >= a->tok_s_per_user && b->tok_s_per_gpu >= a->tok_s_per_gpu;
             bool gt = b->tok_s_per_user > a->tok_s_per_user || b->tok_s_per_gpu > a->tok_s_per_gpu;
             /* exact duplicates: keep the first */
             dominated = ge && (gt || j < i);
@@ -89,8 +90,8 @@ static void envelope(struct mtok_cell *c)
     }
     c->n_front = k;
     for (size_t i = 1; i < k; i++)
-        for (size_t j = i; j > 0 && c->front[j].pt.tok_s_per_user < c->front[j - 1].pt.tok_s_per_user;
-             j--) {
+        for (size_t j = i;
+             j > 0 && c->front[j].pt.tok_s_per_user < c->front[j - 1].pt.tok_s_per_user; j--) {
             struct mtok_cell_point t = c->front[j];
             c->front[j] = c->front[j - 1];
             c->front[j - 1] = t;

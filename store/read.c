@@ -35,7 +35,7 @@ static sqlite3_stmt *prep(struct mtok_store *st, const char *sql)
 }
 
 #define RUN_COLUMNS                                                                                \
-    "SELECT r.id, r.uuid, r.kind, r.suite, r.started_at, r.finished_at, r.host, b.git_commit, "   \
+    "SELECT r.id, r.uuid, r.kind, r.suite, r.started_at, r.finished_at, r.host, b.git_commit, "    \
     "b.dirty, r.args FROM run r LEFT JOIN build b ON b.id = r.build_id "
 
 static void run_brief(sqlite3_stmt *s, struct mtok_run_brief *b)
@@ -111,14 +111,16 @@ enum mtok_status mtok_store_read_sims(struct mtok_store *st, int64_t run_id,
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT id, key, model, hw, deployment, provenance, fits, max_batch, "
-                               "ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, "
-                               "input_tok_s_per_gpu, output_tok_s_per_gpu, weight_bytes, "
-                               "kv_bytes_per_token, flops_per_token FROM simulation WHERE "
-                               "run_id = ?1 ORDER BY id");
-    sqlite3_stmt *c = prep(st, "SELECT tier, usd_per_gpu_hour, usd_per_m_input, "
-                               "usd_per_m_cached_input, usd_per_m_output, usd_per_m_total FROM cost "
-                               "WHERE simulation_id = ?1 ORDER BY id");
+    sqlite3_stmt *s =
+        prep(st, "SELECT id, key, model, hw, deployment, provenance, fits, max_batch, "
+                 "ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, "
+                 "input_tok_s_per_gpu, output_tok_s_per_gpu, weight_bytes, "
+                 "kv_bytes_per_token, flops_per_token FROM simulation WHERE "
+                 "run_id = ?1 ORDER BY id");
+    sqlite3_stmt *c =
+        prep(st, "SELECT tier, usd_per_gpu_hour, usd_per_m_input, "
+                 "usd_per_m_cached_input, usd_per_m_output, usd_per_m_total FROM cost "
+                 "WHERE simulation_id = ?1 ORDER BY id");
     if (!s || !c) {
         sqlite3_finalize(s);
         sqlite3_finalize(c);
@@ -138,9 +140,16 @@ enum mtok_status mtok_store_read_sims(struct mtok_store *st, int64_t run_id,
         x->key = col_dup(s, 1), x->model = col_dup(s, 2), x->hw = col_dup(s, 3);
         x->deployment = col_dup(s, 4), x->provenance = col_dup(s, 5);
         x->fits = sqlite3_column_int(s, 6) != 0;
-        double *v[] = {&x->max_batch, &x->ttft_s, &x->tpot_s, &x->tok_s_per_user,
-                       &x->tok_s_per_gpu, &x->input_tok_s_per_gpu, &x->output_tok_s_per_gpu,
-                       &x->weight_bytes, &x->kv_bytes_per_token, &x->flops_per_token};
+        double *v[] = {&x->max_batch,
+                       &x->ttft_s,
+                       &x->tpot_s,
+                       &x->tok_s_per_user,
+                       &x->tok_s_per_gpu,
+                       &x->input_tok_s_per_gpu,
+                       &x->output_tok_s_per_gpu,
+                       &x->weight_bytes,
+                       &x->kv_bytes_per_token,
+                       &x->flops_per_token};
         for (int i = 0; i < 10; i++)
             *v[i] = col_real(s, 7 + i);
         sqlite3_reset(c);
