@@ -74,7 +74,7 @@ void mtok_md_escape(struct mtok_buf *b, const char *s)
             mtok_buf_puts(b, "&amp;"), p++;
         } else if (*p < 0x20 || *p == 0x7f) {
             mtok_buf_puts(b, " "), p++;
-        } else if (strchr("\\`*_{}[]()#+!|~\"'$@=", *p)) {
+        } else if (strchr("\\`*_[]|#$~", *p)) {
             char e[3] = {'\\', (char)*p, 0};
             mtok_buf_puts(b, e), p++;
         } else {

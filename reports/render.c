@@ -926,11 +926,15 @@ static void section_summary(struct rpt *r)
                         !strcmp(best->status, "ok") ? "" : ", target not met", out);
         mtok_buf_puts(&r->md, "- **");
         md(&r->md, model_name(r, s->models[mi]));
-        mtok_buf_printf(&r->md, "**: %s / M tokens on ", usd);
+        mtok_buf_puts(&r->md, "**: ");
+        md(&r->md, usd);
+        mtok_buf_puts(&r->md, " / M tokens on ");
         md(&r->md, hwl);
         mtok_buf_puts(&r->md, " (");
         md(&r->md, layout_of(best));
-        mtok_buf_printf(&r->md, "); output %s / M\n", out);
+        mtok_buf_puts(&r->md, "); output ");
+        md(&r->md, out);
+        mtok_buf_puts(&r->md, " / M\n");
         shown++;
     }
     if (!shown) {
@@ -1054,6 +1058,18 @@ static void section_cost(struct rpt *r)
                           "fit; not measured / simulated yet.\n\n");
     for (size_t li = 0; li < s->n_lengths; li++)
         table_cost_matrix(r, li);
+    const char *prov = picks_prov(r);
+    struct mtok_buf pv = {0};
+    mtok_buf_printf(&pv,
+                    "Provenance: %s. Source: throughputs from the mtok simulator (run %s); "
+                    "$/GPU-hour tiers and purchase prices from data/hardware/*.json, TCO "
+                    "assumptions from data/pricing/tco.json (each with its source in the last "
+                    "section). Hover a cell for its throughput, interactivity, batch and "
+                    "$/GPU-hour; the detail table below has every figure.",
+                    prov ? prov_words(prov) : "none (nothing simulated yet)",
+                    r->have_run ? r->run.uuid : "none");
+    para(r, "note", pv.data);
+    mtok_buf_free(&pv);
 }
 
 static void section_method(struct rpt *r)

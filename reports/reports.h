@@ -32,9 +32,9 @@
 /* HTML text and attribute values: & < > " ' become entities; control characters other than tab
  * become spaces; invalid UTF-8 bytes become U+FFFD. */
 void mtok_html_escape(struct mtok_buf *b, const char *s);
-/* Markdown table cells and text: every ASCII punctuation character that Markdown or inline HTML
- * could act on is backslash-escaped (< and > as entities), newlines and other controls become
- * spaces. */
+/* Markdown table cells and text: the characters Markdown (CommonMark, GitHub's tables and math)
+ * acts on inside a line are backslash-escaped: \ ` * _ [ ] | # $ ~; < > & become entities (no
+ * inline HTML); newlines and other controls become spaces. */
 void mtok_md_escape(struct mtok_buf *b, const char *s);
 /* One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF (quotes doubled). A text
  * field starting with = + - @ or a tab gets a leading ' so that spreadsheets do not run it as a

@@ -44,8 +44,8 @@ static void test_escape(void)
     CHECK_ESC(mtok_html_escape, "bad \xff utf8 é", "bad \xef\xbf\xbd utf8 é");
     CHECK_ESC(mtok_html_escape, NULL, "");
 
-    CHECK_ESC(mtok_md_escape, "a|b*c_[d](e)<f>", "a\\|b\\*c\\_\\[d\\]\\(e\\)&lt;f&gt;");
-    CHECK_ESC(mtok_md_escape, hostile, "a\\\"b;rm -rf x");
+    CHECK_ESC(mtok_md_escape, "a|b*c_[d](e)<f>$1", "a\\|b\\*c\\_\\[d\\](e)&lt;f&gt;\\$1");
+    CHECK_ESC(mtok_md_escape, hostile, "a\"b;rm -rf x");
     CHECK_ESC(mtok_md_escape, "two\nlines", "two lines");
 
     CHECK_ESC(mtok_csv_field, "plain", "plain");
