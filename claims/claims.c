@@ -450,9 +450,13 @@ static bool m_api_price(struct eval *e, double *v)
     const struct mtok_api_price *h[32];
     size_t n = mtok_pricing_api_history(e->set->cat, s->product, NULL, h, 32);
     for (size_t i = 0; i < n && i < 32; i++)
-        if (mtok_price_is_claim(h[i]))
-            detail(e, "Recorded from an article: %s $%.4g input / $%.4g output (%s). ", h[i]->id,
-                   h[i]->per_m_input, h[i]->per_m_output, h[i]->src.source);
+        if (mtok_price_is_claim(h[i])) {
+            char in[32], out[32];
+            mtok_claims_format(in, sizeof in, "usd_per_m", false, h[i]->per_m_input);
+            mtok_claims_format(out, sizeof out, "usd_per_m", false, h[i]->per_m_output);
+            detail(e, "Recorded from an article: %s %s input / %s output (%s). ", h[i]->id, in,
+                   out, h[i]->src.source);
+        }
     return true;
 }
 
@@ -478,7 +482,9 @@ static bool m_price_ratio(struct eval *e, double *v)
     detail(e, "Ratio of %s of %s ($%.4g/M) to %s of %s ($%.4g/M) = %.4g. ",
            what_price(w0, sizeof w0, s0), s0->product, pa, what_price(w1, sizeof w1, s1),
            s1->product, pb, *v);
-    ratio_bounds(e, a, b);
+    if (strcmp(s0->token, "cached_input") != 0 && strcmp(s1->token, "cached_input") != 0 &&
+        strcmp(s0->product, s1->product) != 0)
+        ratio_bounds(e, a, b);
     /* the article's own figures, where it recorded some that differ */
     const struct mtok_api_price *oa = own_entry(e, s0->product), *ob = own_entry(e, s1->product);
     double qa = oa ? token_price(oa, s0->token, s0->mix) : pa;
@@ -736,9 +742,9 @@ static bool m_cost_ratio(struct eval *e, double *v)
     double cb = mtok_usd_per_m(hb.usd_per_hour, pb.at.tok_s_per_gpu);
     *v = ca / cb;
     detail(e, "$/M tokens = $/hour / (tok/s/GPU x 3600 / 1e6): %s $%.4g/M, %s $%.4g/M; ratio "
-              "%.4g (throughput ratio %.4g x hourly-cost ratio %.4g). ",
-           a->id, ca, b->id, cb, *v, pb.at.tok_s_per_gpu / pa.at.tok_s_per_gpu,
-           ha.usd_per_hour / hb.usd_per_hour);
+              "%.4g = hourly-cost ratio %.4g / throughput ratio %.4g. ",
+           a->id, ca, b->id, cb, *v, ha.usd_per_hour / hb.usd_per_hour,
+           pa.at.tok_s_per_gpu / pb.at.tok_s_per_gpu);
     return isfinite(*v);
 }
 
@@ -923,14 +929,13 @@ static bool m_training_cost(struct eval *e, double *v)
     *v = est.usd;
     detail(e, "Training %s on %.4g T tokens (sequence %.0f%s): 6 x %.4g B active x T = %.4g + "
               "attention %.4g + MTP %.4g = %.4g FLOPs; on %s at MFU %.2f%% of the bf16 peak "
-              "(%s) = %.4g M device-hours x $%.4g = $%.5g. ",
+              "(%s) = %.4g M device-hours x $%.4g = $%.5g M. ",
            m->id, tokens / 1e12, seq, run ? ", tokens from data/training/runs.json" : "",
            f.n_active / 1e9, f.dense, f.attention, f.mtp, f.total, hw->id, 100 * mfu,
            cl->mfu > 0 ? "given" : cal.provenance, est.device_hours / 1e6, h.usd_per_hour,
-           est.usd);
+           est.usd / 1e6);
     if (run && run->gpu_hours > 0)
-        detail(e, "Published: %.4g M GPU-hours%s. ", run->gpu_hours / 1e6,
-               run->usd_per_gpu_hour > 0 ? "" : "");
+        detail(e, "Published: %.4g M GPU-hours. ", run->gpu_hours / 1e6);
     return true;
 }
 
@@ -1068,6 +1073,9 @@ static void evaluate_base(const struct mtok_claims *set, const struct mtok_sim_d
         if (ref != 0)
             r->off_by = v / ref - 1;
     }
+    size_t dl = strlen(r->detail);
+    while (dl && r->detail[dl - 1] == ' ')
+        r->detail[--dl] = '\0';
     char s1[64], s2[64], s3[64], s4[64];
     mtok_claims_format(s1, sizeof s1, r->unit, cl->is_bool, v);
     mtok_claims_format(s2, sizeof s2, r->unit, cl->is_bool, cl->stated);
@@ -1102,8 +1110,11 @@ static void verdict_text(struct mtok_claim_result *r)
         const char *head = r->verdict == MTOK_VERDICT_CONTRADICTED ? "contradicted" : "off";
         if (isfinite(r->off_by)) {
             double x = r->off_by;
-            if (x > 1)
-                snprintf(r->verdict_text, sizeof r->verdict_text, "%s (%.3gx)", head, x + 1);
+            if (x >= 1)
+                snprintf(r->verdict_text, sizeof r->verdict_text, "%s: %.3gx higher", head, x + 1);
+            else if (x <= -0.5)
+                snprintf(r->verdict_text, sizeof r->verdict_text, "%s: %.3gx lower", head,
+                         1 / (1 + x));
             else
                 snprintf(r->verdict_text, sizeof r->verdict_text, "%s by %+.0f%%", head, 100 * x);
         } else {

@@ -17,6 +17,11 @@ static const char *val(char *buf, size_t n, const struct mtok_claim_result *r, d
 static const char *stated(char *buf, size_t n, const struct mtok_claim_result *r)
 {
     char a[48], b[48];
+    if (!r->is_range && !r->is_bool && r->compare && strcmp(r->compare, "approx") != 0) {
+        snprintf(buf, n, "%s %s", strcmp(r->compare, "ge") == 0 ? ">=" : "<=",
+                 val(a, sizeof a, r, r->stated));
+        return buf;
+    }
     if (!r->is_range)
         return val(buf, n, r, r->stated);
     snprintf(buf, n, "%s-%s", val(a, sizeof a, r, r->stated), val(b, sizeof b, r, r->stated_max));

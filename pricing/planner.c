@@ -358,7 +358,7 @@ static void self_rows(const struct mtok_catalog *cat, const struct mtok_workload
     int max_g = o->max_gpus > 0 ? o->max_gpus : 64;
     double hours = 24 * w->days_per_month;
     double best = INFINITY;
-    char last_why[200] = "no instance shape tried";
+    char first_why[200] = "", last_why[200] = "no instance shape tried";
     for (int g = 1; g <= max_g; g *= 2) {
         struct shape shapes[2] = {{g, 1, 1}, {1, g, g}};
         int ns = m->n_experts > 0 && g > 1 ? 2 : 1;
@@ -366,7 +366,9 @@ static void self_rows(const struct mtok_catalog *cat, const struct mtok_workload
             struct mtok_serve_point pt;
             char sw[200] = "";
             if (!serve_shape(m, hw, w, o, &shapes[s], &pt, sw, sizeof sw)) {
-                snprintf(last_why, sizeof last_why, "%d GPU%s: %s", g, g > 1 ? "s" : "", sw);
+                snprintf(last_why, sizeof last_why, "%d GPU%s: %.150s", g, g > 1 ? "s" : "", sw);
+                if (!first_why[0])
+                    snprintf(first_why, sizeof first_why, "%.199s", last_why);
                 continue;
             }
             double tok_per_req = (w->input_tokens >= 1 ? w->input_tokens : 1) +
@@ -400,8 +402,11 @@ static void self_rows(const struct mtok_catalog *cat, const struct mtok_workload
     }
     if (!isfinite(best)) {
         r->feasible = false;
-        snprintf(r->note, sizeof r->note, "cannot serve %s up to %d GPUs per instance (last: %s)",
-                 m->id, max_g, last_why);
+        if (strcmp(first_why, last_why) == 0)
+            snprintf(r->note, sizeof r->note, "cannot serve %s (%s)", m->id, last_why);
+        else
+            snprintf(r->note, sizeof r->note, "cannot serve %s with 1 to %d GPUs per instance "
+                     "(%s; ...; %s)", m->id, max_g, first_why, last_why);
         return;
     }
     snprintf(r->name, sizeof r->name, "self-hosted %s: %d x %d GPU%s (%s)", hw->id, r->instances,
