@@ -110,8 +110,11 @@ enum mtok_status mtok_workload_parse(struct mtok_workload_spec *out, const char 
             ck_fail(&ck, "", "input_tokens", "a request needs some input or output tokens");
         ck_number(&ck, root, "", "cache_hit_share", CK_OPTIONAL, 0, 0.999999, &w.cache_hit_share);
         ck_number(&ck, root, "", "peak_to_average", CK_OPTIONAL, 1, 1000, &w.peak_to_average);
-        ck_number_or_null(&ck, root, "", "tps_user", 0, 1e6, &w.tps_user);
-        ck_number_or_null(&ck, root, "", "ttft_s", 0, 1e5, &w.ttft_s);
+        /* optional; null = no target */
+        if (cJSON_GetObjectItemCaseSensitive(root, "tps_user"))
+            ck_number_or_null(&ck, root, "", "tps_user", 0, 1e6, &w.tps_user);
+        if (cJSON_GetObjectItemCaseSensitive(root, "ttft_s"))
+            ck_number_or_null(&ck, root, "", "ttft_s", 0, 1e5, &w.ttft_s);
         ck_number(&ck, root, "", "days_per_month", CK_OPTIONAL, 1, 31, &w.days_per_month);
         ck_date(&ck, root, "", "price_date", CK_OPTIONAL, &w.date);
         ck_string(&ck, root, "", "source", CK_OPTIONAL, 600, &w.source);
