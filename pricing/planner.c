@@ -406,10 +406,10 @@ static void self_rows(const struct mtok_catalog *cat, const struct mtok_workload
     if (!isfinite(best)) {
         r->feasible = false;
         if (strcmp(first_why, last_why) == 0)
-            snprintf(r->note, sizeof r->note, "cannot serve %s (%s)", m->id, last_why);
+            snprintf(r->note, sizeof r->note, "cannot serve %.64s (%.200s)", m->id, last_why);
         else
-            snprintf(r->note, sizeof r->note, "cannot serve %s with 1 to %d GPUs per instance "
-                     "(%s; ...; %s)", m->id, max_g, first_why, last_why);
+            snprintf(r->note, sizeof r->note, "cannot serve %.64s with 1 to %d GPUs per instance "
+                     "(%.80s; ...; %.80s)", m->id, max_g, first_why, last_why);
         return;
     }
     snprintf(r->name, sizeof r->name, "self-hosted %s: %d x %d GPU%s (%s)", hw->id, r->instances,
