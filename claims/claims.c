@@ -70,7 +70,10 @@ const char *mtok_verdict_name(enum mtok_verdict v)
     return (unsigned)v < MTOK_VERDICT_COUNT ? names[v] : "?";
 }
 
-size_t mtok_claims_count(const struct mtok_claims *c) { return c ? c->n : 0; }
+size_t mtok_claims_count(const struct mtok_claims *c)
+{
+    return c ? c->n : 0;
+}
 
 static void psel_free(struct psel *s)
 {
@@ -129,8 +132,13 @@ const char *mtok_claims_format(char *buf, size_t n, const char *unit, bool is_bo
     else if (strcmp(unit, "usd_per_month") == 0)
         snprintf(buf, n, "$%.4g/month", v);
     else if (strcmp(unit, "usd") == 0)
-        snprintf(buf, n, v >= 1e9 ? "$%.4gB" : v >= 1e6 ? "$%.4gM" : "$%.5g",
-                 v >= 1e9 ? v / 1e9 : v >= 1e6 ? v / 1e6 : v);
+        snprintf(buf, n,
+                 v >= 1e9   ? "$%.4gB"
+                 : v >= 1e6 ? "$%.4gM"
+                            : "$%.5g",
+                 v >= 1e9   ? v / 1e9
+                 : v >= 1e6 ? v / 1e6
+                            : v);
     else if (strcmp(unit, "share") == 0)
         snprintf(buf, n, "%.3g%%", 100 * v);
     else if (strcmp(unit, "tok_s") == 0)
@@ -186,7 +194,10 @@ static bool prec(struct eval *e, const struct mtok_model *m, struct mtok_prec *p
     return true;
 }
 
-static double ctx_of(const struct eval *e) { return e->cl->ctx > 0 ? e->cl->ctx : 1048576; }
+static double ctx_of(const struct eval *e)
+{
+    return e->cl->ctx > 0 ? e->cl->ctx : 1048576;
+}
 
 static bool m_kv_ratio(struct eval *e, double *v)
 {
@@ -198,9 +209,10 @@ static bool m_kv_ratio(struct eval *e, double *v)
     double ka = mtok_sim_kv_bytes(a, e->d, &pa, ctx, false);
     double kb = mtok_sim_kv_bytes(b, e->d, &pb, ctx, false);
     *v = ka / kb;
-    detail(e, "KV cache of one sequence at %.0f tokens: %s %.4g GB (%.0f B per token, %s KV) vs "
-              "%s %.4g GB (%.0f B per token, %s KV).", ctx, a->id, ka / 1e9,
-           mtok_sim_kv_slope(a, e->d, &pa), pa.kv_label, b->id, kb / 1e9,
+    detail(e,
+           "KV cache of one sequence at %.0f tokens: %s %.4g GB (%.0f B per token, %s KV) vs "
+           "%s %.4g GB (%.0f B per token, %s KV).",
+           ctx, a->id, ka / 1e9, mtok_sim_kv_slope(a, e->d, &pa), pa.kv_label, b->id, kb / 1e9,
            mtok_sim_kv_slope(b, e->d, &pb), pb.kv_label);
     return true;
 }
@@ -216,15 +228,19 @@ static bool m_flops_ratio(struct eval *e, double *v)
     double fa = mtok_sim_flops_per_token(a, e->d, &pa, ctx, &sa);
     double fb = mtok_sim_flops_per_token(b, e->d, &pb, ctx, &sb);
     *v = fa / fb;
-    detail(e, "FLOPs to decode one token at %.0f tokens of context (matrix FLOPs, each counted "
-              "once: FP8-equivalent, FP4 indexer at the FP8 rate): %s %.4g G (GEMMs %.4g, "
-              "attention %.4g, indexer %.4g) vs %s %.4g G (GEMMs %.4g, attention %.4g, indexer "
-              "%.4g).", ctx, a->id, fa / 1e9, sa.gemm / 1e9, sa.attention / 1e9, sa.indexer / 1e9,
-           b->id, fb / 1e9, sb.gemm / 1e9, sb.attention / 1e9, sb.indexer / 1e9);
+    detail(e,
+           "FLOPs to decode one token at %.0f tokens of context (matrix FLOPs, each counted "
+           "once: FP8-equivalent, FP4 indexer at the FP8 rate): %s %.4g G (GEMMs %.4g, "
+           "attention %.4g, indexer %.4g) vs %s %.4g G (GEMMs %.4g, attention %.4g, indexer "
+           "%.4g).",
+           ctx, a->id, fa / 1e9, sa.gemm / 1e9, sa.attention / 1e9, sa.indexer / 1e9, b->id,
+           fb / 1e9, sb.gemm / 1e9, sb.attention / 1e9, sb.indexer / 1e9);
     if (sa.fp4 > 0 || sb.fp4 > 0)
-        detail(e, " Of these, %.4g G and %.4g G run in 4-bit arithmetic; counted as half an FP8 "
-                  "FLOP each (the FP4 x FP4 rate of Blackwell-class parts) the ratio would be "
-                  "%.4g.", sa.fp4 / 1e9, sb.fp4 / 1e9, (fa - sa.fp4 / 2) / (fb - sb.fp4 / 2));
+        detail(e,
+               " Of these, %.4g G and %.4g G run in 4-bit arithmetic; counted as half an FP8 "
+               "FLOP each (the FP4 x FP4 rate of Blackwell-class parts) the ratio would be "
+               "%.4g.",
+               sa.fp4 / 1e9, sb.fp4 / 1e9, (fa - sa.fp4 / 2) / (fb - sb.fp4 / 2));
     return true;
 }
 
@@ -242,8 +258,10 @@ static bool m_params_total(struct eval *e, double *v)
     struct mtok_params p;
     mtok_sim_params(m, &p);
     *v = p.total;
-    detail(e, "Parameters of %s from its config, embeddings and LM head included, MTP layers "
-              "(%.3g B) excluded: %.4g B.", m->id, p.mtp / 1e9, p.total / 1e9);
+    detail(e,
+           "Parameters of %s from its config, embeddings and LM head included, MTP layers "
+           "(%.3g B) excluded: %.4g B.",
+           m->id, p.mtp / 1e9, p.total / 1e9);
     official(e, m, p.total, m->official_total, "total");
     return true;
 }
@@ -254,8 +272,9 @@ static bool m_params_active(struct eval *e, double *v)
     struct mtok_params p;
     mtok_sim_params(m, &p);
     *v = p.active;
-    detail(e, "Parameters used per token by %s (routed top-k experts, shared experts, attention, "
-              "LM head; one embedding row): %.4g B (%.4g B counting the whole embedding table).",
+    detail(e,
+           "Parameters used per token by %s (routed top-k experts, shared experts, attention, "
+           "LM head; one embedding row): %.4g B (%.4g B counting the whole embedding table).",
            m->id, p.active / 1e9, p.active_with_embedding / 1e9);
     official(e, m, p.active, m->official_active, "active");
     return true;
@@ -280,13 +299,19 @@ static bool m_params_ratio(struct eval *e, double *v, bool active)
     mtok_sim_params(b, &pb);
     double va = active ? pa.active : pa.total, vb = active ? pb.active : pb.total;
     *v = va / vb;
-    detail(e, "%s %.4g B / %s %.4g B (%s parameters, MTP layers excluded).", a->id, va / 1e9,
-           b->id, vb / 1e9, active ? "active" : "total");
+    detail(e, "%s %.4g B / %s %.4g B (%s parameters, MTP layers excluded).", a->id, va / 1e9, b->id,
+           vb / 1e9, active ? "active" : "total");
     return true;
 }
 
-static bool m_params_ratio_total(struct eval *e, double *v) { return m_params_ratio(e, v, false); }
-static bool m_params_ratio_active(struct eval *e, double *v) { return m_params_ratio(e, v, true); }
+static bool m_params_ratio_total(struct eval *e, double *v)
+{
+    return m_params_ratio(e, v, false);
+}
+static bool m_params_ratio_active(struct eval *e, double *v)
+{
+    return m_params_ratio(e, v, true);
+}
 
 static bool m_weight_bytes(struct eval *e, double *v)
 {
@@ -297,11 +322,12 @@ static bool m_weight_bytes(struct eval *e, double *v)
     *v = mtok_sim_weight_bytes(m, &p, true);
     struct mtok_params pa;
     mtok_sim_params(m, &pa);
-    detail(e, "Checkpoint of %s at %s weights (experts %s, attention/dense %s, embeddings %s; "
-              "block scales included; MTP layers included as in the download): %.4g GB for %.4g B "
-              "parameters.", m->id, p.label, mtok_dtype_name(p.w[MTOK_W_EXPERT]),
-           mtok_dtype_name(p.w[MTOK_W_ATTN]), mtok_dtype_name(p.w[MTOK_W_EMBED]), *v / 1e9,
-           (pa.total + pa.mtp) / 1e9);
+    detail(e,
+           "Checkpoint of %s at %s weights (experts %s, attention/dense %s, embeddings %s; "
+           "block scales included; MTP layers included as in the download): %.4g GB for %.4g B "
+           "parameters.",
+           m->id, p.label, mtok_dtype_name(p.w[MTOK_W_EXPERT]), mtok_dtype_name(p.w[MTOK_W_ATTN]),
+           mtok_dtype_name(p.w[MTOK_W_EMBED]), *v / 1e9, (pa.total + pa.mtp) / 1e9);
     if (m->download_bytes > 0)
         detail(e, " The catalog records a %.4g GB download.", m->download_bytes / 1e9);
     return true;
@@ -330,10 +356,11 @@ static bool m_fits(struct eval *e, double *v)
     mtok_sim_params(m, &pa);
     double spare = usable - kv - e->d->workspace_bytes;
     double bits = spare > 0 ? spare * 8 / pa.total : 0;
-    detail(e, "%s at %s weights needs %.4g GB of weights + %.3g GB KV for one %.0f-token sequence "
-              "+ %.3g GB workspace = %.4g GB; one %s offers %.4g GB usable (%.0f%% of %.4g GB). "
-              "The weights would fit at up to %.2f bits per parameter on average.", m->id,
-           p.label, w / 1e9, kv / 1e9, e->cl->ctx > 0 ? e->cl->ctx : 4096,
+    detail(e,
+           "%s at %s weights needs %.4g GB of weights + %.3g GB KV for one %.0f-token sequence "
+           "+ %.3g GB workspace = %.4g GB; one %s offers %.4g GB usable (%.0f%% of %.4g GB). "
+           "The weights would fit at up to %.2f bits per parameter on average.",
+           m->id, p.label, w / 1e9, kv / 1e9, e->cl->ctx > 0 ? e->cl->ctx : 4096,
            e->d->workspace_bytes / 1e9, need / 1e9, hw->id, usable / 1e9,
            100 * mtok_sim_usable_fraction(e->d, hw), hw->mem_bytes / 1e9, bits);
     return true;
@@ -354,11 +381,15 @@ static bool m_min_gpus(struct eval *e, double *v)
         n++;
     *v = n;
     int domain = hw->scale_up_domain > 1 ? hw->scale_up_domain : 1;
-    detail(e, "%s at %s weights: %.4g GB of weights + %.3g GB KV spread evenly need %.0f %s "
-              "(%.4g GB usable each after %.3g GB workspace); its scale-up domain holds %d, so "
-              "this is %s.", m->id, p.label, w / 1e9, kv / 1e9, n, hw->id, usable / 1e9,
-           e->d->workspace_bytes / 1e9, domain,
-           n <= 1 ? "a single device" : n <= domain ? "one multi-GPU node/domain" : "several nodes");
+    detail(e,
+           "%s at %s weights: %.4g GB of weights + %.3g GB KV spread evenly need %.0f %s "
+           "(%.4g GB usable each after %.3g GB workspace); its scale-up domain holds %d, so "
+           "this is %s.",
+           m->id, p.label, w / 1e9, kv / 1e9, n, hw->id, usable / 1e9, e->d->workspace_bytes / 1e9,
+           domain,
+           n <= 1        ? "a single device"
+           : n <= domain ? "one multi-GPU node/domain"
+                         : "several nodes");
     return true;
 }
 
@@ -409,13 +440,15 @@ static const struct mtok_api_price *own_entry(const struct eval *e, const char *
 static bool price_of(struct eval *e, const struct psel *s, const struct mtok_api_price **entry,
                      double *v)
 {
-    struct mtok_price_query q = {.product = s->product, .date = s->date, .provider = s->provider,
-                                 .skip_claims = true};
+    struct mtok_price_query q = {
+        .product = s->product, .date = s->date, .provider = s->provider, .skip_claims = true};
     struct mtok_price_in_force f;
     struct mtok_error err = {0};
     if (mtok_pricing_api_in_force(e->set->cat, &q, &f, &err) != MTOK_OK) {
-        detail(e, "The price book has no price for %s in force on %s (entries recorded only "
-                  "from articles are left out). ", s->product, s->date);
+        detail(e,
+               "The price book has no price for %s in force on %s (entries recorded only "
+               "from articles are left out). ",
+               s->product, s->date);
         return false;
     }
     bool list = !s->basis || strcmp(s->basis, "list") == 0;
@@ -424,11 +457,12 @@ static bool price_of(struct eval *e, const struct psel *s, const struct mtok_api
     const struct mtok_api_price *p = *entry;
     char c[32];
     snprintf(c, sizeof c, isnan(p->per_m_cached_input) ? "-" : "$%.4g", p->per_m_cached_input);
-    detail(e, "%s on %s (%s price): book entry %s (%s, from %s%s%s), $%.4g input / %s cached / "
-              "$%.4g output per M, source: %s%s. ", s->product, s->date, list ? "list" : "effective",
-           p->id, p->kind, p->from, p->until ? " until " : "", p->until ? p->until : "",
-           p->per_m_input, c, p->per_m_output, p->src.source,
-           p->src.uncertain ? " [uncertain]" : "");
+    detail(e,
+           "%s on %s (%s price): book entry %s (%s, from %s%s%s), $%.4g input / %s cached / "
+           "$%.4g output per M, source: %s%s. ",
+           s->product, s->date, list ? "list" : "effective", p->id, p->kind, p->from,
+           p->until ? " until " : "", p->until ? p->until : "", p->per_m_input, c, p->per_m_output,
+           p->src.source, p->src.uncertain ? " [uncertain]" : "");
     if (!list && f.list && f.effective != f.list)
         detail(e, "(List price %s: $%.4g / $%.4g; discount %.0f%% on input.) ", f.list->id,
                f.list->per_m_input, f.list->per_m_output, 100 * f.discount_input);
@@ -454,8 +488,8 @@ static bool m_api_price(struct eval *e, double *v)
             char in[32], out[32];
             mtok_claims_format(in, sizeof in, "usd_per_m", false, h[i]->per_m_input);
             mtok_claims_format(out, sizeof out, "usd_per_m", false, h[i]->per_m_output);
-            detail(e, "Recorded from an article: %s %s input / %s output (%s). ", h[i]->id, in,
-                   out, h[i]->src.source);
+            detail(e, "Recorded from an article: %s %s input / %s output (%s). ", h[i]->id, in, out,
+                   h[i]->src.source);
         }
     return true;
 }
@@ -466,8 +500,10 @@ static void ratio_bounds(struct eval *e, const struct mtok_api_price *a,
 {
     double ri = a->per_m_input / b->per_m_input, ro = a->per_m_output / b->per_m_output;
     if (isfinite(ri) && isfinite(ro))
-        detail(e, "Input-only ratio %.4g, output-only ratio %.4g; every mix of input and output "
-                  "tokens lies between. ", ri, ro);
+        detail(e,
+               "Input-only ratio %.4g, output-only ratio %.4g; every mix of input and output "
+               "tokens lies between. ",
+               ri, ro);
 }
 
 static bool m_price_ratio(struct eval *e, double *v)
@@ -491,10 +527,12 @@ static bool m_price_ratio(struct eval *e, double *v)
     double qb = ob ? token_price(ob, s1->token, s1->mix) : pb;
     if ((oa && qa != pa) || (ob && qb != pb)) {
         if (isfinite(qa / qb))
-            detail(e, "With the article's own figure%s (%s%s%s) the ratio is %.4g: the "
-                      "arithmetic follows from its premise, and the premise conflicts with the "
-                      "price book. ", oa && ob ? "s" : "", oa ? oa->id : "",
-                   oa && ob ? ", " : "", ob ? ob->id : "", qa / qb);
+            detail(e,
+                   "With the article's own figure%s (%s%s%s) the ratio is %.4g: the "
+                   "arithmetic follows from its premise, and the premise conflicts with the "
+                   "price book. ",
+                   oa && ob ? "s" : "", oa ? oa->id : "", oa && ob ? ", " : "", ob ? ob->id : "",
+                   qa / qb);
         else
             detail(e, "The article's own entry (%s) gives no %s price. ", oa ? oa->id : ob->id,
                    oa ? s0->token : s1->token);
@@ -509,19 +547,21 @@ static bool m_price_ratio(struct eval *e, double *v)
 static bool m_discount(struct eval *e, double *v)
 {
     const struct psel *s = &e->cl->sel[0];
-    struct mtok_price_query q = {.product = s->product, .date = s->date, .provider = s->provider,
-                                 .skip_claims = true};
+    struct mtok_price_query q = {
+        .product = s->product, .date = s->date, .provider = s->provider, .skip_claims = true};
     struct mtok_price_in_force f;
     struct mtok_error err = {0};
     if (mtok_pricing_api_in_force(e->set->cat, &q, &f, &err) != MTOK_OK || !f.list) {
         detail(e, "No list price for %s in force on %s. ", s->product, s->date);
         return false;
     }
-    double l = token_price(f.list, s->token, s->mix), x = token_price(f.effective, s->token, s->mix);
+    double l = token_price(f.list, s->token, s->mix),
+           x = token_price(f.effective, s->token, s->mix);
     *v = 1 - x / l;
-    detail(e, "%s on %s: list %s $%.4g, effective %s $%.4g (%s): discount 1 - %.4g / %.4g = "
-              "%.4g. ", s->product, s->date, f.list->id, l, f.effective->id, x,
-           f.effective->kind, x, l, *v);
+    detail(e,
+           "%s on %s: list %s $%.4g, effective %s $%.4g (%s): discount 1 - %.4g / %.4g = "
+           "%.4g. ",
+           s->product, s->date, f.list->id, l, f.effective->id, x, f.effective->kind, x, l, *v);
     set_other(e, "price book %s (%s)", f.effective->id, f.effective->src.source);
     return isfinite(*v);
 }
@@ -554,9 +594,10 @@ static bool m_workload_cost(struct eval *e, double *v)
     bool cached_in = false;
     *v = mtok_workload_api_month(&w, p, &cached_in);
     double req = w.requests_per_day * w.days_per_month;
-    detail(e, "%.6g requests/day x %.4g days = %.6g requests/month, each %.6g input (%.0f%% "
-              "cache hits) + %.6g output tokens at %s: %.6g x (%.6g x $%.4g + %.6g x $%.4g) / 1e6 "
-              "= $%.5g/month. ",
+    detail(e,
+           "%.6g requests/day x %.4g days = %.6g requests/month, each %.6g input (%.0f%% "
+           "cache hits) + %.6g output tokens at %s: %.6g x (%.6g x $%.4g + %.6g x $%.4g) / 1e6 "
+           "= $%.5g/month. ",
            w.requests_per_day, w.days_per_month, req, w.input_tokens, 100 * w.cache_hit_share,
            w.output_tokens, p->id, req, w.input_tokens, p->per_m_input, w.output_tokens,
            p->per_m_output, *v);
@@ -566,12 +607,14 @@ static bool m_workload_cost(struct eval *e, double *v)
     double st = cl->stated;
     if (st > 0 && isfinite(p->per_m_input) && p->per_m_input > 0) {
         double per_req = st / req * 1e6; /* $/M-token units per request */
-        detail(e, "The stated $%.5g/month is $%.4g per request: %.4g input tokens a request with "
-                  "no output", st, st / req, per_req / p->per_m_input);
+        detail(e,
+               "The stated $%.5g/month is $%.4g per request: %.4g input tokens a request with "
+               "no output",
+               st, st / req, per_req / p->per_m_input);
         double rest = per_req - w.output_tokens * p->per_m_output;
         if (w.output_tokens > 0 && rest > 0)
-            detail(e, ", or %.4g input tokens with the %.6g output tokens assumed", rest / p->per_m_input,
-                   w.output_tokens);
+            detail(e, ", or %.4g input tokens with the %.6g output tokens assumed",
+                   rest / p->per_m_input, w.output_tokens);
         detail(e, ". ");
     }
     const struct mtok_api_price *own = own_entry(e, s->product);
@@ -580,8 +623,9 @@ static bool m_workload_cost(struct eval *e, double *v)
         if (isfinite(m2))
             detail(e, "At the article's own price (%s) the month would cost $%.5g. ", own->id, m2);
         else
-            detail(e, "At the article's own input price (%s, $%.4g; it gives no output price) "
-                      "the input alone would cost $%.5g/month. ",
+            detail(e,
+                   "At the article's own input price (%s, $%.4g; it gives no output price) "
+                   "the input alone would cost $%.5g/month. ",
                    own->id, own->per_m_input, req * w.input_tokens * own->per_m_input / 1e6);
         set_other(e, "price book %s (%s)", p->id, p->src.source);
     }
@@ -604,7 +648,7 @@ static void deploy_of(const struct claim *cl, struct mtok_deploy *dep)
 }
 
 struct hw_point {
-    struct mtok_serve_point at; /* at the tps_user target (or max throughput without one) */
+    struct mtok_serve_point at;  /* at the tps_user target (or max throughput without one) */
     struct mtok_serve_point max; /* the highest tok/s/GPU on the Pareto front */
     struct mtok_serve_point one; /* batch 1 */
     struct mtok_serve_point front[64];
@@ -654,8 +698,9 @@ static void describe_deploy(struct eval *e)
     const struct claim *cl = e->cl;
     struct mtok_deploy dep;
     deploy_of(cl, &dep);
-    detail(e, "%s on %d devices each (tp %d, dp %d, ep %d), %s weights, %.0f in / %.0f out tokens "
-              "per request, %s: ",
+    detail(e,
+           "%s on %d devices each (tp %d, dp %d, ep %d), %s weights, %.0f in / %.0f out tokens "
+           "per request, %s: ",
            cl->models[0]->id, mtok_deploy_gpus(&dep), dep.tp, dep.dp, dep.ep,
            cl->wprec ? cl->wprec : "native", dep.isl, dep.osl,
            cl->tps_user > 0 ? "best point at the tok/s/user target" : "highest-throughput point");
@@ -664,17 +709,18 @@ static void describe_deploy(struct eval *e)
 static void describe_point(struct eval *e, const struct mtok_hw *hw, const struct hw_point *hp)
 {
     detail(e, "%s batch %.0f, %.4g tok/s/user, %.4g tok/s/GPU (max %.4g at %.3g tok/s/user); ",
-           hw->id, hp->at.batch, hp->at.tok_s_per_user, hp->at.tok_s_per_gpu,
-           hp->max.tok_s_per_gpu, hp->max.tok_s_per_user);
+           hw->id, hp->at.batch, hp->at.tok_s_per_user, hp->at.tok_s_per_gpu, hp->max.tok_s_per_gpu,
+           hp->max.tok_s_per_user);
 }
 
 static void peaks(struct eval *e, const struct mtok_hw *a, const struct mtok_hw *b)
 {
     double fa = a->peak[MTOK_PEAK_FP8], fb = b->peak[MTOK_PEAK_FP8];
-    detail(e, "Datasheet ratios %s/%s: FP8 peak %.4g (%.4g vs %.4g PFLOP/s), memory bandwidth "
-              "%.4g (%.4g vs %.4g TB/s), memory %.4g vs %.4g GB. ", a->id, b->id, fa / fb,
-           fa / 1e15, fb / 1e15, a->mem_bw / b->mem_bw, a->mem_bw / 1e12, b->mem_bw / 1e12,
-           a->mem_bytes / 1e9, b->mem_bytes / 1e9);
+    detail(e,
+           "Datasheet ratios %s/%s: FP8 peak %.4g (%.4g vs %.4g PFLOP/s), memory bandwidth "
+           "%.4g (%.4g vs %.4g TB/s), memory %.4g vs %.4g GB. ",
+           a->id, b->id, fa / fb, fa / 1e15, fb / 1e15, a->mem_bw / b->mem_bw, a->mem_bw / 1e12,
+           b->mem_bw / 1e12, a->mem_bytes / 1e9, b->mem_bytes / 1e9);
 }
 
 static bool m_throughput_ratio(struct eval *e, double *v)
@@ -709,16 +755,18 @@ static bool claim_hour(struct eval *e, const struct mtok_hw *hw, struct mtok_dev
             detail(e, "No TCO for %s: %s. ", hw->id, err.msg);
             return false;
         }
-        detail(e, "%s TCO $%.4g/hour (purchase $%.6g x %.3g server x %.3g network, %.3g-year "
-                  "annuity at %.0f%% = $%.4g/h capital, $%.4g/h power at %.3g kW all-in, $%.4g/h "
-                  "hosting); ",
+        detail(e,
+               "%s TCO $%.4g/hour (purchase $%.6g x %.3g server x %.3g network, %.3g-year "
+               "annuity at %.0f%% = $%.4g/h capital, $%.4g/h power at %.3g kW all-in, $%.4g/h "
+               "hosting); ",
                hw->id, h->usd_per_hour, in.purchase_usd, in.server_capex_ratio,
                in.network_capex_ratio, in.years, 100 * in.cost_of_capital, h->capex_usd_h,
                h->power_usd_h, in.all_in_kw, h->hosting_usd_h);
         return true;
     }
     enum mtok_tier t;
-    if (mtok_tier_parse(basis, &t) != MTOK_OK || mtok_pricing_hour_tier(hw, t, h, &err) != MTOK_OK) {
+    if (mtok_tier_parse(basis, &t) != MTOK_OK ||
+        mtok_pricing_hour_tier(hw, t, h, &err) != MTOK_OK) {
         detail(e, "No %s price for %s. ", basis, hw->id);
         return false;
     }
@@ -741,8 +789,9 @@ static bool m_cost_ratio(struct eval *e, double *v)
     double ca = mtok_usd_per_m(ha.usd_per_hour, pa.at.tok_s_per_gpu);
     double cb = mtok_usd_per_m(hb.usd_per_hour, pb.at.tok_s_per_gpu);
     *v = ca / cb;
-    detail(e, "$/M tokens = $/hour / (tok/s/GPU x 3600 / 1e6): %s $%.4g/M, %s $%.4g/M; ratio "
-              "%.4g = hourly-cost ratio %.4g / throughput ratio %.4g. ",
+    detail(e,
+           "$/M tokens = $/hour / (tok/s/GPU x 3600 / 1e6): %s $%.4g/M, %s $%.4g/M; ratio "
+           "%.4g = hourly-cost ratio %.4g / throughput ratio %.4g. ",
            a->id, ca, b->id, cb, *v, ha.usd_per_hour / hb.usd_per_hour,
            pa.at.tok_s_per_gpu / pb.at.tok_s_per_gpu);
     return isfinite(*v);
@@ -766,9 +815,10 @@ static bool m_throughput(struct eval *e, double *v)
         *v = hp.at.output_tok_s_per_gpu;
     else /* output_tok_s_system */
         *v = hp.at.output_tok_s_per_gpu * G;
-    detail(e, "on %d x %s: one user alone (batch 1) gets %.4g tok/s; the highest-throughput "
-              "point gives %.4g tok/s/GPU (%.4g output tok/s/GPU, %.4g output tok/s for the "
-              "system) at %.3g tok/s/user, batch %.0f. %s = %.4g. ",
+    detail(e,
+           "on %d x %s: one user alone (batch 1) gets %.4g tok/s; the highest-throughput "
+           "point gives %.4g tok/s/GPU (%.4g output tok/s/GPU, %.4g output tok/s for the "
+           "system) at %.3g tok/s/user, batch %.0f. %s = %.4g. ",
            hp.gpus, hw->id, hp.one.tok_s_per_user, hp.max.tok_s_per_gpu,
            hp.max.output_tok_s_per_gpu, hp.max.output_tok_s_per_gpu * G, hp.max.tok_s_per_user,
            hp.max.batch, q, *v);
@@ -777,8 +827,9 @@ static bool m_throughput(struct eval *e, double *v)
         double want = strcmp(q, "output_tok_s_system") == 0 ? cl->stated / G : cl->stated;
         for (size_t i = 0; i < hp.n_front; i++)
             if (hp.front[i].output_tok_s_per_gpu <= want) {
-                detail(e, "The stated figure is reached on the Pareto front at about %.3g "
-                          "tok/s/user (batch %.0f). ",
+                detail(e,
+                       "The stated figure is reached on the Pareto front at about %.3g "
+                       "tok/s/user (batch %.0f). ",
                        hp.front[i].tok_s_per_user, hp.front[i].batch);
                 break;
             }
@@ -794,8 +845,8 @@ static bool m_power_ratio(struct eval *e, double *v)
         return false;
     }
     *v = a->tdp_w / b->tdp_w;
-    detail(e, "TDP %s %.0f W / %s %.0f W = %.4g (%s: %s%s). ", a->id, a->tdp_w, b->id, b->tdp_w,
-           *v, a->id, a->src_power.source, a->src_power.uncertain ? " [uncertain]" : "");
+    detail(e, "TDP %s %.0f W / %s %.0f W = %.4g (%s: %s%s). ", a->id, a->tdp_w, b->id, b->tdp_w, *v,
+           a->id, a->src_power.source, a->src_power.uncertain ? " [uncertain]" : "");
     if (a->all_in_kw > 0 && b->all_in_kw > 0)
         detail(e, "All-in kW ratio %.4g. ", a->all_in_kw / b->all_in_kw);
     set_other(e, "hardware files %s and %s (power)", a->id, b->id);
@@ -812,7 +863,8 @@ static bool m_purchase_price(struct eval *e, double *v)
     double n = e->cl->devices > 0 ? e->cl->devices : 1;
     *v = hw->purchase_usd * n;
     detail(e, "%.6g x %s at $%.6g each = $%.6g (hardware file price source: %s%s). ", n, hw->id,
-           hw->purchase_usd, *v, hw->src_price.source, hw->src_price.uncertain ? " [uncertain]" : "");
+           hw->purchase_usd, *v, hw->src_price.source,
+           hw->src_price.uncertain ? " [uncertain]" : "");
     if (n > 1 && e->cl->stated > 0)
         detail(e, "The stated total implies $%.6g per device. ", e->cl->stated / n);
     set_other(e, "hardware file %s (%s)", hw->id, hw->src_price.source);
@@ -869,8 +921,10 @@ static bool m_days_between(struct eval *e, double *v)
     if (!day_number(e->cl->from, &a) || !day_number(e->cl->until, &b))
         return false;
     *v = (double)(b - a);
-    detail(e, "From %s to %s: %.0f days (arithmetic on the article's own dates; the dates "
-              "themselves are not in FACTS). ", e->cl->from, e->cl->until, *v);
+    detail(e,
+           "From %s to %s: %.0f days (arithmetic on the article's own dates; the dates "
+           "themselves are not in FACTS). ",
+           e->cl->from, e->cl->until, *v);
     return true;
 }
 
@@ -897,8 +951,8 @@ static bool m_training_cost(struct eval *e, double *v)
     const struct mtok_model *m = cl->models[0];
     const struct mtok_hw *hw = cl->hw[0];
     const struct mtok_train_runs *runs = &e->set->runs;
-    const struct mtok_train_run *run = cl->run ? mtok_train_run_find(runs, cl->run)
-                                               : mtok_train_run_find(runs, m->id);
+    const struct mtok_train_run *run =
+        cl->run ? mtok_train_run_find(runs, cl->run) : mtok_train_run_find(runs, m->id);
     double tokens = cl->tokens > 0 ? cl->tokens : run ? run->tokens : 0;
     double seq = cl->seq_len > 0 ? cl->seq_len : run ? run->seq_len : 4096;
     if (!(tokens > 0)) {
@@ -927,9 +981,10 @@ static bool m_training_cost(struct eval *e, double *v)
         return false;
     }
     *v = est.usd;
-    detail(e, "Training %s on %.4g T tokens (sequence %.0f%s): 6 x %.4g B active x T = %.4g + "
-              "attention %.4g + MTP %.4g = %.4g FLOPs; on %s at MFU %.2f%% of the bf16 peak "
-              "(%s) = %.4g M device-hours x $%.4g = $%.5g M. ",
+    detail(e,
+           "Training %s on %.4g T tokens (sequence %.0f%s): 6 x %.4g B active x T = %.4g + "
+           "attention %.4g + MTP %.4g = %.4g FLOPs; on %s at MFU %.2f%% of the bf16 peak "
+           "(%s) = %.4g M device-hours x $%.4g = $%.5g M. ",
            m->id, tokens / 1e12, seq, run ? ", tokens from data/training/runs.json" : "",
            f.n_active / 1e9, f.dense, f.attention, f.mtp, f.total, hw->id, 100 * mfu,
            cl->mfu > 0 ? "given" : cal.provenance, est.device_hours / 1e6, h.usd_per_hour,
@@ -1080,7 +1135,7 @@ static void evaluate_base(const struct mtok_claims *set, const struct mtok_sim_d
     mtok_claims_format(s1, sizeof s1, r->unit, cl->is_bool, v);
     mtok_claims_format(s2, sizeof s2, r->unit, cl->is_bool, cl->stated);
     mtok_claims_format(s3, sizeof s3, r->unit, false, r->tolerance);
-    const char *how = cl->is_bool || cl->is_range ? ""
+    const char *how = cl->is_bool || cl->is_range      ? ""
                       : strcmp(cl->compare, "ge") == 0 ? " (at least)"
                       : strcmp(cl->compare, "le") == 0 ? " (at most)"
                                                        : "";
@@ -1149,8 +1204,8 @@ static int claim_index(const struct mtok_claims *set, const char *id)
     return -1;
 }
 
-void mtok_claims_evaluate(const struct mtok_claims *set, const struct mtok_sim_defaults *d, size_t i,
-                          struct mtok_claim_result *r)
+void mtok_claims_evaluate(const struct mtok_claims *set, const struct mtok_sim_defaults *d,
+                          size_t i, struct mtok_claim_result *r)
 {
     char other[512] = "";
     evaluate_base(set, d, i, r, other, sizeof other);
@@ -1170,8 +1225,8 @@ void mtok_claims_evaluate(const struct mtok_claims *set, const struct mtok_sim_d
             append(holding, sizeof holding, "%s (%s, states %s, which holds)", o->id, o->article,
                    sv);
         else
-            append(conflicting, sizeof conflicting, "%s (%s, states %s, %s)", o->id, o->article,
-                   sv, mtok_verdict_name(o->verdict));
+            append(conflicting, sizeof conflicting, "%s (%s, states %s, %s)", o->id, o->article, sv,
+                   mtok_verdict_name(o->verdict));
         free(o);
     }
     if (r->verdict == MTOK_VERDICT_INCONSISTENT && (holding[0] || other[0])) {
@@ -1239,8 +1294,8 @@ static const struct mtok_model *resolve_model(struct ck *ck, struct mtok_claims 
 static void parse_psel(struct ck *ck, const struct mtok_catalog *cat, const cJSON *o,
                        const char *path, struct psel *s)
 {
-    static const char *const known[] = {"product", "provider", "date", "token", "basis", "mix",
-                                        NULL};
+    static const char *const known[] = {"product", "provider", "date", "token",
+                                        "basis",   "mix",      NULL};
     if (!cJSON_IsObject(o)) {
         ck_fail(ck, "", path, "is not an object");
         return;
@@ -1258,9 +1313,8 @@ static void parse_psel(struct ck *ck, const struct mtok_catalog *cat, const cJSO
         ck_fail(ck, path, "basis", "\"%s\" is not list or effective", s->basis);
     if (s->product && mtok_pricing_api_history(cat, s->product, s->provider, NULL, 0) == 0)
         ck_fail(ck, path, "product", "\"%s\" has no entry in the price book", s->product);
-    const cJSON *mix = ck_object(ck, o, path, "mix",
-                                 s->token && strcmp(s->token, "blend") == 0 ? CK_REQUIRED
-                                                                            : CK_OPTIONAL);
+    const cJSON *mix = ck_object(
+        ck, o, path, "mix", s->token && strcmp(s->token, "blend") == 0 ? CK_REQUIRED : CK_OPTIONAL);
     if (mix) {
         char mp[160];
         snprintf(mp, sizeof mp, "%s.mix", path);
@@ -1300,8 +1354,8 @@ static void parse_inputs(struct ck *ck, const struct mtok_catalog *cat, const cJ
     if (w) {
         char wp[96];
         snprintf(wp, sizeof wp, "%s.workload", cpath);
-        static const char *const kw[] = {"requests_per_day", "input_tokens", "output_tokens",
-                                         "cache_hit_share", "days_per_month", NULL};
+        static const char *const kw[] = {"requests_per_day", "input_tokens",   "output_tokens",
+                                         "cache_hit_share",  "days_per_month", NULL};
         ck_known_keys(ck, w, wp, kw);
         ck_number(ck, w, wp, "requests_per_day", CK_REQUIRED, 1e-6, 1e12, &cl->rpd);
         ck_number(ck, w, wp, "input_tokens", CK_REQUIRED, 0, 1e8, &cl->in_tok);
@@ -1332,7 +1386,8 @@ static void parse_inputs(struct ck *ck, const struct mtok_catalog *cat, const cJ
         strcmp(cl->quantity, "output_tok_s_system"))
         ck_fail(ck, cpath, "quantity",
                 "\"%s\" is not tok_s_per_user, tok_s_per_gpu, output_tok_s_per_gpu or "
-                "output_tok_s_system", cl->quantity);
+                "output_tok_s_system",
+                cl->quantity);
     const cJSON *cost = ck_object(ck, chk, cpath, "cost", CK_OPTIONAL);
     if (cost) {
         char cp[96];
@@ -1352,19 +1407,19 @@ static void parse_inputs(struct ck *ck, const struct mtok_catalog *cat, const cJ
         strcmp(cl->field, "routed_experts") && strcmp(cl->field, "experts_per_token"))
         ck_fail(ck, cpath, "field",
                 "\"%s\" is not max_context, max_compress_ratio, routed_experts or "
-                "experts_per_token", cl->field);
+                "experts_per_token",
+                cl->field);
     ck_date(ck, chk, cpath, "from", (mt->needs & NEED_DATES) ? CK_REQUIRED : CK_OPTIONAL,
             &cl->from);
     ck_date(ck, chk, cpath, "until", (mt->needs & NEED_DATES) ? CK_REQUIRED : CK_OPTIONAL,
             &cl->until);
-    ck_date(ck, chk, cpath, "date", (mt->needs & NEED_DATE) ? CK_REQUIRED : CK_OPTIONAL,
-            &cl->date);
+    ck_date(ck, chk, cpath, "date", (mt->needs & NEED_DATE) ? CK_REQUIRED : CK_OPTIONAL, &cl->date);
     ck_number(ck, chk, cpath, "tokens", CK_OPTIONAL, 1e6, 1e18, &cl->tokens);
     ck_number(ck, chk, cpath, "seq_len", CK_OPTIONAL, 16, 1e8, &cl->seq_len);
     ck_string(ck, chk, cpath, "run", CK_OPTIONAL, 64, &cl->run);
     ck_number(ck, chk, cpath, "mfu", CK_OPTIONAL, 1e-4, 1, &cl->mfu);
-    ck_string(ck, chk, cpath, "reason", (mt->needs & NEED_REASON) ? CK_REQUIRED : CK_OPTIONAL,
-              1000, &cl->reason);
+    ck_string(ck, chk, cpath, "reason", (mt->needs & NEED_REASON) ? CK_REQUIRED : CK_OPTIONAL, 1000,
+              &cl->reason);
 }
 
 static void parse_check(struct ck *ck, struct mtok_claims *set, const struct mtok_catalog *cat,
@@ -1376,10 +1431,10 @@ static void parse_check(struct ck *ck, struct mtok_claims *set, const struct mto
     if (!chk)
         return;
     static const char *const known[] = {
-        "metric", "models",   "hw",       "ctx",    "wprec",    "kvprec",  "tolerance",
-        "rel_tolerance", "compare", "note", "prices", "workload", "deploy", "tps_user",
-        "quantity", "cost",   "devices",  "field",  "from",     "until",   "date",
-        "tokens", "seq_len",  "run",      "mfu",    "reason",   NULL};
+        "metric",        "models",  "hw",      "ctx",    "wprec",    "kvprec", "tolerance",
+        "rel_tolerance", "compare", "note",    "prices", "workload", "deploy", "tps_user",
+        "quantity",      "cost",    "devices", "field",  "from",     "until",  "date",
+        "tokens",        "seq_len", "run",     "mfu",    "reason",   NULL};
     ck_known_keys(ck, chk, cpath, known);
     if (!ck_string(ck, chk, cpath, "metric", CK_REQUIRED, 32, &cl->metric))
         return;
@@ -1415,8 +1470,9 @@ static void parse_check(struct ck *ck, struct mtok_claims *set, const struct mto
     } else if (hw && !cJSON_IsNull(hw)) {
         int n = cJSON_IsArray(hw) ? cJSON_GetArraySize(hw) : 1;
         if (n != mt->nhw || (cJSON_IsArray(hw) != (mt->nhw > 1))) {
-            ck_fail(ck, cpath, "hw", mt->nhw > 1 ? "metric %s takes an array of %d hardware ids"
-                                                 : "metric %s takes %d hardware id",
+            ck_fail(ck, cpath, "hw",
+                    mt->nhw > 1 ? "metric %s takes an array of %d hardware ids"
+                                : "metric %s takes %d hardware id",
                     mt->name, mt->nhw);
         } else {
             const cJSON *v = cJSON_IsArray(hw) ? hw->child : hw;
@@ -1436,8 +1492,8 @@ static void parse_check(struct ck *ck, struct mtok_claims *set, const struct mto
     ck_string(ck, chk, cpath, "wprec", CK_OPTIONAL, 40, &cl->wprec);
     ck_string(ck, chk, cpath, "kvprec", CK_OPTIONAL, 16, &cl->kvprec);
     if (cl->wprec || cl->kvprec) {
-        struct mtok_model fake = {.wprec_dense = MTOK_BF16, .wprec_expert = MTOK_BF16,
-                                  .wprec_embed = MTOK_BF16};
+        struct mtok_model fake = {
+            .wprec_dense = MTOK_BF16, .wprec_expert = MTOK_BF16, .wprec_embed = MTOK_BF16};
         struct mtok_prec p;
         struct mtok_error err = {0};
         if (mtok_prec_resolve(&fake, cl->wprec, cl->kvprec, &p, &err) != MTOK_OK)
@@ -1502,12 +1558,12 @@ enum mtok_status mtok_claims_parse(struct mtok_claims **setp, const char *name, 
         ck_fail(&ck, "", NULL, "is not a JSON object");
     else
         ck_known_keys(&ck, root, "", known_root);
-    const cJSON *art = cJSON_IsObject(root) ? ck_object(&ck, root, "", "article", CK_REQUIRED)
-                                            : NULL;
+    const cJSON *art =
+        cJSON_IsObject(root) ? ck_object(&ck, root, "", "article", CK_REQUIRED) : NULL;
     struct article a = {0};
     if (art) {
-        static const char *const known_a[] = {"id", "title", "file", "url", "date", "source",
-                                              "uncertain", "note", NULL};
+        static const char *const known_a[] = {"id",     "title",     "file", "url", "date",
+                                              "source", "uncertain", "note", NULL};
         ck_known_keys(&ck, art, "article", known_a);
         ck_id(&ck, art, "article", "id", &a.id);
         ck_string(&ck, art, "article", "title", CK_REQUIRED, 400, &a.title);
@@ -1538,8 +1594,8 @@ enum mtok_status mtok_claims_parse(struct mtok_claims **setp, const char *name, 
             ck_fail(&ck, "", path, "is not an object");
             continue;
         }
-        static const char *const known[] = {"id",   "claim", "stated",      "stated_max", "unit",
-                                            "check", "note", "contradicts", NULL};
+        static const char *const known[] = {"id",    "claim", "stated",      "stated_max", "unit",
+                                            "check", "note",  "contradicts", NULL};
         ck_known_keys(&ck, e, path, known);
         struct claim cl = {.article = art_index, .index = i - 1};
         size_t before = ck.errors;
@@ -1562,11 +1618,9 @@ enum mtok_status mtok_claims_parse(struct mtok_claims **setp, const char *name, 
             if (cl.is_bool)
                 ck_fail(&ck, path, "stated_max", "a boolean claim has no range");
             else if (cl.stated_max < cl.stated)
-                ck_fail(&ck, path, "stated_max", "%g is below stated %g", cl.stated_max,
-                        cl.stated);
+                ck_fail(&ck, path, "stated_max", "%g is below stated %g", cl.stated_max, cl.stated);
             else if (cl.compare && strcmp(cl.compare, "approx") != 0)
-                ck_fail(&ck, path, "stated_max", "a range cannot also be compared %s",
-                        cl.compare);
+                ck_fail(&ck, path, "stated_max", "a range cannot also be compared %s", cl.compare);
             cl.is_range = true;
         }
         const cJSON *co = ck_array(&ck, e, path, "contradicts", CK_OPTIONAL);
@@ -1588,8 +1642,8 @@ enum mtok_status mtok_claims_parse(struct mtok_claims **setp, const char *name, 
                 ck_fail(&ck, path, "id", "\"%s\" is also the id of another claim", cl.id);
         if (ck.errors == before) {
             if (set->n == set->cap)
-                set->c = mtok_xrealloc(set->c, (set->cap = set->cap ? 2 * set->cap : 16) *
-                                                   sizeof *set->c);
+                set->c = mtok_xrealloc(set->c,
+                                       (set->cap = set->cap ? 2 * set->cap : 16) * sizeof *set->c);
             set->c[set->n++] = cl;
         } else {
             claim_free(&cl);

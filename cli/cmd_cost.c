@@ -79,10 +79,9 @@ static char **split_list(const char *s, char **copy)
 
 int cli_cost(struct cli *c, int argc, char **argv)
 {
-    const char *workload = NULL, *model = NULL, *date = NULL, *tier = NULL, *vs = NULL,
-               *hw = NULL;
-    double rpd = NAN, in = NAN, out = NAN, hit = NAN, pta = NAN, tps = NAN, ttft = NAN,
-           days = NAN, usd = NAN;
+    const char *workload = NULL, *model = NULL, *date = NULL, *tier = NULL, *vs = NULL, *hw = NULL;
+    double rpd = NAN, in = NAN, out = NAN, hit = NAN, pta = NAN, tps = NAN, ttft = NAN, days = NAN,
+           usd = NAN;
     long max_gpus = 0;
     int no_record = 0;
     struct cli_opt opts[] = {
@@ -110,8 +109,10 @@ int cli_cost(struct cli *c, int argc, char **argv)
     if (tier && strcmp(tier, "tco") != 0) {
         enum mtok_tier t;
         if (mtok_tier_parse(tier, &t) != MTOK_OK)
-            return cli_fail(c, "--tier: \"%s\" is not tco, hyperscaler, neocloud, rental, spot or "
-                            "list", tier);
+            return cli_fail(c,
+                            "--tier: \"%s\" is not tco, hyperscaler, neocloud, rental, spot or "
+                            "list",
+                            tier);
     }
     if (!isnan(usd) && !(usd > 0 && usd < 1e6))
         return cli_fail(c, "--usd-per-gpu-hour: %g is not a price", usd);
@@ -128,10 +129,11 @@ int cli_cost(struct cli *c, int argc, char **argv)
     }
     mtok_diags_free(&d);
     if (!workload) {
-        const char *need = !model ? "--model" : isnan(rpd) ? "--requests-per-day"
-                           : isnan(in)                     ? "--input-tokens"
-                           : isnan(out)                    ? "--output-tokens"
-                                                           : NULL;
+        const char *need = !model       ? "--model"
+                           : isnan(rpd) ? "--requests-per-day"
+                           : isnan(in)  ? "--input-tokens"
+                           : isnan(out) ? "--output-tokens"
+                                        : NULL;
         if (need)
             return cli_fail(c, "%s is required without --workload FILE (see mtok --help)", need);
         w.id = mtok_xstrdup("flags");
@@ -230,23 +232,25 @@ int cli_cost(struct cli *c, int argc, char **argv)
         FILE *f = c->out;
         const struct mtok_workload_spec *s = &plan->spec;
         char b1[32], b2[32], b3[32];
-        fprintf(f, "workload %s: %s, %.6g requests/day x (%.6g in + %.6g out tokens), cache hits "
-                   "%.0f%%, peak/average %.3g",
+        fprintf(f,
+                "workload %s: %s, %.6g requests/day x (%.6g in + %.6g out tokens), cache hits "
+                "%.0f%%, peak/average %.3g",
                 s->id, s->model, s->requests_per_day, s->input_tokens, s->output_tokens,
                 100 * s->cache_hit_share, s->peak_to_average);
         if (s->tps_user > 0)
             fprintf(f, ", >= %.4g tok/s/user", s->tps_user);
         if (s->ttft_s > 0)
             fprintf(f, ", TTFT <= %.4g s", s->ttft_s);
-        fprintf(f, "\n  %.6g requests and %.4g M tokens a month (%.4g days); prices in force on "
-                   "%s\n",
+        fprintf(f,
+                "\n  %.6g requests and %.4g M tokens a month (%.4g days); prices in force on "
+                "%s\n",
                 plan->requests_per_month, plan->tokens_per_month / 1e6, s->days_per_month,
                 plan->date);
         if (plan->reference >= 0)
             fprintf(f, "  break-even against %s (%s)\n", plan->rows[plan->reference].name,
                     plan->reference_note);
-        static const char *const hdr[] = {"#", "option", "$/month", "$/M tok", "devices", "util",
-                                          "basis", "break-even req/day"};
+        static const char *const hdr[] = {"#",       "option", "$/month", "$/M tok",
+                                          "devices", "util",   "basis",   "break-even req/day"};
         struct cli_table *t = cli_table_create(8, hdr);
         for (size_t i = 0; i < plan->n_rows; i++) {
             const struct mtok_workload_row *r = &plan->rows[i];
@@ -264,10 +268,10 @@ int cli_cost(struct cli *c, int argc, char **argv)
                 else if (isfinite(r->breakeven_requests_per_day))
                     snprintf(be, sizeof be, "%.4g", r->breakeven_requests_per_day);
             }
-            cli_table_row(t, rank, r->name, r->feasible ? money(b1, sizeof b1, r->usd_per_month)
-                                                        : "-",
-                          r->feasible ? money(b2, sizeof b2, r->usd_per_m_tokens) : "-", dev,
-                          util, r->kind == MTOK_OPTION_SELF ? r->hour_basis : r->hour_basis, be);
+            cli_table_row(t, rank, r->name,
+                          r->feasible ? money(b1, sizeof b1, r->usd_per_month) : "-",
+                          r->feasible ? money(b2, sizeof b2, r->usd_per_m_tokens) : "-", dev, util,
+                          r->kind == MTOK_OPTION_SELF ? r->hour_basis : r->hour_basis, be);
         }
         cli_table_print(t, f);
         cli_table_destroy(t);
@@ -295,8 +299,8 @@ out:
 /* The $/device-hour for training: --usd-per-gpu-hour, else --tier (a tier or tco), else the rental
  * tier, hyperscaler, neocloud, TCO in that order. */
 static bool train_hour(struct cli *c, const struct mtok_hw *hw, const char *tier, double usd,
-                       const struct mtok_tco_defaults *tco, struct mtok_device_hour *h,
-                       char *basis, size_t n)
+                       const struct mtok_tco_defaults *tco, struct mtok_device_hour *h, char *basis,
+                       size_t n)
 {
     struct mtok_error err = {0};
     if (!isnan(usd)) {
@@ -313,8 +317,11 @@ static bool train_hour(struct cli *c, const struct mtok_hw *hw, const char *tier
                 mtok_pricing_hour_tco(&in, hw, NULL, h, &err) != MTOK_OK)
                 return cli_fail(c, "--tier tco: %s", err.msg), false;
         } else if (mtok_tier_parse(tier, &t) != MTOK_OK) {
-            return cli_fail(c, "--tier: \"%s\" is not tco, hyperscaler, neocloud, rental, spot or "
-                            "list", tier), false;
+            return cli_fail(c,
+                            "--tier: \"%s\" is not tco, hyperscaler, neocloud, rental, spot or "
+                            "list",
+                            tier),
+                   false;
         } else if (mtok_pricing_hour_tier(hw, t, h, &err) != MTOK_OK) {
             return cli_fail(c, "--tier: %s", err.msg), false;
         }
@@ -357,12 +364,14 @@ static void print_flops(FILE *f, const struct mtok_train_flops *x)
 {
     fprintf(f, "  dense      6 x %.4g B active x %.4g T tokens = %.4g FLOPs\n", x->n_active / 1e9,
             x->tokens / 1e12, x->dense);
-    fprintf(f, "  attention  3 x %.4g GFLOPs/token (forward, sequence %.0f) x %.4g T = %.4g "
-               "FLOPs\n",
+    fprintf(f,
+            "  attention  3 x %.4g GFLOPs/token (forward, sequence %.0f) x %.4g T = %.4g "
+            "FLOPs\n",
             x->attention_fwd / 1e9, x->seq_len, x->tokens / 1e12, x->attention);
     if (x->mtp_layers)
-        fprintf(f, "  MTP        3 x %.4g GFLOPs/token (%d layer%s + shared LM head) x %.4g T = "
-                   "%.4g FLOPs\n",
+        fprintf(f,
+                "  MTP        3 x %.4g GFLOPs/token (%d layer%s + shared LM head) x %.4g T = "
+                "%.4g FLOPs\n",
                 x->mtp_fwd / 1e9, x->mtp_layers, x->mtp_layers > 1 ? "s" : "", x->tokens / 1e12,
                 x->mtp);
     fprintf(f, "  total      %.4g FLOPs\n", x->total);
@@ -525,8 +534,9 @@ int cli_train(struct cli *c, int argc, char **argv)
             fprintf(f, "  cost       %s at $%.4g per device-hour (%s)\n",
                     money(b, sizeof b, est.usd), hour.usd_per_hour, basis);
         else
-            fprintf(f, "  cost       - (%s has no $/hour tier or purchase price; give "
-                       "--usd-per-gpu-hour)\n",
+            fprintf(f,
+                    "  cost       - (%s has no $/hour tier or purchase price; give "
+                    "--usd-per-gpu-hour)\n",
                     hw->id);
         fprintf(f, "calibration %s: %.4g M %s GPU-hours for %.4g T tokens\n", cal->id,
                 cal->gpu_hours / 1e6, cal->hw, cal->tokens / 1e12);

@@ -79,8 +79,8 @@ enum mtok_status mtok_workload_check(const struct mtok_workload_spec *w, struct 
 }
 
 enum mtok_status mtok_workload_parse(struct mtok_workload_spec *out, const char *name,
-                                     const char *json, size_t len,
-                                     const struct mtok_catalog *cat, struct mtok_diags *diags)
+                                     const char *json, size_t len, const struct mtok_catalog *cat,
+                                     struct mtok_diags *diags)
 {
     mtok_workload_spec_init(out);
     struct ck ck = {.file = name, .d = diags};
@@ -92,11 +92,21 @@ enum mtok_status mtok_workload_parse(struct mtok_workload_spec *out, const char 
     if (!cJSON_IsObject(root)) {
         ck_fail(&ck, "", NULL, "is not a JSON object");
     } else {
-        static const char *const known[] = {
-            "workload",        "description",  "model",          "requests_per_day",
-            "input_tokens",    "output_tokens", "cache_hit_share", "peak_to_average",
-            "tps_user",        "ttft_s",       "days_per_month", "price_date",
-            "source",          "note",         NULL};
+        static const char *const known[] = {"workload",
+                                            "description",
+                                            "model",
+                                            "requests_per_day",
+                                            "input_tokens",
+                                            "output_tokens",
+                                            "cache_hit_share",
+                                            "peak_to_average",
+                                            "tps_user",
+                                            "ttft_s",
+                                            "days_per_month",
+                                            "price_date",
+                                            "source",
+                                            "note",
+                                            NULL};
         ck_known_keys(&ck, root, "", known);
         ck_id(&ck, root, "", "workload", &w.id);
         ck_string(&ck, root, "", "description", CK_OPTIONAL, 600, &w.description);
@@ -209,7 +219,8 @@ enum mtok_status mtok_workload_solve_tokens(const struct mtok_api_price *a, doub
 {
     *input = *output = NAN;
     if (!(requests_per_month > 0) || !(h >= 0 && h < 1))
-        return mtok_error_set(err, MTOK_EINVAL, "requests per month and cache share must be "
+        return mtok_error_set(err, MTOK_EINVAL,
+                              "requests per month and cache share must be "
                               "positive and in [0, 1)");
     double ca = isnan(a->per_m_cached_input) ? a->per_m_input : a->per_m_cached_input;
     double cb = isnan(b->per_m_cached_input) ? b->per_m_input : b->per_m_cached_input;
@@ -219,12 +230,16 @@ enum mtok_status mtok_workload_solve_tokens(const struct mtok_api_price *a, doub
     double ra = cost_a / requests_per_month * 1e6, rb = cost_b / requests_per_month * 1e6;
     double det = x1 * y2 - x2 * y1;
     if (!isfinite(det) || fabs(det) < 1e-12 * fabs(x1 * y2))
-        return mtok_error_set(err, MTOK_EINVAL, "%s and %s price input and output in the same "
-                              "proportion: no unique token mix", a->id, b->id);
+        return mtok_error_set(err, MTOK_EINVAL,
+                              "%s and %s price input and output in the same "
+                              "proportion: no unique token mix",
+                              a->id, b->id);
     double in = (ra * y2 - rb * y1) / det, out = (x1 * rb - x2 * ra) / det;
     if (in < 0 || out < 0)
-        return mtok_error_set(err, MTOK_EINVAL, "the two costs need a negative token count "
-                              "(input %.4g, output %.4g): no mix makes both hold", in, out);
+        return mtok_error_set(err, MTOK_EINVAL,
+                              "the two costs need a negative token count "
+                              "(input %.4g, output %.4g): no mix makes both hold",
+                              in, out);
     *input = in;
     *output = out;
     return MTOK_OK;
@@ -408,8 +423,10 @@ static void self_rows(const struct mtok_catalog *cat, const struct mtok_workload
         if (strcmp(first_why, last_why) == 0)
             snprintf(r->note, sizeof r->note, "cannot serve %.64s (%.200s)", m->id, last_why);
         else
-            snprintf(r->note, sizeof r->note, "cannot serve %.64s with 1 to %d GPUs per instance "
-                     "(%.80s; ...; %.80s)", m->id, max_g, first_why, last_why);
+            snprintf(r->note, sizeof r->note,
+                     "cannot serve %.64s with 1 to %d GPUs per instance "
+                     "(%.80s; ...; %.80s)",
+                     m->id, max_g, first_why, last_why);
         return;
     }
     snprintf(r->name, sizeof r->name, "self-hosted %s: %d x %d GPU%s (%s)", hw->id, r->instances,
@@ -467,8 +484,11 @@ static void api_rows(const struct mtok_catalog *cat, struct mtok_workload_plan *
         }
         if (seen)
             continue;
-        struct mtok_price_query q = {.product = prod, .date = p->date, .provider = e->provider,
-                                     .include_resellers = true, .skip_claims = true};
+        struct mtok_price_query q = {.product = prod,
+                                     .date = p->date,
+                                     .provider = e->provider,
+                                     .include_resellers = true,
+                                     .skip_claims = true};
         struct mtok_price_in_force f;
         struct mtok_error err = {0};
         if (mtok_pricing_api_in_force(cat, &q, &f, &err) != MTOK_OK)
@@ -492,7 +512,7 @@ static void api_rows(const struct mtok_catalog *cat, struct mtok_workload_plan *
         r->usd_per_m_tokens = r->usd_per_month / (p->tokens_per_month / 1e6);
         size_t len = 0;
 #define NOTE(...)                                                                                  \
-    len += (size_t)snprintf(r->note + len, len < sizeof r->note ? sizeof r->note - len : 0,       \
+    len += (size_t)snprintf(r->note + len, len < sizeof r->note ? sizeof r->note - len : 0,        \
                             __VA_ARGS__)
         NOTE("price %s (%s, from %s)", f.effective->id, f.effective->kind, f.effective->from);
         if (!r->feasible)
@@ -538,8 +558,7 @@ enum mtok_status mtok_workload_plan_create(struct mtok_workload_plan **out,
         return mtok_error_set(err, MTOK_EINVAL, "the planner needs simulator and TCO defaults");
     const struct mtok_model *m = mtok_catalog_model(cat, w->model);
     if (!m)
-        return mtok_error_set(err, MTOK_ENOTFOUND, "model: \"%s\" is not in the catalog",
-                              w->model);
+        return mtok_error_set(err, MTOK_ENOTFOUND, "model: \"%s\" is not in the catalog", w->model);
     struct mtok_workload_plan *p = mtok_xcalloc(1, sizeof *p);
     spec_copy(&p->spec, w);
     p->model = m;
@@ -593,8 +612,10 @@ enum mtok_status mtok_workload_plan_create(struct mtok_workload_plan **out,
                 p->reference = (int)i;
         }
         if (p->reference < 0) {
-            mtok_error_set(err, MTOK_EINVAL, "--vs: no API price for \"%s\" in force on %s that "
-                           "can price this workload", o->vs, p->date);
+            mtok_error_set(err, MTOK_EINVAL,
+                           "--vs: no API price for \"%s\" in force on %s that "
+                           "can price this workload",
+                           o->vs, p->date);
             mtok_workload_plan_destroy(p);
             return MTOK_EINVAL;
         }
@@ -604,8 +625,8 @@ enum mtok_status mtok_workload_plan_create(struct mtok_workload_plan **out,
             if (rows[i].kind == MTOK_OPTION_API && rows[i].feasible && rows[i].same_model)
                 p->reference = (int)i;
         if (p->reference >= 0) {
-            snprintf(p->reference_note, sizeof p->reference_note,
-                     "the cheapest API serving %s", m->id);
+            snprintf(p->reference_note, sizeof p->reference_note, "the cheapest API serving %s",
+                     m->id);
         } else {
             for (size_t i = 0; i < n && p->reference < 0; i++)
                 if (rows[i].kind == MTOK_OPTION_API && rows[i].feasible)

@@ -1,5 +1,5 @@
-/* Training cost: FLOPs of a training run (6 N T + attention + MTP), device-hours at an MFU, dollars,
- * and the MFU a published run implies. Borrows catalog/'s strict JSON checker for
+/* Training cost: FLOPs of a training run (6 N T + attention + MTP), device-hours at an MFU,
+ * dollars, and the MFU a published run implies. Borrows catalog/'s strict JSON checker for
  * data/training/runs.json. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -31,8 +31,8 @@ void mtok_train_runs_free(struct mtok_train_runs *r)
 }
 
 enum mtok_status mtok_train_runs_parse(struct mtok_train_runs *out, const char *name,
-                                       const char *json, size_t len,
-                                       const struct mtok_catalog *cat, struct mtok_diags *diags)
+                                       const char *json, size_t len, const struct mtok_catalog *cat,
+                                       struct mtok_diags *diags)
 {
     memset(out, 0, sizeof *out);
     struct ck ck = {.file = name, .d = diags};
@@ -60,10 +60,19 @@ enum mtok_status mtok_train_runs_parse(struct mtok_train_runs *out, const char *
             ck_fail(&ck, "", path, "is not an object");
             continue;
         }
-        static const char *const known[] = {
-            "id",   "model",        "hw",          "tokens", "seq_len", "gpu_hours",
-            "usd_per_gpu_hour", "calibration", "source", "date",    "uncertain",
-            "note", NULL};
+        static const char *const known[] = {"id",
+                                            "model",
+                                            "hw",
+                                            "tokens",
+                                            "seq_len",
+                                            "gpu_hours",
+                                            "usd_per_gpu_hour",
+                                            "calibration",
+                                            "source",
+                                            "date",
+                                            "uncertain",
+                                            "note",
+                                            NULL};
         ck_known_keys(&ck, e, path, known);
         struct mtok_train_run r = {0};
         size_t before = ck.errors;
@@ -188,8 +197,7 @@ enum mtok_status mtok_train_flops(const struct mtok_model *m, const struct mtok_
     if (!(tokens >= 1 && tokens <= 1e18))
         return mtok_error_set(err, MTOK_EINVAL, "tokens: %g is not in [1, 1e18]", tokens);
     if (!(seq_len >= 1 && seq_len <= 1e8))
-        return mtok_error_set(err, MTOK_EINVAL, "sequence length: %g is not in [1, 1e8]",
-                              seq_len);
+        return mtok_error_set(err, MTOK_EINVAL, "sequence length: %g is not in [1, 1e8]", seq_len);
     struct mtok_prec prec;
     if (mtok_prec_resolve(m, NULL, NULL, &prec, err) != MTOK_OK)
         return err->code;
@@ -276,12 +284,15 @@ enum mtok_status mtok_train_calibrate(const struct mtok_catalog *cat,
     if (!(run->gpu_hours > 0) || !run->hw)
         return mtok_error_set(err, MTOK_EINVAL,
                               "training run %s has no published GPU-hours and hardware to "
-                              "calibrate with", run->id);
+                              "calibrate with",
+                              run->id);
     const struct mtok_model *m = mtok_catalog_model(cat, run->model);
     const struct mtok_hw *hw = mtok_catalog_hw(cat, run->hw);
     if (!m || !hw)
-        return mtok_error_set(err, MTOK_ENOTFOUND, "training run %s: %s or %s is not in the "
-                              "catalog", run->id, run->model, run->hw);
+        return mtok_error_set(err, MTOK_ENOTFOUND,
+                              "training run %s: %s or %s is not in the "
+                              "catalog",
+                              run->id, run->model, run->hw);
     double peak = mtok_hw_peak(hw, dtype);
     if (!(peak > 0))
         return mtok_error_set(err, MTOK_EINVAL, "%s has no %s peak in its hardware file", hw->id,

@@ -52,7 +52,8 @@ static struct mtok_claim_result one(const char *claim)
     return r[0];
 }
 
-#define CLAIM(stated, check) "{\"id\":\"a\",\"claim\":\"c\",\"stated\":" stated ",\"check\":" check "}"
+#define CLAIM(stated, check)                                                                       \
+    "{\"id\":\"a\",\"claim\":\"c\",\"stated\":" stated ",\"check\":" check "}"
 
 static void test_price_metrics(void)
 {
@@ -94,10 +95,11 @@ static void test_price_metrics(void)
                           "\"tolerance\":0.01}"));
     CHECK_NEAR(r.computed, (3 * 0.14 + 0.28) / (3 * 1.25 + 10), 1e-12);
     /* the cache-hit cut: 0.0028 / 0.028 */
-    r = one(CLAIM("0.1", "{\"metric\":\"price_ratio\",\"prices\":[{\"product\":\"deepseek-v4-flash\","
-                         "\"date\":\"2026-04-26\",\"token\":\"cached_input\"},{\"product\":"
-                         "\"deepseek-v4-flash\",\"date\":\"2026-04-25\",\"token\":\"cached_input\"}],"
-                         "\"tolerance\":0.001}"));
+    r = one(CLAIM("0.1",
+                  "{\"metric\":\"price_ratio\",\"prices\":[{\"product\":\"deepseek-v4-flash\","
+                  "\"date\":\"2026-04-26\",\"token\":\"cached_input\"},{\"product\":"
+                  "\"deepseek-v4-flash\",\"date\":\"2026-04-25\",\"token\":\"cached_input\"}],"
+                  "\"tolerance\":0.001}"));
     CHECK_NEAR(r.computed, 0.0028 / 0.028, 1e-12);
     /* the discount: 1 - 0.435 / 1.74 */
     r = one(CLAIM("0.75", "{\"metric\":\"discount\",\"prices\":[{\"product\":\"deepseek-v4-pro\","
@@ -230,7 +232,8 @@ static void test_verdicts(void)
     size_t n = eval_text(
         "{\"id\":\"a\",\"claim\":\"c\",\"stated\":1.6e12,\"check\":{\"metric\":\"params_total\","
         "\"models\":[\"deepseek-v4-pro\"],\"rel_tolerance\":0.03}},"
-        "{\"id\":\"b\",\"claim\":\"c\",\"stated\":1e12,\"contradicts\":[\"a\"],\"check\":{\"metric\":"
+        "{\"id\":\"b\",\"claim\":\"c\",\"stated\":1e12,\"contradicts\":[\"a\"],\"check\":{"
+        "\"metric\":"
         "\"params_total\",\"models\":[\"deepseek-v4-pro\"],\"rel_tolerance\":0.05}},"
         "{\"id\":\"c\",\"claim\":\"c\",\"stated\":0.9e12,\"contradicts\":[\"b\"],\"check\":{"
         "\"metric\":\"params_total\",\"models\":[\"deepseek-v4-pro\"],\"rel_tolerance\":0.05}},"
@@ -265,23 +268,26 @@ static void test_broken(void)
     CHECK(mkdir(sub, 0700) == 0);
     snprintf(file, sizeof file, "%s/x.json", sub);
     struct mtok_buf b = {0};
-    mtok_buf_printf(&b, "%s{\"id\":\"a\",\"claim\":\"c\",\"stated\":1,\"contradicts\":[\"zz\"],"
-                        "\"check\":{\"metric\":\"params_total\",\"models\":[\"deepseek-v3\"],"
-                        "\"tolerance\":0}}]}",
+    mtok_buf_printf(&b,
+                    "%s{\"id\":\"a\",\"claim\":\"c\",\"stated\":1,\"contradicts\":[\"zz\"],"
+                    "\"check\":{\"metric\":\"params_total\",\"models\":[\"deepseek-v3\"],"
+                    "\"tolerance\":0}}]}",
                     head);
     CHECK(mtok_file_write(file, b.data, b.len, NULL) == MTOK_OK);
     mtok_buf_free(&b);
     struct mtok_diags d = {0};
     struct mtok_claims *set = NULL;
     CHECK(mtok_claims_load(&set, dir, cat, &d) == MTOK_EINVAL && set == NULL);
-    CHECK(d.n == 1 && strstr(d.lines[0], "x.json: claims[0].contradicts: \"zz\" is not a claim id"));
+    CHECK(d.n == 1 &&
+          strstr(d.lines[0], "x.json: claims[0].contradicts: \"zz\" is not a claim id"));
     mtok_diags_free(&d);
     unlink(file);
     rmdir(sub);
     rmdir(dir);
     /* inputs a metric does not take, or lacks */
     static const char *const bad[][2] = {
-        {"{\"metric\":\"api_price\",\"models\":[\"deepseek-v3\"],\"prices\":[{\"product\":\"gpt-5\","
+        {"{\"metric\":\"api_price\",\"models\":[\"deepseek-v3\"],\"prices\":[{\"product\":\"gpt-"
+         "5\","
          "\"date\":\"2026-01-01\",\"token\":\"input\"}],\"tolerance\":1}",
          "claims[0].check.models: metric api_price takes 0 models"},
         {"{\"metric\":\"price_ratio\",\"prices\":[{\"product\":\"gpt-5\",\"date\":\"2026-01-01\","
@@ -291,7 +297,8 @@ static void test_broken(void)
          "\"token\":\"input\"}],\"tolerance\":1}",
          "claims[0].check.workload: missing"},
         {"{\"metric\":\"price_ratio\",\"prices\":[{\"product\":\"gpt-5\",\"date\":\"2026-01-01\","
-         "\"token\":\"blend\"},{\"product\":\"gpt-5\",\"date\":\"2026-01-01\",\"token\":\"input\"}],"
+         "\"token\":\"blend\"},{\"product\":\"gpt-5\",\"date\":\"2026-01-01\",\"token\":\"input\"}]"
+         ","
          "\"tolerance\":1}",
          "claims[0].check.prices[0].mix: missing"},
         {"{\"metric\":\"throughput\",\"models\":[\"deepseek-v3\"],\"hw\":\"b200\",\"tolerance\":1}",
@@ -379,38 +386,61 @@ static void test_json(void)
     static const struct {
         const char *id, *verdict;
     } want[] = {
-        {"seed001-pro-total", "consistent"},          {"seed001-pro-active", "consistent"},
-        {"seed001-flash-total", "consistent"},        {"seed001-flash-active", "consistent"},
-        {"seed001-context-1m", "consistent"},         {"seed004-v4-one-trillion", "contradicted"},
-        {"seed004-v4-32b-active", "contradicted"},    {"seed004-active-37-to-32", "contradicted"},
-        {"seed001-three-percent-active", "consistent"}, {"seed001-pro-2.4x-v32", "consistent"},
-        {"seed001-pro-1.3x-active", "consistent"},    {"report-v4-pro-flops-1m", "consistent"},
-        {"report-v4-pro-kv-1m", "consistent"},        {"report-v4-flash-flops-1m", "consistent"},
-        {"report-v4-flash-kv-1m", "consistent"},      {"seed001-flash-download", "consistent"},
-        {"seed001-flash-128gb-quantised", "inconsistent"}, {"seed001-pro-download", "consistent"},
-        {"seed001-pro-multi-gpu", "consistent"},      {"seed001-flash-input", "consistent"},
-        {"seed001-flash-output", "consistent"},       {"seed001-pro-input", "consistent"},
-        {"seed001-pro-output", "consistent"},         {"seed001-pro-8.6x-gpt55pro", "contradicted"},
-        {"seed001-flash-107x", "contradicted"},       {"seed001-pro-1-10th-gpt55", "consistent"},
-        {"seed002-flash-1pct", "consistent"},         {"seed004-18x", "contradicted"},
-        {"seed004-1-20th", "consistent"},             {"seed001-pro-discount-75", "consistent"},
-        {"seed001-pro-discount-input", "consistent"}, {"seed001-pro-discount-output", "consistent"},
+        {"seed001-pro-total", "consistent"},
+        {"seed001-pro-active", "consistent"},
+        {"seed001-flash-total", "consistent"},
+        {"seed001-flash-active", "consistent"},
+        {"seed001-context-1m", "consistent"},
+        {"seed004-v4-one-trillion", "contradicted"},
+        {"seed004-v4-32b-active", "contradicted"},
+        {"seed004-active-37-to-32", "contradicted"},
+        {"seed001-three-percent-active", "consistent"},
+        {"seed001-pro-2.4x-v32", "consistent"},
+        {"seed001-pro-1.3x-active", "consistent"},
+        {"report-v4-pro-flops-1m", "consistent"},
+        {"report-v4-pro-kv-1m", "consistent"},
+        {"report-v4-flash-flops-1m", "consistent"},
+        {"report-v4-flash-kv-1m", "consistent"},
+        {"seed001-flash-download", "consistent"},
+        {"seed001-flash-128gb-quantised", "inconsistent"},
+        {"seed001-pro-download", "consistent"},
+        {"seed001-pro-multi-gpu", "consistent"},
+        {"seed001-flash-input", "consistent"},
+        {"seed001-flash-output", "consistent"},
+        {"seed001-pro-input", "consistent"},
+        {"seed001-pro-output", "consistent"},
+        {"seed001-pro-8.6x-gpt55pro", "contradicted"},
+        {"seed001-flash-107x", "contradicted"},
+        {"seed001-pro-1-10th-gpt55", "consistent"},
+        {"seed002-flash-1pct", "consistent"},
+        {"seed004-18x", "contradicted"},
+        {"seed004-1-20th", "consistent"},
+        {"seed001-pro-discount-75", "consistent"},
+        {"seed001-pro-discount-input", "consistent"},
+        {"seed001-pro-discount-output", "consistent"},
         {"seed001-flash-cache-hit-1-10th", "consistent"},
-        {"seed001-gpt55pro-output", "contradicted"},  {"seed001-opus47-output", "contradicted"},
-        {"seed001-950pr-60pct-h100", "inconsistent"}, {"seed001-950pr-2.8x-h20", "inconsistent"},
+        {"seed001-gpt55pro-output", "contradicted"},
+        {"seed001-opus47-output", "contradicted"},
+        {"seed001-950pr-60pct-h100", "inconsistent"},
+        {"seed001-950pr-2.8x-h20", "inconsistent"},
         {"seed001-950pr-89pct-h100", "inconsistent"},
         {"seed001-950pr-40pct-less-power", "contradicted"},
-        {"seed001-950pr-price", "unverifiable"},      {"seed001-h100-price", "consistent"},
-        {"seed001-b200-price", "consistent"},         {"seed001-unit-price-per-token", NULL},
-        {"seed001-nvidia-3500-per-gpu", NULL},        {"seed001-nvidia-35x-flash", "inconsistent"},
-        {"seed004-docs-gpt5-4200", "consistent"},     {"seed004-docs-v4-210", "consistent"},
-        {"seed004-v3-5.6m", "consistent"},            {"seed004-v4-single-digit", "inconsistent"},
+        {"seed001-950pr-price", "unverifiable"},
+        {"seed001-h100-price", "consistent"},
+        {"seed001-b200-price", "consistent"},
+        {"seed001-unit-price-per-token", NULL},
+        {"seed001-nvidia-3500-per-gpu", NULL},
+        {"seed001-nvidia-35x-flash", "inconsistent"},
+        {"seed004-docs-gpt5-4200", "consistent"},
+        {"seed004-docs-v4-210", "consistent"},
+        {"seed004-v3-5.6m", "consistent"},
+        {"seed004-v4-single-digit", "inconsistent"},
         {"seed004-gpt5-100m", "unverifiable"},
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         const cJSON *c, *hit = NULL;
-        cJSON_ArrayForEach(c, arr) if (!strcmp(cJSON_GetObjectItem(c, "id")->valuestring,
-                                               want[i].id)) hit = c;
+        cJSON_ArrayForEach(
+            c, arr) if (!strcmp(cJSON_GetObjectItem(c, "id")->valuestring, want[i].id)) hit = c;
         CHECK_MSG(hit != NULL, "claim %s missing", want[i].id);
         if (!hit)
             continue;
@@ -420,10 +450,10 @@ static void test_json(void)
                       want[i].verdict);
     }
     /* the keys every row carries: the existing ones first, then the new */
-    static const char *const keys[] = {"id",       "claim",        "article",  "article_title",
-                                       "article_date", "metric",   "unit",     "stated",
-                                       "computed", "verdict",      "detail",   "verdict_text",
-                                       "off_by",   "contradicted_by", "reason", "note"};
+    static const char *const keys[] = {
+        "id",     "claim",           "article",  "article_title", "article_date", "metric",
+        "unit",   "stated",          "computed", "verdict",       "detail",       "verdict_text",
+        "off_by", "contradicted_by", "reason",   "note"};
     const cJSON *c;
     int n = 0, contra = 0;
     cJSON_ArrayForEach(c, arr)

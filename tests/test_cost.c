@@ -68,7 +68,8 @@ static void test_documents(void)
     CHECK(mtok_workload_load(&w, "financial-docs", NULL, cat, &d) == MTOK_OK);
     CHECK(w.input_tokens == 587 && w.output_tokens == 207 && w.days_per_month == 30);
     CHECK(fabs(w.input_tokens - in) < 1 && fabs(w.output_tokens - o) < 1);
-    double g = mtok_workload_api_month(&w, gpt5, NULL), f = mtok_workload_api_month(&w, flash, NULL);
+    double g = mtok_workload_api_month(&w, gpt5, NULL),
+           f = mtok_workload_api_month(&w, flash, NULL);
     CHECK_NEAR(g, 1.5e6 * (587 * 1.25 + 207 * 10) / 1e6, 1e-12);
     CHECK_NEAR(g, 4200, 0.005);
     CHECK_NEAR(f, 210, 0.005);
@@ -195,8 +196,8 @@ static void test_breakeven(void)
     w.requests_per_day = 1000, w.input_tokens = 2000, w.output_tokens = 400;
     w.peak_to_average = 2;
     const char *hw[] = {"b200", NULL};
-    struct mtok_workload_opts opts = {.tco = &tco, .sim = def, .date = "2026-06-01", .hw_ids = hw,
-                                      .vs = "gpt-5.4"};
+    struct mtok_workload_opts opts = {
+        .tco = &tco, .sim = def, .date = "2026-06-01", .hw_ids = hw, .vs = "gpt-5.4"};
     struct mtok_error e = {0};
     struct mtok_workload_plan *p = NULL;
     CHECK(mtok_workload_plan_create(&p, cat, &w, &opts, &e) == MTOK_OK);
@@ -256,8 +257,8 @@ static void test_self_row(void)
     w.requests_per_day = 86400, w.input_tokens = 1000, w.output_tokens = 200;
     w.peak_to_average = 2, w.days_per_month = 30;
     const char *hw[] = {"h100-sxm", NULL};
-    struct mtok_workload_opts opts = {.tco = &tco, .sim = def, .date = "2026-06-01", .hw_ids = hw,
-                                      .usd_per_gpu_hour = 2};
+    struct mtok_workload_opts opts = {
+        .tco = &tco, .sim = def, .date = "2026-06-01", .hw_ids = hw, .usd_per_gpu_hour = 2};
     struct mtok_error e = {0};
     struct mtok_workload_plan *p = NULL;
     CHECK(mtok_workload_plan_create(&p, cat, &w, &opts, &e) == MTOK_OK);
@@ -361,8 +362,14 @@ static void test_cli(void)
     char db[512];
     snprintf(db, sizeof db, "%s/cost.db", tmpdir);
     /* the document workload, recorded as one run of kind cost */
-    char *a1[] = {ARG("mtok"), ARG("cost"), ARG("--workload"), ARG("financial-docs"), ARG("--json"),
-                  ARG("--db"), db, NULL};
+    char *a1[] = {ARG("mtok"),
+                  ARG("cost"),
+                  ARG("--workload"),
+                  ARG("financial-docs"),
+                  ARG("--json"),
+                  ARG("--db"),
+                  db,
+                  NULL};
     CHECK(run(out, sizeof out, err, sizeof err, a1) == 0);
     cJSON *o = cJSON_Parse(out);
     CHECK(o != NULL);
@@ -372,11 +379,12 @@ static void test_cli(void)
         n_rows = cJSON_GetArraySize(rows);
         CHECK(n_rows > 10);
         cJSON *first = cJSON_GetArrayItem(rows, 0);
-        CHECK(fabs(cJSON_GetObjectItem(first, "usd_per_month")->valuedouble - 1.5 * (587 * 0.14 + 207 * 0.28)) < 1e-9);
+        CHECK(fabs(cJSON_GetObjectItem(first, "usd_per_month")->valuedouble -
+                   1.5 * (587 * 0.14 + 207 * 0.28)) < 1e-9);
         CHECK(cJSON_IsString(cJSON_GetObjectItem(o, "run")));
         CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "assumptions")) >= 3);
-        static const char *const keys[] = {"rank", "kind", "name", "feasible", "usd_per_month",
-                                           "usd_per_m_tokens", "note"};
+        static const char *const keys[] = {
+            "rank", "kind", "name", "feasible", "usd_per_month", "usd_per_m_tokens", "note"};
         cJSON *r;
         cJSON_ArrayForEach(r, rows)
         {
@@ -419,11 +427,24 @@ static void test_cli(void)
         mtok_store_close(st);
     }
     /* flags instead of a file; human output */
-    char *a2[] = {ARG("mtok"), ARG("cost"), ARG("--model"), ARG("deepseek-v4-flash"),
-                  ARG("--requests-per-day"), ARG("1000"), ARG("--input-tokens"), ARG("500"),
-                  ARG("--output-tokens"), ARG("100"), ARG("--tps-user"), ARG("30"),
-                  ARG("--date"), ARG("2026-06-01"), ARG("--hw"), ARG("b200,h100-sxm"),
-                  ARG("--no-record"), NULL};
+    char *a2[] = {ARG("mtok"),
+                  ARG("cost"),
+                  ARG("--model"),
+                  ARG("deepseek-v4-flash"),
+                  ARG("--requests-per-day"),
+                  ARG("1000"),
+                  ARG("--input-tokens"),
+                  ARG("500"),
+                  ARG("--output-tokens"),
+                  ARG("100"),
+                  ARG("--tps-user"),
+                  ARG("30"),
+                  ARG("--date"),
+                  ARG("2026-06-01"),
+                  ARG("--hw"),
+                  ARG("b200,h100-sxm"),
+                  ARG("--no-record"),
+                  NULL};
     CHECK(run(out, sizeof out, err, sizeof err, a2) == 0);
     CHECK(strstr(out, "self-hosted b200") && strstr(out, "self-hosted h100-sxm") &&
           !strstr(out, "self-hosted h200"));
@@ -438,26 +459,42 @@ static void test_cli(void)
     CHECK(run(out, sizeof out, err, sizeof err, b1) == 2);
     CHECK(strncmp(err, bad, strlen(bad)) == 0 && strstr(err, ": requests_per_day: "));
     CHECK(strchr(err, '\n') == err + strlen(err) - 1);
-    char *b2[] = {ARG("mtok"), ARG("cost"), ARG("--model"), ARG("deepseek-v4-flash"),
-                  ARG("--requests-per-day"), ARG("1000"), ARG("--db"), db3, NULL};
+    char *b2[] = {ARG("mtok"),
+                  ARG("cost"),
+                  ARG("--model"),
+                  ARG("deepseek-v4-flash"),
+                  ARG("--requests-per-day"),
+                  ARG("1000"),
+                  ARG("--db"),
+                  db3,
+                  NULL};
     CHECK(run(out, sizeof out, err, sizeof err, b2) == 2 && strstr(err, "--input-tokens"));
-    char *b3[] = {ARG("mtok"), ARG("cost"), ARG("--workload"), ARG("financial-docs"),
-                  ARG("--cache-hit"), ARG("1.5"), ARG("--db"), db3, NULL};
+    char *b3[] = {ARG("mtok"),
+                  ARG("cost"),
+                  ARG("--workload"),
+                  ARG("financial-docs"),
+                  ARG("--cache-hit"),
+                  ARG("1.5"),
+                  ARG("--db"),
+                  db3,
+                  NULL};
     CHECK(run(out, sizeof out, err, sizeof err, b3) == 2 && strstr(err, "cache_hit_share"));
-    char *b4[] = {ARG("mtok"), ARG("cost"), ARG("--workload"), ARG("no-such-workload"),
-                  ARG("--db"), db3, NULL};
+    char *b4[] = {ARG("mtok"), ARG("cost"), ARG("--workload"), ARG("no-such-workload"), ARG("--db"),
+                  db3,         NULL};
     CHECK(run(out, sizeof out, err, sizeof err, b4) == 2 && strstr(err, "no-such-workload"));
-    char *b5[] = {ARG("mtok"), ARG("cost"), ARG("--workload"), ARG("financial-docs"),
-                  ARG("--tier"), ARG("cheap"), ARG("--db"), db3, NULL};
+    char *b5[] = {ARG("mtok"),           ARG("cost"),   ARG("--workload"),
+                  ARG("financial-docs"), ARG("--tier"), ARG("cheap"),
+                  ARG("--db"),           db3,           NULL};
     CHECK(run(out, sizeof out, err, sizeof err, b5) == 2 && strstr(err, "--tier"));
-    char *b6[] = {ARG("mtok"), ARG("cost"), ARG("--workload"), ARG("financial-docs"),
-                  ARG("--hw"), ARG("tpu9"), ARG("--db"), db3, NULL};
+    char *b6[] = {ARG("mtok"),           ARG("cost"), ARG("--workload"),
+                  ARG("financial-docs"), ARG("--hw"), ARG("tpu9"),
+                  ARG("--db"),           db3,         NULL};
     CHECK(run(out, sizeof out, err, sizeof err, b6) == 2 && strstr(err, "tpu9"));
     CHECK(access(db3, F_OK) != 0);
 
     /* mtok train: V3's calibration reproduces the published run */
-    char *t1[] = {ARG("mtok"), ARG("train"), ARG("--model"), ARG("deepseek-v3"), ARG("--json"),
-                  NULL};
+    char *t1[] = {ARG("mtok"),        ARG("train"),  ARG("--model"),
+                  ARG("deepseek-v3"), ARG("--json"), NULL};
     CHECK(run(out, sizeof out, err, sizeof err, t1) == 0);
     o = cJSON_Parse(out);
     CHECK(o != NULL);
@@ -467,15 +504,25 @@ static void test_cli(void)
         CHECK(strstr(cJSON_GetObjectItem(o, "mfu_source")->valuestring, "calibrated"));
         cJSON_Delete(o);
     }
-    char *t2[] = {ARG("mtok"), ARG("train"), ARG("--model"), ARG("deepseek-v4-flash"),
-                  ARG("--tokens"), ARG("1e12"), ARG("--hw"), ARG("b200"), ARG("--mfu"),
-                  ARG("0.3"), ARG("--usd-per-gpu-hour"), ARG("3"), NULL};
+    char *t2[] = {ARG("mtok"),
+                  ARG("train"),
+                  ARG("--model"),
+                  ARG("deepseek-v4-flash"),
+                  ARG("--tokens"),
+                  ARG("1e12"),
+                  ARG("--hw"),
+                  ARG("b200"),
+                  ARG("--mfu"),
+                  ARG("0.3"),
+                  ARG("--usd-per-gpu-hour"),
+                  ARG("3"),
+                  NULL};
     CHECK(run(out, sizeof out, err, sizeof err, t2) == 0);
     CHECK(strstr(out, "given (--mfu)") && strstr(out, "$3 per device-hour"));
     char *t3[] = {ARG("mtok"), ARG("train"), ARG("--model"), ARG("llama-3.1-8b"), NULL};
     CHECK(run(out, sizeof out, err, sizeof err, t3) == 2 && strstr(err, "--tokens"));
     char *t4[] = {ARG("mtok"), ARG("train"), ARG("--model"), ARG("deepseek-v3"), ARG("--mfu"),
-                  ARG("2"), NULL};
+                  ARG("2"),    NULL};
     CHECK(run(out, sizeof out, err, sizeof err, t4) == 2 && strstr(err, "--mfu"));
 }
 
