@@ -293,7 +293,7 @@ static bool serve_shape(const struct mtok_model *m, const struct mtok_hw *hw,
     struct mtok_error err = {0};
     struct mtok_prec prec;
     if (mtok_prec_resolve(m, NULL, NULL, &prec, &err) != MTOK_OK) {
-        snprintf(why, wn, "%.190s", err.msg);
+        snprintf(why, wn, "%.250s", err.msg);
         return false;
     }
     struct mtok_deploy dep = mtok_deploy_default();
@@ -304,7 +304,7 @@ static bool serve_shape(const struct mtok_model *m, const struct mtok_hw *hw,
     dep.cache_hit = w->cache_hit_share;
     struct mtok_plan *plan = NULL;
     if (mtok_plan_create(&plan, m, hw, o->sim, NULL, &prec, &dep, &err) != MTOK_OK) {
-        snprintf(why, wn, "%.190s", err.msg);
+        snprintf(why, wn, "%.250s", err.msg);
         return false;
     }
     bool ok = true;
@@ -376,17 +376,17 @@ static void self_rows(const struct mtok_catalog *cat, const struct mtok_workload
     int max_g = o->max_gpus > 0 ? o->max_gpus : 64;
     double hours = 24 * w->days_per_month;
     double best = INFINITY;
-    char first_why[200] = "", last_why[200] = "no instance shape tried";
+    char first_why[300] = "", last_why[300] = "no instance shape tried";
     for (int g = 1; g <= max_g; g *= 2) {
         struct shape shapes[2] = {{g, 1, 1}, {1, g, g}};
         int ns = m->n_experts > 0 && g > 1 ? 2 : 1;
         for (int s = 0; s < ns; s++) {
             struct mtok_serve_point pt;
-            char sw[200] = "";
+            char sw[256] = "";
             if (!serve_shape(m, hw, w, o, &shapes[s], &pt, sw, sizeof sw)) {
-                snprintf(last_why, sizeof last_why, "%d GPU%s: %.150s", g, g > 1 ? "s" : "", sw);
+                snprintf(last_why, sizeof last_why, "%d GPU%s: %.250s", g, g > 1 ? "s" : "", sw);
                 if (!first_why[0])
-                    snprintf(first_why, sizeof first_why, "%.199s", last_why);
+                    snprintf(first_why, sizeof first_why, "%.299s", last_why);
                 continue;
             }
             double tok_per_req = (w->input_tokens >= 1 ? w->input_tokens : 1) +
@@ -421,11 +421,11 @@ static void self_rows(const struct mtok_catalog *cat, const struct mtok_workload
     if (!isfinite(best)) {
         r->feasible = false;
         if (strcmp(first_why, last_why) == 0)
-            snprintf(r->note, sizeof r->note, "cannot serve %.64s (%.200s)", m->id, last_why);
+            snprintf(r->note, sizeof r->note, "cannot serve %.64s (%.299s)", m->id, last_why);
         else
             snprintf(r->note, sizeof r->note,
                      "cannot serve %.64s with 1 to %d GPUs per instance "
-                     "(%.80s; ...; %.80s)",
+                     "(%.150s; ...; %.150s)",
                      m->id, max_g, first_why, last_why);
         return;
     }

@@ -490,7 +490,7 @@ struct mtok_workload_row {
     double usd_per_m_tokens; /* usd_per_month / million tokens (input + output) a month */
     double breakeven_requests_per_day; /* self: above it never dearer than the reference API;
                                           INFINITY = never; NAN for API rows */
-    char note[320];
+    char note[480];
 };
 
 struct mtok_workload_opts {
