@@ -1533,7 +1533,18 @@ static struct mtok_claims *set_create(const char *data_dir, const struct mtok_ca
         mtok_buf_free(&p);
     }
     set->have_tco = mtok_tco_defaults_load(tdir, &set->tco, diags) == MTOK_OK;
-    mtok_train_runs_load(&set->runs, data_dir, cat, diags);
+    /* the embedded runs may name models a user's catalog lacks: then training claims are simply
+     * not checkable, which is no fault of the user's files */
+    bool own_runs = false;
+    if (data_dir) {
+        struct mtok_buf p = {0};
+        mtok_buf_printf(&p, "%s/training/runs.json", data_dir);
+        own_runs = stat(p.data, &sb) == 0;
+        mtok_buf_free(&p);
+    }
+    struct mtok_diags scratch = {0};
+    mtok_train_runs_load(&set->runs, data_dir, cat, own_runs ? diags : &scratch);
+    mtok_diags_free(&scratch);
     return set;
 }
 

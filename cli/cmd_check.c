@@ -194,7 +194,8 @@ static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d,
         mtok_sim_defaults_load(&def, data_dir, d);
     mtok_sim_defaults_destroy(def);
     struct mtok_train_runs runs = {0};
-    mtok_train_runs_load(&runs, data_dir, cat, d);
+    if (!data_dir || exists(data_dir, "training/runs.json"))
+        mtok_train_runs_load(&runs, data_dir, cat, d);
     mtok_train_runs_free(&runs);
     check_workloads(c, data_dir, cat, d);
     struct mtok_claims *cl = NULL;
