@@ -22,7 +22,14 @@ static const char usage[] =
     "       --mtp N --mtp-accept A --disagg PREFILL_GPUS,DECODE_GPUS --tier T\n"
     "       --usd-per-gpu-hour X --cache-hit H --sol --ops --pareto]\n"
     "  sweep --suite NAME|FILE [-j N]     design-space sweep into the database\n"
-    "  claims                             recompute the seed articles' claims\n"
+    "  claims                             check the seed articles' claims (stated vs computed)\n"
+    "  cost --workload NAME|FILE          a workload's monthly cost on every API and self-hosted\n"
+    "      [--model M --requests-per-day N --input-tokens N --output-tokens N --cache-hit H\n"
+    "       --peak-to-average R --tps-user X --ttft S --days-per-month D --date D\n"
+    "       --tier T|tco --usd-per-gpu-hour X --vs PRODUCT --hw H,H --max-gpus N --no-record]\n"
+    "  train --model M [--tokens T]       training FLOPs, device-hours and dollars\n"
+    "      [--hw H --mfu U --usd-per-gpu-hour X | --tier T|tco --seq-len L --dtype bf16|fp8\n"
+    "       --no-mtp]\n"
     "measure\n"
     "  ceilings                           empirical roofline of this machine\n"
     "  bench [--suite NAME]               run kernel benchmarks\n"
@@ -52,6 +59,7 @@ static const struct command commands[] = {
     {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
     {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", cli_sim, NULL},
     {"sweep", cli_sweep, NULL},      {"claims", cli_claims, NULL},       {"ceilings", NULL, "#4"},
+    {"cost", cli_cost, NULL},        {"train", cli_train, NULL},
     {"bench", NULL, "#4"},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
     {"history", NULL, "#4"},         {"report", cli_report, NULL},       {"fetch", cli_fetch, NULL},
 };

@@ -5,10 +5,12 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "claims/claims.h"
 #include "cli/cli.h"
+#include "pricing/pricing.h"
 #include "reports/reports.h"
 #include "sim/sim.h"
 
@@ -41,6 +43,25 @@ static void check_claims(struct cli *c, const char *path, const char *json, size
     if (mtok_claims_parse(&cl, path, json, len, c->cat, d) == MTOK_OK)
         fprintf(c->out, "%s: claims ok (%zu claims)\n", path, mtok_claims_count(cl));
     mtok_claims_destroy(cl);
+}
+
+static void check_workload(struct cli *c, const char *path, const char *json, size_t len,
+                           struct mtok_diags *d)
+{
+    struct mtok_workload_spec w;
+    if (mtok_workload_parse(&w, path, json, len, c->cat, d) == MTOK_OK)
+        fprintf(c->out, "%s: workload ok (%s, %g requests/day)\n", path, w.model,
+                w.requests_per_day);
+    mtok_workload_spec_free(&w);
+}
+
+static void check_training(struct cli *c, const char *path, const char *json, size_t len,
+                           struct mtok_diags *d)
+{
+    struct mtok_train_runs r = {0};
+    if (mtok_train_runs_parse(&r, path, json, len, c->cat, d) == MTOK_OK)
+        fprintf(c->out, "%s: training runs ok (%zu runs)\n", path, r.n);
+    mtok_train_runs_free(&r);
 }
 
 static void check_sim_defaults(struct cli *c, const char *path, const char *json, size_t len,
@@ -95,6 +116,7 @@ static const struct {
     {"suite", check_suite},    {"report", check_report_suite},
     {"claims", check_claims},  {"efficiency", check_sim_defaults},
     {"capital", check_tco},    {"prices", check_prices}, {"compute", check_hw},
+    {"workload", check_workload}, {"runs", check_training},
 };
 
 static void check_file(struct cli *c, const char *path, struct mtok_diags *d)
@@ -130,6 +152,42 @@ static bool exists(const char *dir, const char *rel)
     return ok;
 }
 
+/* Every data/workloads/ *.json of a catalog directory (data_dir NULL = the embedded ones). */
+static void check_workloads(struct cli *c, const char *data_dir, const struct mtok_catalog *cat,
+                            struct mtok_diags *d)
+{
+    (void)c;
+    if (!data_dir) {
+        for (size_t i = 0; i < mtok_embedded_count; i++) {
+            const struct mtok_blob *b = &mtok_embedded_files[i];
+            if (strncmp(b->path, "data/workloads/", 15) != 0)
+                continue;
+            struct mtok_workload_spec w;
+            mtok_workload_parse(&w, b->path, (const char *)b->data, b->size, cat, d);
+            mtok_workload_spec_free(&w);
+        }
+        return;
+    }
+    struct mtok_buf dir = {0};
+    mtok_buf_printf(&dir, "%s/workloads", data_dir);
+    DIR *dp = opendir(dir.data);
+    struct dirent *e;
+    while (dp && (e = readdir(dp))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        struct mtok_buf p = {0};
+        mtok_buf_printf(&p, "%s/%s", dir.data, e->d_name);
+        struct mtok_workload_spec w;
+        mtok_workload_load(&w, p.data, NULL, cat, d);
+        mtok_workload_spec_free(&w);
+        mtok_buf_free(&p);
+    }
+    if (dp)
+        closedir(dp);
+    mtok_buf_free(&dir);
+}
+
 /* A catalog directory (data_dir NULL = the embedded one): the catalogs, then the other data the
  * commands read. In a user's directory the files beyond the catalogs are optional. */
 static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d, size_t *n_claims)
@@ -146,6 +204,11 @@ static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d,
     if (!data_dir || exists(data_dir, "sim/defaults.json"))
         mtok_sim_defaults_load(&def, data_dir, d);
     mtok_sim_defaults_destroy(def);
+    struct mtok_train_runs runs = {0};
+    if (!data_dir || exists(data_dir, "training/runs.json"))
+        mtok_train_runs_load(&runs, data_dir, cat, d);
+    mtok_train_runs_free(&runs);
+    check_workloads(c, data_dir, cat, d);
     struct mtok_claims *cl = NULL;
     if (!data_dir || exists(data_dir, "claims"))
         mtok_claims_load(&cl, data_dir, cat, d);

@@ -5,21 +5,26 @@
 #include <string.h>
 
 #include "claims/claims.h"
+#include "core/core.h"
 #include "cli/cli.h"
 #include "cli/sim_json.h"
 
 static const char *val(char *buf, size_t n, const struct mtok_claim_result *r, double v)
 {
-    if (isnan(v))
-        snprintf(buf, n, "-");
-    else if (r->is_bool)
-        snprintf(buf, n, "%s", v != 0 ? "true" : "false");
-    else if (strcmp(r->unit, "bytes") == 0)
-        snprintf(buf, n, "%.4g GB", v / 1e9);
-    else if (strcmp(r->unit, "parameters") == 0)
-        snprintf(buf, n, "%.4g B", v / 1e9);
-    else
-        snprintf(buf, n, "%.4g", v);
+    return mtok_claims_format(buf, n, r->unit, r->is_bool, v);
+}
+
+static const char *stated(char *buf, size_t n, const struct mtok_claim_result *r)
+{
+    char a[48], b[48];
+    if (!r->is_range && !r->is_bool && r->compare && strcmp(r->compare, "approx") != 0) {
+        snprintf(buf, n, "%s %s", strcmp(r->compare, "ge") == 0 ? ">=" : "<=",
+                 val(a, sizeof a, r, r->stated));
+        return buf;
+    }
+    if (!r->is_range)
+        return val(buf, n, r, r->stated);
+    snprintf(buf, n, "%s-%s", val(a, sizeof a, r, r->stated), val(b, sizeof b, r, r->stated_max));
     return buf;
 }
 
@@ -43,7 +48,7 @@ int cli_claims(struct cli *c, int argc, char **argv)
         return rc;
     }
     size_t n = mtok_claims_count(set);
-    size_t counts[3] = {0};
+    size_t counts[MTOK_VERDICT_COUNT] = {0};
     cJSON *arr = c->json ? cJSON_CreateArray() : NULL;
     struct cli_table *t = NULL;
     static const char *const hdr[] = {"claim", "article", "stated", "computed", "verdict"};
@@ -81,10 +86,41 @@ int cli_claims(struct cli *c, int argc, char **argv)
             }
             cJSON_AddStringToObject(o, "verdict", mtok_verdict_name(r->verdict));
             cJSON_AddStringToObject(o, "detail", r->detail);
+            /* added by issue #8; the keys above keep their meaning */
+            cJSON_AddStringToObject(o, "verdict_text", r->verdict_text);
+            if (r->is_range)
+                cJSON_AddNumberToObject(o, "stated_max", r->stated_max);
+            if (isfinite(r->off_by))
+                cJSON_AddNumberToObject(o, "off_by", r->off_by);
+            else
+                cJSON_AddNullToObject(o, "off_by");
+            cJSON *cb = cJSON_AddArrayToObject(o, "contradicted_by");
+            for (const char *p = r->contradicted_by; *p;) {
+                const char *sep = strstr(p, "; ");
+                size_t len = sep ? (size_t)(sep - p) : strlen(p);
+                char *item = mtok_xmalloc(len + 1);
+                memcpy(item, p, len);
+                item[len] = '\0';
+                cJSON_AddItemToArray(cb, cJSON_CreateString(item));
+                free(item);
+                p = sep ? sep + 2 : p + len;
+            }
+            if (r->reason)
+                cJSON_AddStringToObject(o, "reason", r->reason);
+            else
+                cJSON_AddNullToObject(o, "reason");
+            if (r->note)
+                cJSON_AddStringToObject(o, "note", r->note);
+            else
+                cJSON_AddNullToObject(o, "note");
+            if (r->article_source)
+                cJSON_AddStringToObject(o, "source", r->article_source);
+            if (r->article_file)
+                cJSON_AddStringToObject(o, "article_file", r->article_file);
             cJSON_AddItemToArray(arr, o);
         } else {
-            cli_table_row(t, r->id, r->article, val(s1, sizeof s1, r, r->stated),
-                          val(s2, sizeof s2, r, r->computed), mtok_verdict_name(r->verdict));
+            cli_table_row(t, r->id, r->article, stated(s1, sizeof s1, r),
+                          val(s2, sizeof s2, r, r->computed), r->verdict_text);
         }
     }
     if (arr) {
@@ -95,6 +131,7 @@ int cli_claims(struct cli *c, int argc, char **argv)
         cJSON_AddNumberToObject(s, "consistent", (double)counts[MTOK_VERDICT_CONSISTENT]);
         cJSON_AddNumberToObject(s, "inconsistent", (double)counts[MTOK_VERDICT_INCONSISTENT]);
         cJSON_AddNumberToObject(s, "unverifiable", (double)counts[MTOK_VERDICT_UNVERIFIABLE]);
+        cJSON_AddNumberToObject(s, "contradicted", (double)counts[MTOK_VERDICT_CONTRADICTED]);
         cJSON_AddStringToObject(
             o, "flops_counting",
             "flops_ratio compares FLOPs to decode one token at the stated context on one device: "
@@ -112,10 +149,13 @@ int cli_claims(struct cli *c, int argc, char **argv)
     } else {
         cli_table_print(t, c->out);
         cli_table_destroy(t);
-        fprintf(c->out, "\n%zu claims: %zu consistent, %zu inconsistent, %zu unverifiable\n\n", n,
-                counts[0], counts[1], counts[2]);
+        fprintf(c->out,
+                "\n%zu claims: %zu hold, %zu off, %zu contradicted by another source, %zu not "
+                "checkable\n\n",
+                n, counts[MTOK_VERDICT_CONSISTENT], counts[MTOK_VERDICT_INCONSISTENT],
+                counts[MTOK_VERDICT_CONTRADICTED], counts[MTOK_VERDICT_UNVERIFIABLE]);
         for (size_t i = 0; i < n; i++)
-            fprintf(c->out, "%s (%s): %s\n  %s\n", rs[i].id, mtok_verdict_name(rs[i].verdict),
+            fprintf(c->out, "%s (%s, %s): %s\n  %s\n", rs[i].id, rs[i].verdict_text, rs[i].article,
                     rs[i].claim, rs[i].detail);
     }
     free(rs);

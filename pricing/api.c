@@ -45,6 +45,11 @@ static bool product_matches(const struct mtok_api_price *p, const char *q)
     return false;
 }
 
+bool mtok_price_is_claim(const struct mtok_api_price *p)
+{
+    return strstr(p->id, "/seed-") != NULL;
+}
+
 static bool provider_ok(const struct mtok_api_price *p, const char *provider, bool resellers)
 {
     if (provider)
@@ -93,6 +98,8 @@ enum mtok_status mtok_pricing_api_in_force(const struct mtok_catalog *cat,
     for (size_t i = 0; i < n; i++) {
         const struct mtok_api_price *p = mtok_catalog_price_at(cat, i);
         if (!product_matches(p, q->product) || !provider_ok(p, q->provider, q->include_resellers))
+            continue;
+        if (q->skip_claims && mtok_price_is_claim(p))
             continue;
         char from[11], until[11];
         if (!norm_date(p->from, from) || (p->until && !norm_date(p->until, until)))

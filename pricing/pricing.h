@@ -216,7 +216,9 @@ struct mtok_price_query {
     const char *date;
     const char *provider; /* NULL = any; compared case-insensitively */
     bool include_resellers;
-    bool off_peak; /* where peak and off-peak prices exist, take off-peak */
+    bool off_peak;    /* where peak and off-peak prices exist, take off-peak */
+    bool skip_claims; /* leave out entries recorded only as an article's claim: ids with a
+                         "/seed-" part (data/README.md: such entries end in /seed-NNN) */
 };
 
 /* The price in force. An entry is in force on D when from <= D < until (until is the day the next
@@ -241,6 +243,10 @@ enum mtok_status mtok_pricing_api_in_force(const struct mtok_catalog *cat,
 
 /* Every entry for `product` (name or model id, as above; resellers only when provider names them),
  * sorted by from date then book order, into out[0..max). Returns how many exist (may be > max). */
+/* True for an entry recorded only because an article claims it (id with a "/seed-" part); such
+ * entries keep conflicts visible but are not quotes (planner and claims leave them out). */
+bool mtok_price_is_claim(const struct mtok_api_price *p);
+
 size_t mtok_pricing_api_history(const struct mtok_catalog *cat, const char *product,
                                 const char *provider, const struct mtok_api_price **out,
                                 size_t max);
@@ -282,6 +288,262 @@ enum mtok_status mtok_pricing_breakeven(const struct mtok_token_cost *cost,
  * "given"; usd_per_m_input / cached_input / output = the allocated prices (NAN when the split is
  * not known); usd_per_m_total = InferenceX's total. Strings are borrowed (static). */
 void mtok_pricing_cost_row(const struct mtok_token_cost *c, struct mtok_cost_row *row);
+
+/* ================================================================================================
+ * Training cost (issue #8)
+ *
+ *   training FLOPs  = 6 x N_active x T                      (dense: forward 2, backward 4 per
+ *                                                             parameter and token)
+ *                   + 3 x A(L) x T                          (attention core, lightning indexer and
+ *                                                             recurrent-state arithmetic of one
+ *                                                             training sequence of L tokens, per
+ *                                                             token, forward + backward)
+ *                   + 3 x M x T                             (the MTP layers trained alongside:
+ *                                                             their forward FLOPs per token, their
+ *                                                             input projection and a second pass
+ *                                                             through the shared LM head)
+ *   device-hours    = training FLOPs / (peak[dtype] x MFU) / 3600
+ *   dollars         = device-hours x $/device-hour
+ *
+ * N_active is mtok's active-parameter count (sim/: routed top-k and shared experts, attention,
+ * the LM head, one embedding row). A(L) and M come from the simulator's prefill of one L-token
+ * sequence (sim/: the same ops that price serving), so sparse and compressed attention are counted
+ * as they run. MFU is relative to the dense peak of `dtype` (bf16 by default).
+ *
+ * Calibration: a published run (data/training/runs.json, the one marked "calibration": DeepSeek-V3,
+ * 2.788M H800 GPU-hours for 14.8T tokens) gives MFU = FLOPs / (GPU-hours x 3600 x peak), the
+ * default MFU for every estimate, with its provenance.
+ * ============================================================================================== */
+
+/* One published (or announced) training run. */
+struct mtok_train_run {
+    char *id, *model; /* model: a catalog id */
+    char *hw;         /* catalog id, NULL when not published */
+    double tokens, seq_len;
+    double gpu_hours;        /* 0 = not published */
+    double usd_per_gpu_hour; /* 0 = not published */
+    bool calibration;        /* the run whose MFU is the default */
+    struct mtok_source src;
+};
+
+struct mtok_train_runs {
+    struct mtok_train_run *v;
+    size_t n;
+};
+
+/* Read data/training/runs.json from data_dir (NULL = the embedded data/), checking model and
+ * hardware ids against cat. Every problem is one `FILE: FIELD: problem` line in diags; on any
+ * problem MTOK_EINVAL (or MTOK_EIO) and *out stays empty. Free with mtok_train_runs_free. */
+enum mtok_status mtok_train_runs_load(struct mtok_train_runs *out, const char *data_dir,
+                                      const struct mtok_catalog *cat, struct mtok_diags *diags);
+/* The same checks on a document in memory; `name` names it in diagnostics. */
+enum mtok_status mtok_train_runs_parse(struct mtok_train_runs *out, const char *name,
+                                       const char *json, size_t len,
+                                       const struct mtok_catalog *cat, struct mtok_diags *diags);
+/* No-op on an empty set; leaves it empty. */
+void mtok_train_runs_free(struct mtok_train_runs *r);
+/* The run with this id, else the first run of this model id; NULL when none. */
+const struct mtok_train_run *mtok_train_run_find(const struct mtok_train_runs *r, const char *id);
+/* The calibration run (exactly one in a checked file). */
+const struct mtok_train_run *mtok_train_run_calibration(const struct mtok_train_runs *r);
+
+/* Training FLOPs with their parts (the formula above). */
+struct mtok_train_flops {
+    double tokens, seq_len;
+    double n_active;     /* parameters per token, main model */
+    double dense;        /* 6 x n_active x tokens */
+    double attention;    /* 3 x attention_fwd x tokens */
+    double mtp;          /* 3 x mtp_fwd x tokens; 0 without MTP */
+    double total;
+    double attention_fwd; /* per token, forward, at seq_len (causal: a token sees (L+1)/2 on average) */
+    double mtp_fwd;       /* per token, forward */
+    int mtp_layers;       /* MTP layers counted (0 = excluded or none) */
+};
+
+/* FLOPs to train model m on `tokens` tokens in sequences of seq_len; with_mtp counts the model's
+ * MTP layers (if it has any). hw only hosts the simulator plan (FLOP counts do not depend on it).
+ * MTOK_EINVAL with err set for tokens or seq_len out of range or a plan that cannot be built. */
+enum mtok_status mtok_train_flops(const struct mtok_model *m, const struct mtok_hw *hw,
+                                  const struct mtok_sim_defaults *d, double tokens, double seq_len,
+                                  bool with_mtp, struct mtok_train_flops *out,
+                                  struct mtok_error *err);
+
+/* The MFU a published run implies under mtok's FLOP count. */
+struct mtok_train_calibration {
+    const struct mtok_train_run *run; /* borrowed */
+    struct mtok_train_flops flops;
+    enum mtok_dtype dtype;
+    double peak_flops;             /* per device, dense, of dtype */
+    double achieved_flops_per_gpu; /* flops.total / (gpu_hours x 3600) */
+    double mfu;                    /* achieved / peak */
+    char provenance[768];          /* one line: the run, its figures and its source */
+};
+
+/* MTOK_EINVAL when the run has no GPU-hours or hardware, or its hardware has no `dtype` peak. */
+enum mtok_status mtok_train_calibrate(const struct mtok_catalog *cat,
+                                      const struct mtok_sim_defaults *d,
+                                      const struct mtok_train_run *run, enum mtok_dtype dtype,
+                                      struct mtok_train_calibration *out, struct mtok_error *err);
+
+/* A training-cost estimate with its working. */
+struct mtok_train_estimate {
+    struct mtok_train_flops flops;
+    const char *hw_id;
+    enum mtok_dtype dtype;
+    double peak_flops, mfu;
+    double device_hours;
+    struct mtok_device_hour hour; /* copy */
+    double usd;
+};
+
+/* device_hours and dollars from FLOPs, a device's dtype peak, an MFU in (0, 1] and a
+ * $/device-hour (hour may be NULL: no dollars, usd NAN). MTOK_EINVAL for a missing peak or an
+ * MFU out of range. */
+enum mtok_status mtok_train_estimate(const struct mtok_train_flops *f, const struct mtok_hw *hw,
+                                     enum mtok_dtype dtype, double mfu,
+                                     const struct mtok_device_hour *hour,
+                                     struct mtok_train_estimate *out, struct mtok_error *err);
+
+/* The dense peak of hw for a dtype (bf16, fp8, fp4/mxfp4/nvfp4 -> fp4, int8, f32, f64); 0 when
+ * the hardware file gives none. */
+double mtok_hw_peak(const struct mtok_hw *hw, enum mtok_dtype dtype);
+
+/* ================================================================================================
+ * Workload planner (issue #8): what a workload costs a month on every API in the price book and
+ * self-hosted on every hardware target, cheapest first.
+ *
+ *   API         requests/month x (input x ((1 - h) x $in + h x $cached) + output x $out) / 1e6,
+ *               at the effective price in force on the date (discounts applied; cached = input
+ *               when no cached price is published). Entries recorded only as an article's claim
+ *               are left out.
+ *   self-hosted for each hardware target, each instance shape tried (1, 2, 4 ... max_gpus GPUs;
+ *               tensor-parallel, and for MoE models data-parallel attention with expert
+ *               parallelism): the simulator's best point meeting the latency target (tok/s/user,
+ *               TTFT) gives requests/s per instance = tok/s/GPU x GPUs / (input + output);
+ *               instances = ceil(peak requests/s / that), peak = average x peak_to_average;
+ *               $/month = instances x GPUs x $/device-hour x 24 x days_per_month (the fleet is
+ *               sized for the peak and paid all month); the cheapest shape is kept.
+ *               utilisation = average requests/s / fleet capacity.
+ *   break-even  against a reference API (the option's `vs`): the daily volume above which the row's
+ *               deployment, scaled in whole instances, never costs more than the API.
+ * ============================================================================================== */
+
+/* A workload (data/workloads/ *.json, format in data/SCHEMA.md). Strings are owned. */
+struct mtok_workload_spec {
+    char *id, *description, *model, *date, *note, *source, *file;
+    double requests_per_day;
+    double input_tokens, output_tokens; /* per request */
+    double cache_hit_share;             /* [0, 1): share of input tokens that hit a prefix cache */
+    double peak_to_average;             /* >= 1 */
+    double tps_user;                    /* per-user decode speed target; 0 = none */
+    double ttft_s;                      /* time-to-first-token target; 0 = none */
+    double days_per_month;              /* default 365 / 12 */
+};
+
+/* Defaults: peak_to_average 1, days_per_month 365/12, everything else 0 / NULL. */
+void mtok_workload_spec_init(struct mtok_workload_spec *w);
+void mtok_workload_spec_free(struct mtok_workload_spec *w);
+/* Parse and check one workload file against the catalog (the model must exist). Problems are
+ * `FILE: FIELD: problem` lines; on any problem MTOK_EINVAL and *out is left initialised-empty. */
+enum mtok_status mtok_workload_parse(struct mtok_workload_spec *out, const char *name,
+                                     const char *json, size_t len,
+                                     const struct mtok_catalog *cat, struct mtok_diags *diags);
+/* NAME (data/workloads/NAME.json in data_dir or the embedded data/) or a path to a file. */
+enum mtok_status mtok_workload_load(struct mtok_workload_spec *out, const char *name_or_path,
+                                    const char *data_dir, const struct mtok_catalog *cat,
+                                    struct mtok_diags *diags);
+/* The same range checks on a spec built from flags; MTOK_EINVAL with err naming the field. */
+enum mtok_status mtok_workload_check(const struct mtok_workload_spec *w, struct mtok_error *err);
+
+/* Tokens per request that make two stated monthly costs (cost_a on price a, cost_b on price b)
+ * hold at `requests_per_month` with cache share h: the 2x2 linear solve of
+ *   cost_x = requests x (in x ((1-h) $in_x + h $cached_x) + out x $out_x) / 1e6.
+ * MTOK_EINVAL when the system is singular or the solution negative. */
+enum mtok_status mtok_workload_solve_tokens(const struct mtok_api_price *a, double cost_a,
+                                            const struct mtok_api_price *b, double cost_b,
+                                            double requests_per_month, double h, double *input,
+                                            double *output, struct mtok_error *err);
+
+/* $ per month of a workload on one API price (NAN when the price lacks an output price and the
+ * workload has output). cached_is_input (may be NULL) says a missing cached price was replaced. */
+double mtok_workload_api_month(const struct mtok_workload_spec *w, const struct mtok_api_price *p,
+                               bool *cached_is_input);
+
+enum mtok_option_kind { MTOK_OPTION_API, MTOK_OPTION_SELF };
+
+/* One row of the plan: an API product or a self-hosted deployment. Strings are owned by the plan
+ * (or the catalog). */
+struct mtok_workload_row {
+    enum mtok_option_kind kind;
+    bool feasible; /* priced and able to serve the workload; infeasible rows sort last */
+    char name[128];
+    /* API */
+    const struct mtok_api_price *price; /* the effective price used */
+    const char *provider, *product;
+    bool same_model;      /* the API serves the workload's model */
+    bool cached_is_input; /* no cached price: hits billed as misses */
+    double discount;      /* on input, 1 - effective / list (0 when none) */
+    /* self-hosted */
+    const char *hw_id;
+    char deployment[96]; /* "tp8", "dp8 ep8" */
+    int gpus_per_instance, instances, devices;
+    double batch, tok_s_per_user, ttft_s, tok_s_per_gpu;
+    double requests_per_s_per_instance;
+    double utilisation; /* average load / fleet capacity */
+    char hour_basis[48]; /* "hyperscaler", "tco", "given", "rental (no hyperscaler price)" */
+    double usd_per_device_hour;
+    /* both */
+    double usd_per_month;
+    double usd_per_m_tokens; /* usd_per_month / million tokens (input + output) a month */
+    double breakeven_requests_per_day; /* self: above it never dearer than the reference API;
+                                          INFINITY = never; NAN for API rows */
+    char note[480];
+};
+
+struct mtok_workload_opts {
+    const char *date;            /* NULL = the spec's date, else today (UTC) */
+    const char *tier;            /* a tier name or "tco"; NULL = hyperscaler. A target without it
+                                    falls back to TCO, then to any tier it has */
+    double usd_per_gpu_hour;     /* > 0: this price for every target (basis "given") */
+    const char *vs;              /* reference API product; NULL = the cheapest for the model */
+    const char *const *hw_ids;   /* NULL-terminated subset of targets; NULL = every target */
+    int max_gpus;                /* largest instance tried; 0 = 64 */
+    const struct mtok_tco_defaults *tco;     /* required */
+    const struct mtok_sim_defaults *sim;     /* required */
+};
+
+struct mtok_workload_plan {
+    struct mtok_workload_spec spec; /* a copy (strings owned by the plan) */
+    char date[11];                  /* the price date used */
+    const struct mtok_model *model;
+    double requests_per_month, tokens_per_month;
+    double avg_requests_per_s, peak_requests_per_s;
+    struct mtok_workload_row *rows; /* cheapest first; infeasible last */
+    size_t n_rows;
+    int reference; /* row index of the reference API, -1 = none */
+    char reference_note[160];
+};
+
+/* Plan the workload. MTOK_EINVAL (err set) for a bad spec or options; never fails because one
+ * target cannot run the model (that becomes an infeasible row). */
+enum mtok_status mtok_workload_plan_create(struct mtok_workload_plan **out,
+                                           const struct mtok_catalog *cat,
+                                           const struct mtok_workload_spec *w,
+                                           const struct mtok_workload_opts *opts,
+                                           struct mtok_error *err);
+/* No-op on NULL. */
+void mtok_workload_plan_destroy(struct mtok_workload_plan *p);
+/* The plan as plain rows for a report (cheapest first): returns n_rows, *rows points into p. */
+size_t mtok_workload_plan_rows(const struct mtok_workload_plan *p,
+                               const struct mtok_workload_row **rows);
+/* The plan as one JSON object (inputs, date, reference, rows, assumptions); caller frees with
+ * free(). */
+char *mtok_workload_plan_json(const struct mtok_workload_plan *p);
+/* Record the plan as one run (kind "cost", args as given) in ONE transaction: a workload_cost row
+ * per plan row. Returns the store's status; err says why. */
+enum mtok_status mtok_workload_plan_record(struct mtok_store *st, const char *args,
+                                           const struct mtok_workload_plan *p, char run_uuid[33],
+                                           struct mtok_error *err);
 
 /* ================================================================================================
  * Price snapshots in the database

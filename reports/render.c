@@ -285,8 +285,9 @@ struct table {
     char **labels;      /* shown headers */
     struct cell *cells; /* rows x ncols */
     size_t nrows, cap;
-    const char *cls; /* HTML table class */
-    bool collapsed;  /* HTML: inside a closed <details> (long tables) */
+    const char *cls;         /* HTML table class */
+    bool collapsed;          /* HTML: inside a closed <details> (long tables) */
+    unsigned long hide_html; /* bit j: column j only in CSV/JSON (not HTML or Markdown) */
 };
 
 static struct table *table_new(const char *id, const char *title, size_t ncols, const char *cls)
@@ -375,6 +376,8 @@ static void table_emit(struct rpt *r, struct table *t)
                     "<a href=\"table_%s.json\">JSON</a>)</span></caption>\n<thead><tr>",
                     t->id, t->id);
     for (size_t j = 0; j < t->ncols; j++) {
+        if (t->hide_html >> j & 1)
+            continue;
         mtok_buf_puts(b, j == 0 ? "<th scope=\"col\" class=\"first\">" : "<th scope=\"col\">");
         h(b, t->labels[j]);
         mtok_buf_puts(b, "</th>");
@@ -384,6 +387,8 @@ static void table_emit(struct rpt *r, struct table *t)
         mtok_buf_puts(b, "<tr>");
         for (size_t j = 0; j < t->ncols; j++) {
             const struct cell *c = &t->cells[i * t->ncols + j];
+            if (t->hide_html >> j & 1)
+                continue;
             mtok_buf_puts(b, j == 0 ? "<th scope=\"row\"" : "<td");
             if (c->cls || c->is_num)
                 mtok_buf_printf(b, " class=\"%s%s%s\"", c->cls ? c->cls : "",
@@ -416,18 +421,23 @@ static void table_emit(struct rpt *r, struct table *t)
     md(m, t->title);
     mtok_buf_printf(m, "** ([CSV](table_%s.csv), [JSON](table_%s.json))\n\n|", t->id, t->id);
     for (size_t j = 0; j < t->ncols; j++) {
+        if (t->hide_html >> j & 1)
+            continue;
         mtok_buf_puts(m, " ");
         md(m, t->labels[j]);
         mtok_buf_puts(m, " |");
     }
     mtok_buf_puts(m, "\n|");
     for (size_t j = 0; j < t->ncols; j++)
-        mtok_buf_puts(m, j ? " ---: |" : " --- |");
+        if (!(t->hide_html >> j & 1))
+            mtok_buf_puts(m, j ? " ---: |" : " --- |");
     mtok_buf_puts(m, "\n");
     for (size_t i = 0; i < t->nrows; i++) {
         mtok_buf_puts(m, "|");
         for (size_t j = 0; j < t->ncols; j++) {
             const struct cell *c = &t->cells[i * t->ncols + j];
+            if (t->hide_html >> j & 1)
+                continue;
             mtok_buf_puts(m, " ");
             md(m, c->text);
             if (c->sub) {
@@ -813,7 +823,7 @@ static const char css[] =
     "td.noprice{background:#f7f2fb;color:#555}td.best{outline:2px solid "
     "#2a8f3a;outline-offset:-2px}"
     "td.consistent{color:#1c7a2c;font-weight:600}td.inconsistent{color:#b3261e;font-weight:600}"
-    "td.unverifiable{color:#8a6d00;font-weight:600}"
+    "td.unverifiable{color:#8a6d00;font-weight:600}td.contradicted{color:#8e1b5c;font-weight:600}"
     ".legend span{display:inline-block;padding:1px 8px;margin:0 6px 4px 0;border:1px solid #dde1e6;"
     "font-size:12px}"
     "figure{margin:14px 0 22px}figure img{max-width:100%;height:auto;border:1px solid #e3e6ea}"
@@ -824,6 +834,8 @@ static const char css[] =
     ".banner{border-left:4px solid #d98c00;background:#fff8e8;padding:8px 12px;margin:10px 0}"
     "code{background:#f0f2f5;padding:0 3px;border-radius:3px;font-size:13px}"
     "ul{margin:4px 0 10px}li{margin:2px 0}"
+    "#t-claims td:nth-child(2){min-width:300px}#t-claims td:nth-child(6){min-width:180px}"
+    "#t-claims td:nth-child(7){min-width:110px}"
     "details{margin:8px 0 16px}summary{cursor:pointer;font-weight:600;font-size:14px;"
     "padding:6px 8px;background:#eef1f5;border:1px solid #dde1e6}";
 
@@ -2020,70 +2032,80 @@ static void section_history(struct rpt *r)
 
 /* ---- claims ---- */
 
-static const char *claim_val(char *buf, size_t n, const struct mtok_claim_result *c, double v)
+static void claim_stated(char *buf, size_t n, const struct mtok_claim_result *c)
 {
-    if (isnan(v))
-        snprintf(buf, n, "–");
-    else if (c->is_bool)
-        snprintf(buf, n, "%s", v != 0 ? "true" : "false");
-    else if (c->unit && !strcmp(c->unit, "bytes"))
-        snprintf(buf, n, "%.4g GB", v / 1e9);
-    else if (c->unit && !strcmp(c->unit, "parameters"))
-        snprintf(buf, n, "%.4g B", v / 1e9);
+    char a[64], b[64];
+    mtok_claims_format(a, sizeof a, c->unit, c->is_bool, c->stated);
+    if (c->is_range)
+        snprintf(buf, n, "%s to %s", a,
+                 mtok_claims_format(b, sizeof b, c->unit, c->is_bool, c->stated_max));
     else
-        snprintf(buf, n, "%.4g", v);
-    return buf;
+        snprintf(buf, n, "%s", a);
 }
 
 static void section_claims(struct rpt *r)
 {
     heading(r, 2, "claims", "Published claims, recomputed");
-    para(r, "",
-         "Claims from the seed articles (data/claims/), each recomputed by the simulator from the "
-         "catalogs at the time of this report: the value stated, the value computed, and the "
-         "verdict within the stated tolerance. Hover a verdict (or read the detail column) for "
-         "how it was computed.");
-    struct table *t = table_new("claims", "Seed claims: stated, computed, verdict", 7, NULL);
+    size_t counts[MTOK_VERDICT_COUNT] = {0};
+    for (size_t i = 0; i < r->o->n_claims; i++)
+        if ((unsigned)r->o->claims[i].verdict < MTOK_VERDICT_COUNT)
+            counts[r->o->claims[i].verdict]++;
+    struct mtok_buf t = {0};
+    mtok_buf_printf(&t,
+                    "Claims from the seed articles (data/claims/), each recomputed from the "
+                    "catalogs, the simulator and the price book when this report was written "
+                    "(mtok claims): %zu claims, %zu hold, %zu are off, %zu are contradicted by "
+                    "another source, %zu cannot be checked. Hover a verdict for how it was "
+                    "computed; the CSV and JSON hold the full working.",
+                    r->o->n_claims, counts[MTOK_VERDICT_CONSISTENT],
+                    counts[MTOK_VERDICT_INCONSISTENT], counts[MTOK_VERDICT_CONTRADICTED],
+                    counts[MTOK_VERDICT_UNVERIFIABLE]);
+    para(r, "", t.data);
+    mtok_buf_free(&t);
+    struct table *tb = table_new("claims", "Seed claims: stated, computed, verdict", 8, NULL);
     static const char *const cols[][2] = {{"id", "claim id"},
                                           {"claim", "claim"},
                                           {"stated", "stated"},
                                           {"computed", "computed"},
                                           {"verdict", "verdict"},
+                                          {"why", "contradicted by / why not checkable"},
                                           {"article", "source article"},
                                           {"detail", "how it was computed"}};
-    for (size_t j = 0; j < 7; j++)
-        table_col(t, j, cols[j][0], cols[j][1]);
+    for (size_t j = 0; j < 8; j++)
+        table_col(tb, j, cols[j][0], cols[j][1]);
+    tb->hide_html = 1u << 7; /* the working is the verdict's tooltip (and in CSV/JSON) */
     for (size_t i = 0; i < r->o->n_claims; i++) {
         const struct mtok_claim_result *c = &r->o->claims[i];
-        struct cell *x = table_row(t);
-        char a[64], art[512];
+        struct cell *x = table_row(tb);
+        char a[160], art[768];
         cell_text(&x[0], c->id);
         cell_text(&x[1], c->claim);
-        x[1].cls = "text";
-        if (c->is_bool) {
-            cell_text(&x[2], claim_val(a, sizeof a, c, c->stated));
-            cell_text(&x[3], claim_val(a, sizeof a, c, c->computed));
-        } else {
-            cell_num(&x[2], c->stated, claim_val(a, sizeof a, c, c->stated));
-            cell_num(&x[3], c->computed, claim_val(a, sizeof a, c, c->computed));
-        }
-        cell_text(&x[4], mtok_verdict_name(c->verdict));
+        claim_stated(a, sizeof a, c);
+        if (c->is_bool || c->is_range)
+            cell_text(&x[2], a);
+        else
+            cell_num(&x[2], c->stated, a);
+        mtok_claims_format(a, sizeof a, c->unit, c->is_bool, c->computed);
+        if (c->is_bool)
+            cell_text(&x[3], a);
+        else
+            cell_num(&x[3], c->computed, a);
+        cell_text(&x[4], c->verdict_text[0] ? c->verdict_text : mtok_verdict_name(c->verdict));
         x[4].cls = mtok_verdict_name(c->verdict);
         cell_tip(&x[4], c->detail);
-        snprintf(art, sizeof art, "%s (%s)", c->article_title ? c->article_title : c->article,
-                 c->article_date ? c->article_date : "");
-        cell_text(&x[5], art);
-        x[5].cls = "text";
-        cell_text(&x[6], c->detail);
-        x[6].cls = "text";
+        cell_text(&x[5], c->contradicted_by[0] ? c->contradicted_by : c->reason ? c->reason : "");
+        snprintf(art, sizeof art, "%s (%s)", c->article, c->article_date ? c->article_date : "");
+        cell_text(&x[6], art);
+        cell_tip(&x[6], c->article_title);
+        cell_text(&x[7], c->detail);
     }
     if (!r->o->n_claims) {
-        struct cell *x = table_row(t);
+        struct cell *x = table_row(tb);
         cell_text(&x[0], "not evaluated");
-        for (int j = 1; j < 7; j++)
+        for (int j = 1; j < 8; j++)
             cell_text(&x[j], "");
     }
-    table_emit(r, t);
+    table_emit(r, tb);
 }
 
 /* ---- sources ---- */

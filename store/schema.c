@@ -69,7 +69,19 @@ static const char v1[] =
     "  per_m_input REAL, per_m_cached_input REAL, per_m_output REAL, source TEXT,"
     "  UNIQUE (run_id, price_id));";
 
-const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1};
+/* v2: workload plans (`mtok cost`, issue #8): one row per priced option of a run of kind "cost". */
+static const char v2[] =
+    "CREATE TABLE workload_cost ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL, workload TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('api','self')),"
+    "  name TEXT NOT NULL, provider TEXT, product TEXT, price_id TEXT, hw TEXT, deployment TEXT,"
+    "  feasible INTEGER NOT NULL, devices INTEGER, utilisation REAL, hour_basis TEXT,"
+    "  usd_per_device_hour REAL, usd_per_month REAL, usd_per_m_tokens REAL,"
+    "  breakeven_requests_per_day REAL, note TEXT,"
+    "  UNIQUE (run_id, key));";
+
+const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1, v2};
 
 /* Local ids differ between databases; every INSERT maps the source's ids to this database's through
  * the natural keys. INSERT OR IGNORE on those keys makes a second merge a no-op. */
@@ -144,6 +156,14 @@ const char *const mtok_store_merge_sql[] = {
     " SELECT m.dst_id, p.price_id, p.provider, p.product, p.model, p.kind, p.from_date,"
     "  p.until_date, p.currency, p.per_m_input, p.per_m_cached_input, p.per_m_output, p.source"
     " FROM src.price_snapshot p JOIN temp.run_map m ON m.src_id = p.run_id",
+
+    "INSERT OR IGNORE INTO main.workload_cost(run_id, key, workload, kind, name, provider,"
+    " product, price_id, hw, deployment, feasible, devices, utilisation, hour_basis,"
+    " usd_per_device_hour, usd_per_month, usd_per_m_tokens, breakeven_requests_per_day, note)"
+    " SELECT m.dst_id, w.key, w.workload, w.kind, w.name, w.provider, w.product, w.price_id, w.hw,"
+    "  w.deployment, w.feasible, w.devices, w.utilisation, w.hour_basis, w.usd_per_device_hour,"
+    "  w.usd_per_month, w.usd_per_m_tokens, w.breakeven_requests_per_day, w.note"
+    " FROM src.workload_cost w JOIN temp.run_map m ON m.src_id = w.run_id",
 
     "DROP TABLE temp.run_map",
     "DROP TABLE temp.result_map",

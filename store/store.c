@@ -275,6 +275,7 @@ struct mtok_run {
     VEC(struct mtok_sim_row) sims;
     VEC(struct cost) costs;
     VEC(struct mtok_price_row) prices;
+    VEC(struct mtok_workload_cost_row) workload_costs;
 };
 
 static void make_uuid(char out[33])
@@ -368,7 +369,14 @@ void mtok_run_destroy(struct mtok_run *r)
         FREE_CONST(x->until_date), FREE_CONST(x->currency), FREE_CONST(x->source);
     }
     free(r->results.v), free(r->samples.v), free(r->counters.v), free(r->ceilings.v);
-    free(r->sims.v), free(r->costs.v), free(r->prices.v);
+    for (size_t i = 0; i < r->workload_costs.n; i++) {
+        struct mtok_workload_cost_row *x = &r->workload_costs.v[i];
+        FREE_CONST(x->key), FREE_CONST(x->workload), FREE_CONST(x->kind), FREE_CONST(x->name);
+        FREE_CONST(x->provider), FREE_CONST(x->product), FREE_CONST(x->price_id);
+        FREE_CONST(x->hw), FREE_CONST(x->deployment), FREE_CONST(x->hour_basis);
+        FREE_CONST(x->note);
+    }
+    free(r->sims.v), free(r->costs.v), free(r->prices.v), free(r->workload_costs.v);
     free(r);
 }
 
@@ -431,6 +439,17 @@ void mtok_run_add_price(struct mtok_run *run, const struct mtok_price_row *p)
     x.until_date = copy_str(p->until_date), x.currency = copy_str(p->currency),
     x.source = copy_str(p->source);
     VEC_PUSH(run->prices, x);
+}
+
+void mtok_run_add_workload_cost(struct mtok_run *run, const struct mtok_workload_cost_row *w)
+{
+    struct mtok_workload_cost_row x = *w;
+    x.key = copy_str(w->key), x.workload = copy_str(w->workload), x.kind = copy_str(w->kind);
+    x.name = copy_str(w->name), x.provider = copy_str(w->provider);
+    x.product = copy_str(w->product), x.price_id = copy_str(w->price_id);
+    x.hw = copy_str(w->hw), x.deployment = copy_str(w->deployment);
+    x.hour_basis = copy_str(w->hour_basis), x.note = copy_str(w->note);
+    VEC_PUSH(run->workload_costs, x);
 }
 
 /* ---- writing ---- */
@@ -698,6 +717,34 @@ static bool write_prices(struct mtok_store *st, struct mtok_run *run)
     return ok;
 }
 
+static bool write_workload_costs(struct mtok_store *st, struct mtok_run *run)
+{
+    if (!run->workload_costs.n)
+        return true;
+    sqlite3_stmt *s = prep(st, "INSERT INTO workload_cost(run_id, key, workload, kind, name, "
+                               "provider, product, price_id, hw, deployment, feasible, devices, "
+                               "utilisation, hour_basis, usd_per_device_hour, usd_per_month, "
+                               "usd_per_m_tokens, breakeven_requests_per_day, note) VALUES (?1,?2,"
+                               "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+    bool ok = s != NULL;
+    for (size_t i = 0; ok && i < run->workload_costs.n; i++) {
+        const struct mtok_workload_cost_row *w = &run->workload_costs.v[i];
+        sqlite3_bind_int64(s, 1, run->id);
+        bind_text(s, 2, w->key), bind_text(s, 3, w->workload), bind_text(s, 4, w->kind);
+        bind_text(s, 5, w->name), bind_text(s, 6, w->provider), bind_text(s, 7, w->product);
+        bind_text(s, 8, w->price_id), bind_text(s, 9, w->hw), bind_text(s, 10, w->deployment);
+        sqlite3_bind_int(s, 11, w->feasible), sqlite3_bind_int(s, 12, w->devices);
+        bind_real(s, 13, w->utilisation), bind_text(s, 14, w->hour_basis);
+        bind_real(s, 15, w->usd_per_device_hour), bind_real(s, 16, w->usd_per_month);
+        bind_real(s, 17, w->usd_per_m_tokens), bind_real(s, 18, isinf(w->breakeven_requests_per_day) ? NAN : w->breakeven_requests_per_day);
+        bind_text(s, 19, w->note);
+        ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert workload cost"), false);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
 enum mtok_status mtok_store_run_commit(struct mtok_store *st, struct mtok_run *run)
 {
     MTOK_ASSERT(run->id != 0);
@@ -706,6 +753,7 @@ enum mtok_status mtok_store_run_commit(struct mtok_store *st, struct mtok_run *r
     int64_t *ids = mtok_xcalloc(run->results.n + 1, sizeof *ids);
     bool ok = write_results(st, run, ids) && write_samples(st, run, ids) &&
               write_ceilings(st, run) && write_sims(st, run) && write_prices(st, run) &&
+              write_workload_costs(st, run) &&
               set_status(st, run, "complete") == MTOK_OK;
     free(ids);
     if (ok && exec(st, "COMMIT") == SQLITE_OK)
@@ -728,13 +776,14 @@ size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_
 {
     static const char *const tables[] = {"machine", "build",         "run",     "result",
                                          "sample",  "counter",       "ceiling", "simulation",
-                                         "cost",    "price_snapshot"};
+                                         "cost",    "price_snapshot", "workload_cost"};
     static const char *const sql[] = {
         "SELECT count(*) FROM machine", "SELECT count(*) FROM build",
         "SELECT count(*) FROM run",     "SELECT count(*) FROM result",
         "SELECT count(*) FROM sample",  "SELECT count(*) FROM counter",
         "SELECT count(*) FROM ceiling", "SELECT count(*) FROM simulation",
-        "SELECT count(*) FROM cost",    "SELECT count(*) FROM price_snapshot"};
+        "SELECT count(*) FROM cost",    "SELECT count(*) FROM price_snapshot",
+        "SELECT count(*) FROM workload_cost"};
     size_t total = sizeof tables / sizeof *tables;
     for (size_t i = 0; i < total && i < n; i++) {
         names[i] = tables[i];

@@ -14,7 +14,7 @@
 
 #include "core/core.h"
 
-#define MTOK_STORE_SCHEMA_VERSION 1
+#define MTOK_STORE_SCHEMA_VERSION 2
 
 struct mtok_store;
 
@@ -46,7 +46,7 @@ struct mtok_build_row {
 };
 
 struct mtok_run_info {
-    const char *kind;  /* bench | ceilings | sweep | sim | report | test ... */
+    const char *kind;  /* bench | ceilings | sweep | sim | cost | report | test ... */
     const char *suite; /* may be NULL */
     const char *args;  /* command line, may be NULL */
     const struct mtok_machine_row *machine; /* may be NULL */
@@ -97,6 +97,19 @@ struct mtok_price_row {
     const char *source;
 };
 
+/* One option of a workload plan (pricing/, `mtok cost`): an API or a self-hosted deployment with
+ * its monthly cost. Schema v2. */
+struct mtok_workload_cost_row {
+    const char *key;      /* unique within the run: "api:PROVIDER/PRODUCT" or "self:HW" */
+    const char *workload; /* the workload's inputs as a JSON object */
+    const char *kind;     /* "api" | "self" */
+    const char *name, *provider, *product, *price_id, *hw, *deployment, *hour_basis, *note;
+    bool feasible;
+    int devices;
+    double usd_per_month, usd_per_m_tokens, utilisation, usd_per_device_hour;
+    double breakeven_requests_per_day; /* INFINITY = never (stored as NULL) */
+};
+
 /* ---- a run being recorded (in memory until committed) ---- */
 
 struct mtok_run;
@@ -116,6 +129,7 @@ void mtok_run_add_ceiling(struct mtok_run *run, const struct mtok_ceiling_row *c
 size_t mtok_run_add_sim(struct mtok_run *run, const struct mtok_sim_row *s);
 void mtok_run_add_cost(struct mtok_run *run, size_t sim, const struct mtok_cost_row *c);
 void mtok_run_add_price(struct mtok_run *run, const struct mtok_price_row *p);
+void mtok_run_add_workload_cost(struct mtok_run *run, const struct mtok_workload_cost_row *w);
 
 /* Record the run as `running` (machine and build rows are created or reused). */
 enum mtok_status mtok_store_run_begin(struct mtok_store *st, struct mtok_run *run);
