@@ -1474,7 +1474,7 @@ static void section_breakeven(struct rpt *r, const char *api_date)
         if (bk.utilisation <= 1 && bk.utilisation >= 0.01)
             mtok_buf_printf(&pts, "%.8g %.8g %zu\n", bk.utilisation, bk.api_usd_per_m, col);
         ymin = fmin(ymin, fmin(bk.self_usd_per_m, bk.api_usd_per_m));
-        ymax = fmax(ymax, fmax(bk.self_usd_per_m / 0.02, bk.api_usd_per_m));
+        ymax = fmax(ymax, fmax(bk.self_usd_per_m / 0.01, bk.api_usd_per_m));
         series++;
     }
     if (!series) {
@@ -1483,10 +1483,11 @@ static void section_breakeven(struct rpt *r, const char *api_date)
         mtok_buf_printf(&c.data, "# break-even points: utilisation, $/M, colour index\n%s",
                         pts.len ? pts.data : "");
         mtok_buf_printf(&c.body,
-                        "set logscale y 10\nset xrange [0.02:1]\nset yrange [%g:%g]\n"
-                        "set xtics ('2%%%%' 0.02, '10%%%%' 0.1, '20%%%%' 0.2, "
-                        "'40%%%%' 0.4, '60%%%%' 0.6, '80%%%%' 0.8, '100%%%%' 1)\n"
-                        "set xlabel 'utilisation (share of paid GPU-hours serving tokens)'\n"
+                        "set logscale xy 10\nset xrange [0.01:1]\nset yrange [%g:%g]\n"
+                        "set xtics ('1%%%%' 0.01, '2%%%%' 0.02, '5%%%%' 0.05, '10%%%%' 0.1, "
+                        "'20%%%%' 0.2, '50%%%%' 0.5, '100%%%%' 1)\n"
+                        "set xlabel 'utilisation (share of paid GPU-hours serving tokens, log "
+                        "scale)'\n"
                         "set ylabel '$ per million tokens of the mix (log scale)'\n"
                         "set samples 400\nset key outside right top box font ',10'\n",
                         pow(10, floor(log10(ymin))), pow(10, ceil(log10(fmin(ymax, ymin * 1e4)))));
