@@ -37,7 +37,9 @@ static const char usage[] =
     "  track REV-RANGE                    build and bench each commit\n"
     "  history [--filter REGEX]           a benchmark over commits\n"
     "report\n"
-    "  report [--out DIR]                 HTML/Markdown/CSV/JSON report with charts\n"
+    "  report [--out DIR] [--suite S]     run the report suite into the database and write the\n"
+    "      [--no-run --no-charts          HTML/Markdown/CSV/JSON report with gnuplot charts\n"
+    "       --gnuplot PROG --api-date D]  (default reports/out; --no-run renders the database)\n"
     "  fetch URL [--as model|prices]      fetch, check and cache a config or price book\n"
     "database\n"
     "  db merge SRC.db... --into DST.db   merge databases without duplicates\n"
@@ -59,7 +61,7 @@ static const struct command commands[] = {
     {"sweep", cli_sweep, NULL},      {"claims", cli_claims, NULL},       {"ceilings", NULL, "#4"},
     {"cost", cli_cost, NULL},        {"train", cli_train, NULL},
     {"bench", NULL, "#4"},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
-    {"history", NULL, "#4"},         {"report", NULL, "#5"},       {"fetch", cli_fetch, NULL},
+    {"history", NULL, "#4"},         {"report", cli_report, NULL},       {"fetch", cli_fetch, NULL},
 };
 
 int cli_fail(struct cli *c, const char *fmt, ...)

@@ -73,5 +73,6 @@ int cli_sweep(struct cli *c, int argc, char **argv);  /* cmd_sim.c */
 int cli_claims(struct cli *c, int argc, char **argv); /* cmd_claims.c */
 int cli_cost(struct cli *c, int argc, char **argv);   /* cmd_cost.c */
 int cli_train(struct cli *c, int argc, char **argv);  /* cmd_cost.c */
+int cli_report(struct cli *c, int argc, char **argv); /* cmd_report.c */
 
 #endif

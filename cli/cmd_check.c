@@ -11,6 +11,7 @@
 #include "claims/claims.h"
 #include "cli/cli.h"
 #include "pricing/pricing.h"
+#include "reports/reports.h"
 #include "sim/sim.h"
 
 /* Each checker appends its problems to d and, when there are none, prints what it found. */
@@ -24,6 +25,15 @@ static void check_suite(struct cli *c, const char *path, const char *json, size_
     if (mtok_suite_parse(&s, path, json, len, c->cat, d) == MTOK_OK)
         fprintf(c->out, "%s: suite ok (%zu points)\n", path, mtok_suite_points(s));
     mtok_suite_destroy(s);
+}
+
+static void check_report_suite(struct cli *c, const char *path, const char *json, size_t len,
+                               struct mtok_diags *d)
+{
+    struct mtok_report_suite *s = NULL;
+    if (mtok_report_suite_parse(&s, path, json, len, c->cat, d) == MTOK_OK)
+        fprintf(c->out, "%s: report suite ok (%zu cells)\n", path, mtok_report_suite_cells(s));
+    mtok_report_suite_destroy(s);
 }
 
 static void check_claims(struct cli *c, const char *path, const char *json, size_t len,
@@ -103,7 +113,8 @@ static const struct {
     const char *key;
     check_fn check;
 } kinds[] = {
-    {"suite", check_suite},    {"claims", check_claims}, {"efficiency", check_sim_defaults},
+    {"suite", check_suite},    {"report", check_report_suite},
+    {"claims", check_claims},  {"efficiency", check_sim_defaults},
     {"capital", check_tco},    {"prices", check_prices}, {"compute", check_hw},
     {"workload", check_workload}, {"runs", check_training},
 };
@@ -203,6 +214,10 @@ static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d,
         mtok_claims_load(&cl, data_dir, cat, d);
     *n_claims = mtok_claims_count(cl);
     mtok_claims_destroy(cl);
+    struct mtok_report_suite *rs = NULL;
+    if (!data_dir || exists(data_dir, "reports/default.json"))
+        mtok_report_suite_load(&rs, "default", data_dir, cat, d);
+    mtok_report_suite_destroy(rs);
     if (d->n == before && !data_dir)
         fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices, %zu claims\n",
                 mtok_catalog_model_count(cat), mtok_catalog_hw_count(cat),

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -21,6 +22,26 @@ struct mtok_sim_defaults *cli_sim_defaults(struct cli *c)
         cli_fail_diags(c, &d);
     mtok_diags_free(&d);
     return def;
+}
+
+int cli_tco_defaults(struct cli *c, struct mtok_tco_defaults *out)
+{
+    const char *dir = c->data_dir;
+    if (dir) {
+        /* a user's catalog directory may leave the TCO assumptions out */
+        struct mtok_buf p = {0};
+        mtok_buf_printf(&p, "%s/pricing/tco.json", dir);
+        struct stat sb;
+        if (stat(p.data, &sb) != 0)
+            dir = NULL;
+        mtok_buf_free(&p);
+    }
+    struct mtok_diags d = {0};
+    enum mtok_status s = mtok_tco_defaults_load(dir, out, &d);
+    if (s != MTOK_OK)
+        cli_fail_diags(c, &d);
+    mtok_diags_free(&d);
+    return s == MTOK_OK ? CLI_OK : CLI_ERROR;
 }
 
 static void add_num(cJSON *o, const char *key, double v)
@@ -148,6 +169,45 @@ static int layout(struct cli *c, struct sim_args *a, struct cli_opt *opts, struc
     return CLI_OK;
 }
 
+/* The cost of r->pt: $/GPU-hour from --usd-per-gpu-hour or the tier (hyperscaler unless --tier),
+ * then pricing/'s $/M tokens. A missing price for an explicitly requested tier is an error; for
+ * the default tier the cost is left out with a note, as it is for a point that does not fit. */
+static int price_point(struct cli *c, struct cli_sim_result *r, const struct mtok_deploy *dep,
+                       enum mtok_tier tier)
+{
+    struct mtok_error err = {0};
+    struct mtok_device_hour hour;
+    r->priced = false;
+    r->cost_note[0] = '\0';
+    if (!isnan(r->usd_per_gpu_hour)) {
+        if (mtok_pricing_hour_given(r->usd_per_gpu_hour, &hour, &err) != MTOK_OK)
+            return cli_fail(c, "--usd-per-gpu-hour: %s", err.msg);
+    } else if (mtok_pricing_hour_tier(r->hw, tier, &hour, &err) != MTOK_OK) {
+        if (r->tier)
+            return cli_fail(c, "--tier: %s", err.msg);
+        snprintf(r->cost_note, sizeof r->cost_note,
+                 "not priced: %s; give --tier or --usd-per-gpu-hour", err.msg);
+        return CLI_OK;
+    }
+    if (!r->pt.fits) {
+        snprintf(r->cost_note, sizeof r->cost_note, "not priced: %s",
+                 r->unmet ? "the tok/s/user target cannot be met"
+                          : "the point does not fit in memory");
+        return CLI_OK;
+    }
+    struct mtok_tco_defaults tco;
+    if (cli_tco_defaults(c, &tco) != CLI_OK)
+        return CLI_ERROR;
+    struct mtok_cost_inputs in = mtok_cost_inputs_default(&tco);
+    struct mtok_serving s = mtok_serving_from_sim(&r->pt, dep, r->hw);
+    if (mtok_pricing_tokens(&hour, &s, &in, &r->cost, &err) != MTOK_OK)
+        snprintf(r->cost_note, sizeof r->cost_note, "not priced: %s", err.msg);
+    else
+        r->priced = true;
+    mtok_tco_defaults_free(&tco);
+    return CLI_OK;
+}
+
 int cli_sim(struct cli *c, int argc, char **argv)
 {
     struct sim_args a = {.tp = 1, .ep = 1, .dp = 1, .pp = 1, .isl = 1024, .osl = 1024,
@@ -197,8 +257,10 @@ int cli_sim(struct cli *c, int argc, char **argv)
         return cli_fail(c, "--tps-user: %g is not a positive speed", a.tps_user);
     if (!isnan(a.mtp_accept) && !(a.mtp_accept >= 0 && a.mtp_accept <= 1))
         return cli_fail(c, "--mtp-accept: %g is not in [0, 1]", a.mtp_accept);
-    if (!isnan(a.usd_per_gpu_hour) && !(a.usd_per_gpu_hour >= 0 && a.usd_per_gpu_hour < 1e6))
+    if (!isnan(a.usd_per_gpu_hour) && !(a.usd_per_gpu_hour > 0 && a.usd_per_gpu_hour < 1e6))
         return cli_fail(c, "--usd-per-gpu-hour: %g is not a price", a.usd_per_gpu_hour);
+    if (!isnan(a.usd_per_gpu_hour) && a.tier)
+        return cli_fail(c, "--tier and --usd-per-gpu-hour are alternatives; give one");
     enum mtok_tier tier = MTOK_TIER_HYPERSCALER;
     if (a.tier && mtok_tier_parse(a.tier, &tier) != MTOK_OK)
         return cli_fail(c, "--tier: \"%s\" is not hyperscaler, neocloud, rental, spot or list",
@@ -276,6 +338,11 @@ int cli_sim(struct cli *c, int argc, char **argv)
     r.tps_user = a.tps_user;
     r.front = front;
     r.n_front = n_front;
+    if (price_point(c, &r, &dep, tier) != CLI_OK) {
+        mtok_plan_destroy(plan);
+        mtok_sim_defaults_destroy(def);
+        return CLI_ERROR;
+    }
     if (c->json) {
         cJSON *o = cli_sim_json(&r);
         if (a.ops) {
@@ -298,6 +365,52 @@ static const char *gb(char *buf, size_t n, double bytes)
 {
     snprintf(buf, n, "%.4g GB", bytes / 1e9);
     return buf;
+}
+
+static const char *usd(char *buf, size_t n, double v)
+{
+    if (isnan(v))
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.4g", v);
+    return buf;
+}
+
+static const char *hour_basis(char *buf, size_t n, const struct mtok_device_hour *h)
+{
+    if (h->basis == MTOK_HOUR_TIER)
+        snprintf(buf, n, "%s tier", mtok_tier_name(h->tier));
+    else
+        snprintf(buf, n, "%s", h->basis == MTOK_HOUR_GIVEN ? "--usd-per-gpu-hour" : "TCO");
+    return buf;
+}
+
+static void print_cost(FILE *f, const struct cli_sim_result *r)
+{
+    if (!r->priced) {
+        fprintf(f, "  $/M tokens       %s\n", r->cost_note);
+        return;
+    }
+    const struct mtok_token_cost *k = &r->cost;
+    char b1[32], b2[32], b3[32], b4[64];
+    fprintf(f, "  $/GPU-hour       %.4g (%s", k->usd_per_gpu_hour, hour_basis(b4, sizeof b4, &k->hour));
+    if (k->hour.source && k->hour.source->source)
+        fprintf(f, "; %s, %s", k->hour.source->source, k->hour.source->date);
+    fprintf(f, ")\n");
+    if (!isnan(k->usd_per_m_input))
+        fprintf(f,
+                "  $/M price sheet  input %s, cached input %s, output %s (GPU time %.0f%% prefill, "
+                "%.0f%% decode)\n",
+                usd(b1, sizeof b1, k->usd_per_m_input), usd(b2, sizeof b2, k->usd_per_m_cached_input),
+                usd(b3, sizeof b3, k->usd_per_m_output), 100 * k->prefill_cost_share,
+                100 * (1 - k->prefill_cost_share));
+    else
+        fprintf(f, "  $/M price sheet  - (%s)\n", k->split_note);
+    fprintf(f,
+            "  $/M InferenceX   total %s, input-only %s, output-only %s (each divides the whole "
+            "GPU-hour by one throughput)\n",
+            usd(b1, sizeof b1, k->usd_per_m_total), usd(b2, sizeof b2, k->usd_per_m_input_only),
+            usd(b3, sizeof b3, k->usd_per_m_output_only));
 }
 
 void cli_sim_print(struct cli *c, const struct cli_sim_result *r)
@@ -339,6 +452,7 @@ void cli_sim_print(struct cli *c, const struct cli_sim_result *r)
     fprintf(f, "  per GPU          %.4g tok/s (input %.4g, output %.4g)\n", p->tok_s_per_gpu,
             p->input_tok_s_per_gpu, p->output_tok_s_per_gpu);
     fprintf(f, "  provenance       %s\n", mtok_prov_name(p->prov));
+    print_cost(f, r);
     if (r->n_front > 1) {
         static const char *const hdr[] = {"batch", "tok/s/user", "tok/s/GPU", "TPOT ms", "fits"};
         struct cli_table *t = cli_table_create(5, hdr);
@@ -359,6 +473,45 @@ void cli_sim_print(struct cli *c, const struct cli_sim_result *r)
 }
 
 /* ---- JSON ---- */
+
+static void add_cost_json(cJSON *o, const struct cli_sim_result *r)
+{
+    cJSON *cj = cJSON_AddObjectToObject(o, "cost");
+    cJSON_AddBoolToObject(cj, "priced", r->priced);
+    if (!r->priced) {
+        cJSON_AddStringToObject(cj, "note", r->cost_note);
+        return;
+    }
+    const struct mtok_token_cost *k = &r->cost;
+    const struct mtok_device_hour *h = &k->hour;
+    cJSON_AddStringToObject(cj, "basis", mtok_hour_basis_name(h->basis));
+    if (h->basis == MTOK_HOUR_TIER)
+        cJSON_AddStringToObject(cj, "tier", mtok_tier_name(h->tier));
+    if (h->source && h->source->source) {
+        cJSON_AddStringToObject(cj, "source", h->source->source);
+        cJSON_AddStringToObject(cj, "source_date", h->source->date);
+    }
+    add_num(cj, "usd_per_device_hour", h->usd_per_hour);
+    add_num(cj, "utilisation", k->inputs.utilisation);
+    add_num(cj, "cached_input_cost_ratio", k->inputs.cached_input_cost_ratio);
+    add_num(cj, "cache_hit_share", k->serving.cache_hit_share);
+    add_num(cj, "prefill_cost_share", k->prefill_cost_share);
+    add_num(cj, "usd_per_m_input_blended", k->usd_per_m_input_blended);
+    add_num(cj, "tok_s_per_mw", k->tok_s_per_mw);
+    add_num(cj, "j_per_token", k->j_per_token);
+    add_num(cj, "j_per_output_token", k->j_per_output_token);
+    cJSON_AddStringToObject(
+        cj, "method",
+        "usd_per_m_input/cached_input/output: a price sheet that recovers the busy GPU-hour "
+        "exactly (GPU time split between prefill and decode; a cache hit priced at "
+        "cached_input_cost_ratio x a miss). usd_per_m_total, usd_per_m_input_inferencex and "
+        "usd_per_m_output_inferencex: InferenceX's figures, the whole GPU-hour divided by one "
+        "throughput (they do not add)");
+    if (k->split_note[0])
+        cJSON_AddStringToObject(cj, "note", k->split_note);
+    if (h->note[0])
+        cJSON_AddStringToObject(cj, "hour_note", h->note);
+}
 
 cJSON *cli_sim_json(const struct cli_sim_result *r)
 {
@@ -388,8 +541,18 @@ cJSON *cli_sim_json(const struct cli_sim_result *r)
     add_num(o, "input_tok_s_per_gpu", p->input_tok_s_per_gpu);
     add_num(o, "output_tok_s_per_gpu", p->output_tok_s_per_gpu);
     cJSON_AddStringToObject(o, "provenance", mtok_prov_name(p->prov));
+    /* the cost keys (issue #5): null when the point is not priced (see cost.note) */
+    const struct mtok_token_cost *kc = r->priced ? &r->cost : NULL;
+    add_num(o, "usd_per_gpu_hour", kc ? kc->usd_per_gpu_hour : NAN);
+    add_num(o, "usd_per_m_input", kc ? kc->usd_per_m_input : NAN);
+    add_num(o, "usd_per_m_cached_input", kc ? kc->usd_per_m_cached_input : NAN);
+    add_num(o, "usd_per_m_output", kc ? kc->usd_per_m_output : NAN);
+    add_num(o, "usd_per_m_total", kc ? kc->usd_per_m_total : NAN);
+    add_num(o, "usd_per_m_input_inferencex", kc ? kc->usd_per_m_input_only : NAN);
+    add_num(o, "usd_per_m_output_inferencex", kc ? kc->usd_per_m_output_only : NAN);
 
     /* extras */
+    add_cost_json(o, r);
     cJSON_AddStringToObject(o, "mode", r->mode);
     if (!isnan(r->tps_user)) {
         add_num(o, "tps_user_target", r->tps_user);
@@ -477,6 +640,8 @@ cJSON *cli_sim_json(const struct cli_sim_result *r)
     cJSON *notes = cJSON_AddArrayToObject(o, "notes");
     for (size_t i = 0; i < mtok_plan_note_count(r->plan); i++)
         cJSON_AddItemToArray(notes, cJSON_CreateString(mtok_plan_note(r->plan, i)));
+    if (!r->priced && r->cost_note[0])
+        cJSON_AddItemToArray(notes, cJSON_CreateString(r->cost_note));
     cJSON *as = cJSON_AddArrayToObject(o, "assumptions");
     const char *src[] = {r->d->src_memory, r->d->src_efficiency, r->d->src_latency,
                          r->d->src_network, r->d->src_precision, r->d->src_kv,

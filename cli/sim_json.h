@@ -4,6 +4,7 @@
 #define MTOK_CLI_SIM_JSON_H
 
 #include "cli/cli.h"
+#include "pricing/pricing.h"
 #include "sim/sim.h"
 
 struct cli_sim_result {
@@ -21,6 +22,11 @@ struct cli_sim_result {
     size_t n_front;
     const char *tier;             /* --tier, NULL if not given (for pricing) */
     double usd_per_gpu_hour;      /* --usd-per-gpu-hour, NAN if not given */
+    /* the cost of the point (issue #5): when `priced`, `cost` holds it; otherwise cost_note says
+     * why not (no price for the tier, the point does not fit, ...) */
+    bool priced;
+    struct mtok_token_cost cost;
+    char cost_note[1100];
 };
 
 /* The `mtok sim --json` object: the contract keys first (model ... provenance), then extras.
@@ -28,6 +34,9 @@ struct cli_sim_result {
 struct cJSON *cli_sim_json(const struct cli_sim_result *r);
 /* The human-readable form. */
 void cli_sim_print(struct cli *c, const struct cli_sim_result *r);
+/* data/pricing/tco.json from the CLI's data directory when it has one, else the embedded copy.
+ * Returns CLI_OK, or CLI_ERROR after printing diagnostics. */
+int cli_tco_defaults(struct cli *c, struct mtok_tco_defaults *out);
 /* data/sim/defaults.json from the CLI's data directory; NULL after printing diagnostics. */
 struct mtok_sim_defaults *cli_sim_defaults(struct cli *c);
 

@@ -331,3 +331,19 @@ void mtok_pricing_cost_row(const struct mtok_token_cost *c, struct mtok_cost_row
     row->usd_per_m_output = c->usd_per_m_output;
     row->usd_per_m_total = c->usd_per_m_total;
 }
+
+struct mtok_serving mtok_serving_from_sim(const struct mtok_serve_point *pt,
+                                          const struct mtok_deploy *dep, const struct mtok_hw *hw)
+{
+    bool disagg = dep->prefill_gpus > 0 && dep->decode_gpus > 0;
+    return (struct mtok_serving){
+        .tok_s_per_gpu = pt->tok_s_per_gpu,
+        .input_tok_s_per_gpu = pt->input_tok_s_per_gpu,
+        .output_tok_s_per_gpu = pt->output_tok_s_per_gpu,
+        .prefill_gpus = disagg ? dep->prefill_gpus : 0,
+        .decode_gpus = disagg ? dep->decode_gpus : 0,
+        .prefill_time_share = disagg ? 0 : pt->prefill_time_share,
+        .cache_hit_share = dep->cache_hit,
+        .kw_per_gpu = hw && hw->all_in_kw > 0 ? hw->all_in_kw : 0,
+    };
+}

@@ -138,6 +138,13 @@ struct mtok_serving {
     double kw_per_gpu;         /* all-in kW per GPU (hardware power.all_in_kw); 0 = not known */
 };
 
+/* The serving description of a simulator point (sim/sim.h) of deployment `dep` on `hw`: the three
+ * throughputs, the pools of a disaggregated deployment, the prefill share of GPU time (aggregated),
+ * the prefix-cache share (dep->cache_hit) and the hardware's all-in kW. Never fails; a point
+ * that does not fit is described all the same (the caller decides whether to price it). */
+struct mtok_serving mtok_serving_from_sim(const struct mtok_serve_point *pt,
+                                          const struct mtok_deploy *dep, const struct mtok_hw *hw);
+
 /* Choices the cost depends on besides the hour price and the throughput. */
 struct mtok_cost_inputs {
     double utilisation;             /* (0, 1]: share of paid hours spent serving; 1 = InferenceX */

@@ -463,6 +463,68 @@ size_t mtok_serve_pareto(const struct mtok_plan *p, struct mtok_serve_point *pts
 enum mtok_status mtok_serve_for_tps_user(const struct mtok_plan *p, double tps_user,
                                          struct mtok_serve_point *out);
 
+/* ---- cells: a sensible deployment of one model on one hardware target ---- */
+
+/* How a cell is served and read (see mtok_cell_eval). */
+struct mtok_cell_opts {
+    double isl, osl;  /* tokens per request */
+    double tps_user;  /* interactivity target, tok/s/user (> 0) */
+    int max_gpus;     /* largest instance tried (>= 1) */
+    int sizes;        /* instance sizes tried from the smallest that fits: 2 = n and 2n (>= 1) */
+    double cache_hit; /* prefix-cache share of prompt tokens, [0, 1) */
+    int mtp;          /* draft tokens per step (0 = off; models without MTP layers need 0) */
+};
+
+#define MTOK_CELL_MAX_CAND  16
+#define MTOK_CELL_MAX_FRONT 256
+
+/* One parallelism option of a cell. */
+struct mtok_cell_candidate {
+    struct mtok_deploy dep;
+    char layout[24];      /* "TP8", "DEP16", "TEP8", "TP4xPP2" */
+    bool built;           /* mtok_plan_create accepted it (else `why`) */
+    bool fits;            /* weights + one sequence fit (else `why`) */
+    char why[1100];
+    double max_batch, weights_per_gpu, usable_per_gpu;
+    enum mtok_prov prov;
+    bool target_met;
+    struct mtok_serve_point at_target; /* the best point meeting the target (when target_met) */
+    struct mtok_serve_point fastest;   /* batch 1 */
+};
+
+/* A point of the cell's Pareto front and the option it comes from. */
+struct mtok_cell_point {
+    struct mtok_serve_point pt;
+    int candidate;
+};
+
+struct mtok_cell {
+    int min_gpus; /* the smallest instance that fits; 0 = nothing fits up to max_gpus */
+    char reason[1300]; /* when min_gpus is 0: why the largest size tried does not fit */
+    struct mtok_cell_candidate cand[MTOK_CELL_MAX_CAND];
+    size_t n_cand;
+    struct mtok_cell_point front[MTOK_CELL_MAX_FRONT]; /* upper envelope, rising tok/s/user */
+    size_t n_front;
+    int pick;                   /* the option read at the target; -1 when nothing fits */
+    struct mtok_serve_point pt; /* the point read: at the target, or the fastest when unmet */
+    bool target_met;
+};
+
+/* Serve model m on hw the way a buyer would and read it at an interactivity target:
+ *   1. the smallest power-of-two instance n <= max_gpus with a layout that holds the weights and
+ *      one sequence of isl + osl tokens;
+ *   2. parallelism options at n, 2n, ... (`sizes` sizes): TP n; for MoE models DEP n (dp n, ep n)
+ *      and TEP n (tp n, ep n); for dense models TP n/2 x PP 2 (n > 2). Options the plan refuses
+ *      (tp not dividing the heads, a group beyond the links) are kept with `why`;
+ *   3. each option's concurrency sweep (mtok_serve_pareto); the cell's front is their envelope;
+ *   4. the option whose best point meeting tps_user has the most tok/s/GPU (so the lowest cost
+ *      per token at that speed on this hardware); when none meets it, the fastest point.
+ * MTOK_EINVAL for bad options; a cell where nothing fits is MTOK_OK with min_gpus 0. Reentrant. */
+enum mtok_status mtok_cell_eval(const struct mtok_model *m, const struct mtok_hw *hw,
+                                const struct mtok_sim_defaults *d, const struct mtok_calib *calib,
+                                const struct mtok_prec *prec, const struct mtok_cell_opts *o,
+                                struct mtok_cell *out, struct mtok_error *err);
+
 /* ---- sweeps ---- */
 
 /* A suite file (data/suites/NAME.json, format in data/SCHEMA.md): lists of models, hardware,

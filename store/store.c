@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/internal.h"
 #include "store/schema.h"
 
 struct mtok_store {
@@ -27,6 +28,16 @@ static enum mtok_status fail(struct mtok_store *st, const char *what)
 {
     snprintf(st->errmsg, sizeof st->errmsg, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
     return MTOK_EDB;
+}
+
+sqlite3 *store_sqlite(struct mtok_store *st)
+{
+    return st->db;
+}
+
+enum mtok_status store_fail(struct mtok_store *st, const char *what)
+{
+    return fail(st, what);
 }
 
 const char *mtok_store_errmsg(const struct mtok_store *st)

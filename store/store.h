@@ -163,4 +163,68 @@ struct mtok_merge_stats {
 enum mtok_status mtok_store_merge(struct mtok_store *st, const char *src_path,
                                   struct mtok_merge_stats *stats);
 
+/* ---- reading runs back (reports) ----
+ *
+ * Every query below reads `complete` runs only (or the run id given), returns MTOK_OK with n = 0
+ * when there is nothing, MTOK_EDB with the message on the handle when SQLite fails, and allocates
+ * what it returns (free as each says). NULL columns read as NAN (numbers) or "" (strings). */
+
+struct mtok_run_brief {
+    int64_t id;
+    char uuid[33], kind[32], suite[128];
+    char started_at[32], finished_at[32]; /* ISO 8601 UTC */
+    char host[256];
+    char git_commit[64]; /* "" when the run has no build row */
+    bool dirty;
+    char args[1024]; /* truncated */
+};
+
+/* The latest complete run of `kind` (and of `suite` unless NULL), by start time then id.
+ * MTOK_ENOTFOUND when there is none. */
+enum mtok_status mtok_store_read_last_run(struct mtok_store *st, const char *kind,
+                                          const char *suite, struct mtok_run_brief *out);
+/* Every complete run of `kind`, oldest first; free(*out). */
+enum mtok_status mtok_store_read_runs(struct mtok_store *st, const char *kind,
+                                      struct mtok_run_brief **out, size_t *n);
+
+struct mtok_stored_cost {
+    char tier[32];
+    double usd_per_gpu_hour, usd_per_m_input, usd_per_m_cached_input, usd_per_m_output,
+        usd_per_m_total;
+};
+/* A simulation row and its cost rows (cost rows ordered by id). */
+struct mtok_stored_sim {
+    int64_t id;
+    char *key, *model, *hw, *deployment, *provenance;
+    bool fits;
+    double max_batch, ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, input_tok_s_per_gpu,
+        output_tok_s_per_gpu, weight_bytes, kv_bytes_per_token, flops_per_token;
+    struct mtok_stored_cost *costs;
+    size_t n_costs;
+};
+/* The simulation rows of run `run_id` in insertion order; free with mtok_store_sims_free. */
+enum mtok_status mtok_store_read_sims(struct mtok_store *st, int64_t run_id,
+                                      struct mtok_stored_sim **out, size_t *n);
+void mtok_store_sims_free(struct mtok_stored_sim *s, size_t n);
+
+/* A ceiling row (see struct mtok_ceiling_row). */
+struct mtok_stored_ceiling {
+    char kind[16], name[64], level[16], unit[16];
+    int threads;
+    double bytes, value;
+};
+/* The ceiling rows of run `run_id` in insertion order; free(*out). */
+enum mtok_status mtok_store_read_ceilings(struct mtok_store *st, int64_t run_id,
+                                          struct mtok_stored_ceiling **out, size_t *n);
+
+/* A benchmark result's summary (see struct mtok_result_row). */
+struct mtok_stored_bench {
+    char name[256], kernel[64], dtype[16], shape[96], variant[16], provenance[16];
+    int threads;
+    double min_ns, median_ns, mad_ns, flops, bytes, kv_bytes, predicted_ns;
+};
+/* The results of run `run_id` ordered by name; free(*out). */
+enum mtok_status mtok_store_read_results(struct mtok_store *st, int64_t run_id,
+                                         struct mtok_stored_bench **out, size_t *n);
+
 #endif

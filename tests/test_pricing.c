@@ -554,6 +554,69 @@ static void test_record(void)
     unlink(side);
 }
 
+/* ---- simulator points (what `mtok sim` prices) ---- */
+
+static void test_sim_points(void)
+{
+    const struct mtok_hw *hw = mtok_catalog_hw(cat, "b200");
+    CHECK(hw != NULL);
+    if (!hw)
+        return;
+    struct mtok_error err = {0};
+    struct mtok_device_hour hour;
+    CHECK(mtok_pricing_hour_tier(hw, MTOK_TIER_HYPERSCALER, &hour, &err) == MTOK_OK);
+    struct mtok_cost_inputs in = {.utilisation = 1, .cached_input_cost_ratio = 0.1};
+
+    /* Aggregated, ISL/OSL 8k/1k at the dashboard's 5,857 tok/s/GPU: input 5857 x 8/9 = 5206.22,
+     * output 5857 / 9 = 650.78 tok/s/GPU, 30 % of GPU time prefilling.
+     *   total (InferenceX)  1.95 / (5857 x 0.0036)            = 0.092482
+     *   input-only          1.95 / (5206.22 x 0.0036)         = 0.104042
+     *   output-only         1.95 / (650.78 x 0.0036)          = 0.832337
+     *   sheet input         0.3 x 1.95 / (5206.22 x 0.0036)   = 0.585 / 18.7424 = 0.031213
+     *   sheet output        0.7 x 1.95 / (650.78 x 0.0036)    = 1.365 / 2.34280 = 0.582636
+     *   sheet cached input  0.1 x 0.031213                    = 0.0031213 */
+    struct mtok_deploy dep = mtok_deploy_default();
+    dep.isl = 8192, dep.osl = 1024;
+    struct mtok_serve_point pt = {.fits = true, .tok_s_per_gpu = 5857,
+                                  .input_tok_s_per_gpu = 5857.0 * 8 / 9,
+                                  .output_tok_s_per_gpu = 5857.0 / 9, .prefill_time_share = 0.3};
+    struct mtok_serving s = mtok_serving_from_sim(&pt, &dep, hw);
+    CHECK(s.prefill_gpus == 0 && s.decode_gpus == 0 && s.prefill_time_share == 0.3 &&
+          s.kw_per_gpu == 2.17 && s.cache_hit_share == 0);
+    struct mtok_token_cost c;
+    CHECK(mtok_pricing_tokens(&hour, &s, &in, &c, &err) == MTOK_OK);
+    CHECK_NEAR(c.usd_per_m_total, 0.0924819, 1e-5);
+    CHECK_NEAR(c.usd_per_m_input_only, 0.1040422, 1e-5);
+    CHECK_NEAR(c.usd_per_m_output_only, 0.8323374, 1e-5);
+    CHECK_NEAR(c.usd_per_m_input, 0.0312127, 1e-5);
+    CHECK_NEAR(c.usd_per_m_output, 0.5826362, 1e-5);
+    CHECK_NEAR(c.usd_per_m_cached_input, 0.00312127, 1e-5);
+    /* the sheet adds back to the hour: (5206.22 x 0.031213 + 650.78 x 0.582636) x 0.0036 = 1.95 */
+    CHECK_NEAR((s.input_tok_s_per_gpu * c.usd_per_m_input +
+                s.output_tok_s_per_gpu * c.usd_per_m_output) * 0.0036, 1.95, 1e-9);
+
+    /* Disaggregated: 8 prefill GPUs at 20,000 input tok/s each, 24 decode GPUs at 1,000 output
+     * tok/s each; 160,000 + 24,000 = 184,000 tok/s over 32 GPUs = 5,750 tok/s/GPU.
+     *   total        1.95 / (5750 x 0.0036)                    = 0.094203
+     *   sheet input  (8/32) x 1.95 / (20000 x 8/32 x 0.0036)   = 0.4875 / 18 = 0.027083
+     *   sheet output (24/32) x 1.95 / (1000 x 24/32 x 0.0036)  = 1.4625 / 2.7 = 0.541667 */
+    dep.prefill_gpus = 8, dep.decode_gpus = 24, dep.cache_hit = 0.5;
+    pt = (struct mtok_serve_point){.fits = true, .tok_s_per_gpu = 5750,
+                                   .input_tok_s_per_gpu = 20000, .output_tok_s_per_gpu = 1000,
+                                   .prefill_time_share = 0};
+    s = mtok_serving_from_sim(&pt, &dep, hw);
+    CHECK(s.prefill_gpus == 8 && s.decode_gpus == 24 && s.cache_hit_share == 0.5);
+    s.cache_hit_share = 0;
+    CHECK(mtok_pricing_tokens(&hour, &s, &in, &c, &err) == MTOK_OK);
+    CHECK_NEAR(c.usd_per_m_total, 0.0942029, 1e-5);
+    CHECK_NEAR(c.usd_per_m_input, 0.0270833, 1e-5);
+    CHECK_NEAR(c.usd_per_m_output, 0.5416667, 1e-5);
+    CHECK_NEAR(c.prefill_cost_share, 0.25, 1e-12);
+    /* without power figures the power metrics are not made up */
+    s = mtok_serving_from_sim(&pt, &dep, NULL);
+    CHECK(s.kw_per_gpu == 0);
+}
+
 int main(void)
 {
     struct mtok_diags d = {0};
@@ -564,6 +627,7 @@ int main(void)
         return 1;
     }
     test_inferencex_points();
+    test_sim_points();
     test_tco();
     test_allocation();
     test_api_history();

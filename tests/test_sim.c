@@ -604,6 +604,69 @@ static void test_defaults_diags(void)
     mtok_diags_free(&d);
 }
 
+/* Cells (mtok_cell_eval): the smallest instance that fits, the options, the envelope, the pick. */
+static void test_cells(void)
+{
+    struct mtok_cell *c = malloc(sizeof *c);
+    struct mtok_error err = {0};
+    struct mtok_prec prec;
+    struct mtok_cell_opts o = {.isl = 1024, .osl = 1024, .tps_user = 30, .max_gpus = 64,
+                               .sizes = 2};
+    /* Llama 3.1 405B in BF16 is ~811 GB: 8 H100s hold 101 GB each (> 72 GB usable), 16 hold
+     * 51 GB, so the smallest instance is 16 GPUs; options TP16, TP8xPP2, TP32, TP16xPP2. */
+    const struct mtok_model *m = mtok_catalog_model(cat, "llama-3.1-405b");
+    const struct mtok_hw *h100 = mtok_catalog_hw(cat, "h100-sxm");
+    CHECK(mtok_prec_resolve(m, NULL, NULL, &prec, &err) == MTOK_OK);
+    CHECK(mtok_cell_eval(m, h100, def, NULL, &prec, &o, c, &err) == MTOK_OK);
+    CHECK_MSG(c->min_gpus == 16, "min_gpus %d", c->min_gpus);
+    CHECK(c->n_cand == 4 && !strcmp(c->cand[0].layout, "TP16") &&
+          !strcmp(c->cand[1].layout, "TP8xPP2") && !strcmp(c->cand[2].layout, "TP32"));
+    CHECK(c->pick >= 0 && c->target_met && c->pt.fits && c->pt.tok_s_per_user >= 30);
+    /* the pick is the option with the most tok/s/GPU at the target */
+    for (size_t i = 0; i < c->n_cand; i++)
+        if (c->cand[i].fits && c->cand[i].target_met)
+            CHECK(c->cand[i].at_target.tok_s_per_gpu <= c->pt.tok_s_per_gpu);
+    /* the envelope: sorted by tok/s/user, tok/s/GPU never rises along it, nothing dominated */
+    CHECK(c->n_front >= 3);
+    for (size_t i = 1; i < c->n_front; i++) {
+        CHECK(c->front[i].pt.tok_s_per_user >= c->front[i - 1].pt.tok_s_per_user);
+        CHECK(c->front[i].pt.tok_s_per_gpu <= c->front[i - 1].pt.tok_s_per_gpu);
+    }
+
+    /* an MoE model gets the expert-parallel options */
+    m = mtok_catalog_model(cat, "deepseek-v4-flash");
+    const struct mtok_hw *b200 = mtok_catalog_hw(cat, "b200");
+    CHECK(mtok_prec_resolve(m, NULL, NULL, &prec, &err) == MTOK_OK);
+    CHECK(mtok_cell_eval(m, b200, def, NULL, &prec, &o, c, &err) == MTOK_OK);
+    bool dep = false, tep = false;
+    for (size_t i = 0; i < c->n_cand; i++) {
+        dep = dep || !strncmp(c->cand[i].layout, "DEP", 3);
+        tep = tep || !strncmp(c->cand[i].layout, "TEP", 3);
+    }
+    CHECK(dep && tep && c->pick >= 0 && c->min_gpus >= 1);
+
+    /* an unreachable target: the fastest point, flagged */
+    o.tps_user = 1e6;
+    CHECK(mtok_cell_eval(m, b200, def, NULL, &prec, &o, c, &err) == MTOK_OK);
+    CHECK(c->pick >= 0 && !c->target_met && c->pt.batch == 1 && c->pt.fits);
+    for (size_t i = 0; i < c->n_cand; i++)
+        if (c->cand[i].fits)
+            CHECK(c->cand[i].fastest.tok_s_per_user <= c->pt.tok_s_per_user);
+    o.tps_user = 30;
+
+    /* V4-Pro (~850 GB) on one M3 Ultra (512 GB, no links to a second one): nothing fits */
+    m = mtok_catalog_model(cat, "deepseek-v4-pro");
+    CHECK(mtok_prec_resolve(m, NULL, NULL, &prec, &err) == MTOK_OK);
+    CHECK(mtok_cell_eval(m, mtok_catalog_hw(cat, "m3-ultra"), def, NULL, &prec, &o, c, &err) ==
+          MTOK_OK);
+    CHECK(c->min_gpus == 0 && c->pick < 0 && c->n_cand == 0 && c->n_front == 0);
+    CHECK_MSG(strstr(c->reason, "does not fit") != NULL, "%s", c->reason);
+    /* bad options */
+    o.max_gpus = 0;
+    CHECK(mtok_cell_eval(m, b200, def, NULL, &prec, &o, c, &err) == MTOK_EINVAL);
+    free(c);
+}
+
 int main(void)
 {
     struct mtok_diags d = {0};
@@ -623,6 +686,7 @@ int main(void)
     test_precision();
     test_calib();
     test_serving();
+    test_cells();
     test_defaults_diags();
     mtok_sim_defaults_destroy(def);
     mtok_catalog_destroy(cat);

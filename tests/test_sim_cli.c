@@ -300,10 +300,119 @@ static void test_claims_broken(void)
     mtok_catalog_destroy(cat);
 }
 
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* The cost keys of `mtok sim --json` (issue #5): their place after the contract keys, the
+ * arithmetic against the point's own throughputs, and what happens without a price. */
+static void test_sim_cost(void)
+{
+    static const char *const cost_keys[] = {
+        "usd_per_gpu_hour", "usd_per_m_input", "usd_per_m_cached_input", "usd_per_m_output",
+        "usd_per_m_total", "usd_per_m_input_inferencex", "usd_per_m_output_inferencex"};
+    char *argv[] = {ARG("mtok"), ARG("sim"), ARG("--model"), ARG("deepseek-v4-pro"), ARG("--hw"),
+                    ARG("b200"), ARG("--dp"), ARG("8"), ARG("--ep"), ARG("8"), ARG("--isl"),
+                    ARG("8192"), ARG("--osl"), ARG("1024"), ARG("--tps-user"), ARG("30"),
+                    ARG("--cache-hit"), ARG("0.5"), ARG("--json"), NULL};
+    CHECK(run(out, sizeof out, err, sizeof err, argv) == 0);
+    cJSON *o = cJSON_Parse(out);
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    const cJSON *k = cJSON_GetObjectItem(o, "provenance");
+    for (size_t i = 0; i < sizeof cost_keys / sizeof *cost_keys; i++) {
+        k = k ? k->next : NULL;
+        CHECK_MSG(k && strcmp(k->string, cost_keys[i]) == 0 && cJSON_IsNumber(k),
+                  "key after provenance %zu is %s, want %s", i, k ? k->string : "(none)",
+                  cost_keys[i]);
+    }
+    double hour = num(o, "usd_per_gpu_hour"), tot = num(o, "tok_s_per_gpu");
+    double in = num(o, "input_tok_s_per_gpu"), outr = num(o, "output_tok_s_per_gpu");
+    /* B200's hyperscaler tier is $1.95 (FACTS D6); the default tier is hyperscaler */
+    CHECK(hour == 1.95);
+    /* InferenceX: the whole hour over one throughput: $/h / (tok/s x 3600 / 1e6) */
+    CHECK_NEAR(num(o, "usd_per_m_total"), 1.95 / (tot * 0.0036), 1e-9);
+    CHECK_NEAR(num(o, "usd_per_m_input_inferencex"), 1.95 / (in * 0.0036), 1e-9);
+    CHECK_NEAR(num(o, "usd_per_m_output_inferencex"), 1.95 / (outr * 0.0036), 1e-9);
+    /* the sheet recovers the hour: half the input tokens hit the cache at 0.1 x a miss */
+    double p_in = num(o, "usd_per_m_input"), p_c = num(o, "usd_per_m_cached_input");
+    double p_out = num(o, "usd_per_m_output");
+    CHECK_NEAR(p_c, 0.1 * p_in, 1e-9);
+    CHECK_NEAR((in * (0.5 * p_in + 0.5 * p_c) + outr * p_out) * 0.0036, 1.95, 1e-9);
+    /* prefill's share of GPU time is what the input side is charged */
+    const cJSON *cj = cJSON_GetObjectItem(o, "cost");
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cj, "priced")));
+    CHECK(!strcmp(cJSON_GetObjectItem(cj, "tier")->valuestring, "hyperscaler"));
+    CHECK_NEAR(num(cj, "prefill_cost_share"), num(o, "prefill_time_share"), 1e-12);
+    CHECK_NEAR(in * (0.5 * p_in + 0.5 * p_c) * 0.0036, 1.95 * num(o, "prefill_time_share"),
+               1e-9);
+    cJSON_Delete(o);
+
+    /* a given $/GPU-hour; human output carries the same lines */
+    char *given[] = {ARG("mtok"), ARG("sim"), ARG("--model"), ARG("llama-3.1-8b"), ARG("--hw"),
+                     ARG("h100-sxm"), ARG("--batch"), ARG("8"), ARG("--usd-per-gpu-hour"),
+                     ARG("2.5"), ARG("--json"), NULL};
+    CHECK(run(out, sizeof out, err, sizeof err, given) == 0);
+    o = cJSON_Parse(out);
+    CHECK(o && num(o, "usd_per_gpu_hour") == 2.5 &&
+          !strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "cost"), "basis")->valuestring,
+                  "given"));
+    CHECK(o && fabs(num(o, "usd_per_m_total") - 2.5 / (num(o, "tok_s_per_gpu") * 0.0036)) < 1e-12);
+    cJSON_Delete(o);
+    given[10] = NULL;
+    CHECK(run(out, sizeof out, err, sizeof err, given) == 0);
+    CHECK(strstr(out, "$/GPU-hour       2.5 (--usd-per-gpu-hour)") != NULL);
+    CHECK(strstr(out, "$/M price sheet  input ") != NULL);
+    CHECK(strstr(out, "$/M InferenceX   total ") != NULL);
+
+    /* no price for the default tier: null keys and one note naming the tier */
+    char *noprice[] = {ARG("mtok"), ARG("sim"), ARG("--model"), ARG("llama-3.1-8b"), ARG("--hw"),
+                       ARG("ascend-910c"), ARG("--batch"), ARG("8"), ARG("--json"), NULL};
+    CHECK(run(out, sizeof out, err, sizeof err, noprice) == 0);
+    o = cJSON_Parse(out);
+    CHECK(o != NULL);
+    for (size_t i = 0; o && i < sizeof cost_keys / sizeof *cost_keys; i++)
+        CHECK_MSG(cJSON_IsNull(cJSON_GetObjectItem(o, cost_keys[i])), "%s not null", cost_keys[i]);
+    const cJSON *note = o ? cJSON_GetObjectItem(cJSON_GetObjectItem(o, "cost"), "note") : NULL;
+    CHECK(note && strstr(note->valuestring, "no hyperscaler") &&
+          !strchr(note->valuestring, '\n'));
+    cJSON_Delete(o);
+    /* ... an error when that tier was asked for */
+    char *explicit_tier[] = {ARG("mtok"), ARG("sim"), ARG("--model"), ARG("llama-3.1-8b"),
+                             ARG("--hw"), ARG("ascend-910c"), ARG("--tier"), ARG("neocloud"),
+                             NULL};
+    CHECK(run(out, sizeof out, err, sizeof err, explicit_tier) == 2);
+    CHECK(strstr(err, "no neocloud") && lines(err) == 1 && out[0] == '\0');
+    /* ... and a tier with a price is used */
+    explicit_tier[5] = ARG("h200");
+    CHECK(run(out, sizeof out, err, sizeof err, explicit_tier) == 0);
+    CHECK(strstr(out, "$/GPU-hour       1.74 (neocloud tier") != NULL);
+    /* both ways of giving a price at once, or a non-positive one, are refused */
+    char *both[] = {ARG("mtok"), ARG("sim"), ARG("--model"), ARG("llama-3.1-8b"), ARG("--hw"),
+                    ARG("h100-sxm"), ARG("--tier"), ARG("rental"), ARG("--usd-per-gpu-hour"),
+                    ARG("1"), NULL};
+    CHECK(run(out, sizeof out, err, sizeof err, both) == 2 && lines(err) == 1);
+    char *zero[] = {ARG("mtok"), ARG("sim"), ARG("--model"), ARG("llama-3.1-8b"), ARG("--hw"),
+                    ARG("h100-sxm"), ARG("--usd-per-gpu-hour"), ARG("0"), NULL};
+    CHECK(run(out, sizeof out, err, sizeof err, zero) == 2 && lines(err) == 1);
+    /* a point that does not fit is not priced */
+    char *nofit[] = {ARG("mtok"), ARG("sim"), ARG("--model"), ARG("llama-3.1-405b"), ARG("--hw"),
+                     ARG("h100-sxm"), ARG("--batch"), ARG("1"), ARG("--json"), NULL};
+    CHECK(run(out, sizeof out, err, sizeof err, nofit) == 0);
+    o = cJSON_Parse(out);
+    CHECK(o && cJSON_IsFalse(cJSON_GetObjectItem(o, "fits")) &&
+          cJSON_IsNull(cJSON_GetObjectItem(o, "usd_per_m_total")));
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(tmpdir) != NULL);
     test_sim_json();
+    test_sim_cost();
     test_sim_errors();
     test_sweep();
     test_claims();

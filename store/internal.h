@@ -1,0 +1,14 @@
+/* Private to store/: what the query files share with store.c. */
+#ifndef MTOK_STORE_INTERNAL_H
+#define MTOK_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* The handle's connection. */
+sqlite3 *store_sqlite(struct mtok_store *st);
+/* Record "PATH: what: sqlite message" on the handle and return MTOK_EDB. */
+enum mtok_status store_fail(struct mtok_store *st, const char *what);
+
+#endif
