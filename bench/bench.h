@@ -90,6 +90,7 @@ struct mtok_machine {
     char isa_names[320];  /* the same, as space-separated names */
     int n_cpus;           /* CPUs configured */
     double l1d_bytes, l2_bytes, l3_bytes; /* per instance, as sysfs (else CPUID) reports; 0 = none */
+    int l1d_shared, l2_shared, l3_shared; /* CPUs sharing one instance (not fingerprinted) */
     double mem_bytes;     /* physical memory rounded to GiB */
     char os[64];          /* kernel name and major version: "Linux 6" */
     char hostname[256];   /* recorded, not fingerprinted */
@@ -325,15 +326,20 @@ void mtok_ceilings_destroy(struct mtok_ceilings *c);
 void mtok_ceilings_record(const struct mtok_ceilings *c, const struct mtok_machine *m,
                           struct mtok_run *run);
 
-/* Plateaus of one bandwidth curve (bytes ascending, bandwidth > 0): a step is where the median
- * bandwidth of the 3 points before a position exceeds that of the 3 points from it by 12% or
- * more (the largest such drop in a run of them). Plateaus are the stretches between steps, minus
- * the point next to each step; each is labelled with the cache level (caches[0..n_caches) are the
- * L1d, L2, L3 sizes) whose size is nearest to its upper step, the last one DRAM when it lies beyond
- * the largest cache. plateau_of[i] receives the plateau index of point i or -1. Returns the number
- * of plateaus written (at most max). */
+/* Plateaus of one bandwidth curve (bytes ascending, bandwidth > 0), found in the data:
+ *   1. a non-increasing fit of log(bandwidth) (pool-adjacent-violators), so that noise spikes
+ *      cannot make steps;
+ *   2. a new group starts wherever the fit falls more than 25% below the group's first value;
+ *   3. groups of at least min_points points are plateaus (shorter ones are transitions), valued at
+ *      the median bandwidth of their points;
+ *   4. each is labelled by where its centre (geometric mean of its first and last working set)
+ *      lies among the cache capacities caches[0..n_caches) (L1d, L2, L3 as this thread count sees
+ *      them): the first level whose capacity is at least the centre, DRAM beyond the last;
+ *   5. neighbours with the same label are merged (noise in one level).
+ * plateau_of[i] receives the plateau index of point i or -1. Returns the number of plateaus
+ * written (at most max). */
 size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n,
-                              const double *caches, size_t n_caches,
+                              const double *caches, size_t n_caches, size_t min_points,
                               struct mtok_ceiling_plateau *out, size_t max, int *plateau_of);
 
 /* The `host` hardware entry (data/SCHEMA.md, kind cpu) from the ceiling rows of one run: peaks at

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
 
 #include <cjson/cJSON.h>
@@ -5,6 +6,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "store/store.h"
 
 static const char usage[] =
     "usage: mtok COMMAND [ARGS] [--json] [--db PATH] [--data DIR]\n"
@@ -44,8 +49,8 @@ struct command {
 static const struct command commands[] = {
     {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
     {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", NULL, "#3"},
-    {"sweep", NULL, "#3"},           {"claims", NULL, "#3"},       {"ceilings", NULL, "#4"},
-    {"bench", NULL, "#4"},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
+    {"sweep", NULL, "#3"},           {"claims", NULL, "#3"},       {"ceilings", cli_ceilings, NULL},
+    {"bench", cli_bench, NULL},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
     {"history", NULL, "#4"},         {"report", NULL, "#5"},       {"fetch", NULL, "#5"},
 };
 
@@ -69,6 +74,27 @@ int cli_fail_diags(struct cli *c, struct mtok_diags *d)
     return CLI_ERROR;
 }
 
+/* The measured `host` entry: the latest complete `mtok ceilings` run of this machine in the
+ * database, when there is a database and such a run (otherwise `host` is simply absent). */
+static void load_host(struct cli *c)
+{
+    const char *path = c->db_path ? c->db_path : getenv("MTOK_DB");
+    if (!path || !*path)
+        path = "mtok.db";
+    if (access(path, R_OK) != 0)
+        return; /* never create a database just to look for one */
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    if (mtok_store_open(&st, path, &err) != MTOK_OK)
+        return;
+    struct mtok_machine m;
+    mtok_machine_detect(&m);
+    struct mtok_diags d = {0};
+    mtok_host_load(c->cat, st, m.fingerprint, &d);
+    mtok_diags_free(&d);
+    mtok_store_close(st);
+}
+
 struct mtok_catalog *cli_catalog(struct cli *c)
 {
     if (c->cat)
@@ -77,6 +103,8 @@ struct mtok_catalog *cli_catalog(struct cli *c)
     if (mtok_catalog_open(&c->cat, c->data_dir, &d) != MTOK_OK)
         cli_fail_diags(c, &d);
     mtok_diags_free(&d);
+    if (c->cat)
+        load_host(c);
     return c->cat;
 }
 

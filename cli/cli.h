@@ -67,5 +67,7 @@ int cli_hw(struct cli *c, int argc, char **argv);
 int cli_prices(struct cli *c, int argc, char **argv);
 int cli_check(struct cli *c, int argc, char **argv);
 int cli_db(struct cli *c, int argc, char **argv);
+int cli_ceilings(struct cli *c, int argc, char **argv);
+int cli_bench(struct cli *c, int argc, char **argv);
 
 #endif

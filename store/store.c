@@ -510,14 +510,17 @@ fail:
     return MTOK_EDB;
 }
 
+/* Also (re)writes meta: what a run records about itself may only be known at its end. */
 static enum mtok_status set_status(struct mtok_store *st, struct mtok_run *run, const char *status)
 {
     sqlite3_stmt *s = prep(st, "UPDATE run SET status = ?1, finished_at = "
-                               "strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?2");
+                               "strftime('%Y-%m-%dT%H:%M:%fZ','now'), meta = coalesce(?3, meta) "
+                               "WHERE id = ?2");
     if (!s)
         return MTOK_EDB;
     bind_text(s, 1, status);
     sqlite3_bind_int64(s, 2, run->id);
+    bind_text(s, 3, run->meta);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? MTOK_OK : fail(st, "update run status");

@@ -117,7 +117,8 @@ const char *mtok_run_uuid(const struct mtok_run *run);
 /* Schema v2 extras, kept out of the row structs above so that existing initialisers stay complete.
  * Each copies its input; NULL clears.
  *   machine detail: JSON object of every fingerprinted field (the fingerprint hashes it);
- *   meta: JSON object of how the run was made (harness settings, CPUs pinned);
+ *   meta: JSON object of how the run was made (harness settings, CPUs pinned); written at begin
+ *   and again at commit/fail, so it may be set while the run is under way;
  *   result extra: iterations timed per sample (samples are ns per iteration; 0 = not given) and why
  *   the benchmark failed (it has no samples then; NULL = ok). */
 void mtok_run_set_machine_detail(struct mtok_run *run, const char *json);
