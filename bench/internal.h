@@ -80,7 +80,15 @@ void bench_unpin(void);
  * the last 64 KiB, may be NULL). Returns the exit status, 128+signal when killed, -1 when it could
  * not start (errno-style message in *output). */
 int bench_spawn(const char *const *argv, const char *cwd, const char *const *env, char **output);
-/* `git -C dir ARGS...` with stdout (trimmed) in *out. Returns the exit status. */
-int bench_git(const char *dir, char **out, const char *arg0, ...);
+/* `git -C dir ARGS... NULL` with stdout (trimmed; stderr discarded) in *out (malloc'd, may be
+ * NULL). Returns the exit status. */
+#if defined(__GNUC__) || defined(__clang__)
+#define BENCH_SENTINEL __attribute__((sentinel))
+#else
+#define BENCH_SENTINEL
+#endif
+int bench_git(const char *dir, char **out, const char *arg0, ...) BENCH_SENTINEL;
+/* Remove a directory tree (no shell). */
+void bench_rmtree(const char *path);
 
 #endif

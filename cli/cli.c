@@ -24,11 +24,11 @@ static const char usage[] =
     "  sweep --suite NAME|FILE [-j N]     design-space sweep into the database\n"
     "  claims                             recompute the seed articles' claims\n"
     "measure\n"
-    "  ceilings                           empirical roofline of this machine\n"
-    "  bench [--suite NAME]               run kernel benchmarks\n"
-    "  compare BASE HEAD                  regression verdict (exit 1 = regression)\n"
-    "  track REV-RANGE                    build and bench each commit\n"
-    "  history [--filter REGEX]           a benchmark over commits\n"
+    "  ceilings [--quick]                 empirical roofline of this machine (the `host` entry)\n"
+    "  bench [--suite NAME] [--filter RE] run benchmarks (--list, --reps N, --quick)\n"
+    "  compare BASE HEAD [--threshold P]  regression verdict (exit 1 = regression)\n"
+    "  track REV-RANGE [--suite NAME]     build and bench each commit in a temporary worktree\n"
+    "  history [--filter RE] [--out F]    benchmarks over commits, step changes, gnuplot chart\n"
     "report\n"
     "  report [--out DIR]                 HTML/Markdown/CSV/JSON report with charts\n"
     "  fetch URL [--as model|prices]      fetch a config or price book over HTTP(S)\n"
@@ -50,8 +50,8 @@ static const struct command commands[] = {
     {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
     {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", NULL, "#3"},
     {"sweep", NULL, "#3"},           {"claims", NULL, "#3"},       {"ceilings", cli_ceilings, NULL},
-    {"bench", cli_bench, NULL},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
-    {"history", NULL, "#4"},         {"report", NULL, "#5"},       {"fetch", NULL, "#5"},
+    {"bench", cli_bench, NULL},           {"compare", cli_compare, NULL},      {"track", cli_track, NULL},
+    {"history", cli_history, NULL},         {"report", NULL, "#5"},       {"fetch", NULL, "#5"},
 };
 
 int cli_fail(struct cli *c, const char *fmt, ...)

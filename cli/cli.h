@@ -69,5 +69,8 @@ int cli_check(struct cli *c, int argc, char **argv);
 int cli_db(struct cli *c, int argc, char **argv);
 int cli_ceilings(struct cli *c, int argc, char **argv);
 int cli_bench(struct cli *c, int argc, char **argv);
+int cli_compare(struct cli *c, int argc, char **argv);
+int cli_history(struct cli *c, int argc, char **argv);
+int cli_track(struct cli *c, int argc, char **argv);
 
 #endif
