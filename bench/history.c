@@ -49,8 +49,9 @@ static size_t git_order(const char *repo, char ***out)
 }
 
 struct run_point {
-    struct mtok_run_summary run;
-    int order; /* position in git order, -1 when unknown */
+    struct mtok_run_summary run; /* the commit's latest complete run */
+    char first_at[32];           /* when the commit was first benchmarked: its place in time */
+    int order;                   /* position in git order, -1 when unknown */
 };
 
 static int cmp_points(const void *a, const void *b)
@@ -58,7 +59,7 @@ static int cmp_points(const void *a, const void *b)
     const struct run_point *x = a, *y = b;
     if (x->order != y->order)
         return x->order < y->order ? -1 : 1;
-    int c = strcmp(x->run.started_at, y->run.started_at);
+    int c = strcmp(x->first_at, y->first_at);
     return c ? c : (x->run.id > y->run.id) - (x->run.id < y->run.id);
 }
 
@@ -144,7 +145,7 @@ enum mtok_status mtok_history_build(struct mtok_store *st, const struct mtok_his
         pts[k].run = *r;
         pts[k].order = -1;
         if (k == npts)
-            npts++;
+            mtok_strlcpy(pts[npts++].first_at, r->started_at, sizeof pts[k].first_at);
     }
     free(runs);
     char **order = NULL;
