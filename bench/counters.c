@@ -22,6 +22,7 @@ static const char *const sde_descr[MTOK_SDE_COUNT] = {
 static void *sde_handle;
 static void *sde_counter[MTOK_SDE_COUNT];
 static pthread_once_t sde_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t sde_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void sde_init(void)
 {
@@ -43,9 +44,12 @@ void mtok_sde_account(const struct mtok_op *op, uint64_t calls)
 {
     pthread_once(&sde_once, sde_init);
     const double per_call[MTOK_SDE_COUNT] = {op->flops, mtok_op_bytes(op), op->kv_bytes};
+    /* Our own lock: whether libsde serialises increments depends on how it was built. */
+    pthread_mutex_lock(&sde_lock);
     for (int i = 0; i < MTOK_SDE_COUNT; i++)
         if (sde_counter[i] && per_call[i] > 0)
             papi_sde_inc_counter(sde_counter[i], (long long)llround(per_call[i]) * (long long)calls);
+    pthread_mutex_unlock(&sde_lock);
 }
 
 /* ---- event sets ---- */
