@@ -121,6 +121,16 @@ struct mtok_build {
 void mtok_build_detect(struct mtok_build *b, const struct mtok_machine *m);
 struct mtok_build_row mtok_build_row(const struct mtok_build *b);
 
+/* How busy the rest of the machine was while we measured: CPU time other processes used and time
+ * the hypervisor gave to other guests (steal), as fractions of all online CPUs over the interval.
+ * From /proc/stat and getrusage; zeros where they cannot be read. */
+struct mtok_load {
+    double wall_s, self_cpu_s, busy_s, steal_s; /* at begin */
+    int cpus;
+};
+void mtok_load_begin(struct mtok_load *l);
+void mtok_load_end(const struct mtok_load *l, double *others, double *steal);
+
 /* ================================================================================================
  * Benchmark cases and the harness.
  *
@@ -312,6 +322,7 @@ struct mtok_ceilings {
     struct mtok_ceiling_plateau *plateaus;
     size_t n_plateaus;
     int threads_all;  /* what "all threads" was */
+    double others_busy, steal; /* mtok_load_end over the whole measurement */
     char isa[16];     /* the ISA the bandwidth loops used */
     char **notes;     /* cross-check findings, one line each */
     size_t n_notes;

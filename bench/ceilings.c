@@ -477,6 +477,8 @@ enum mtok_status mtok_ceilings_measure(const struct mtok_machine *m,
     c->threads_all = tall;
 
     char desc[256];
+    struct mtok_load load;
+    mtok_load_begin(&load);
     bench_pin(cpus, tall, desc, sizeof desc);
     measure_flops(m, &cfg, counts, n_counts, best_of, min_flops, c);
     enum mtok_status s =
@@ -486,6 +488,13 @@ enum mtok_status mtok_ceilings_measure(const struct mtok_machine *m,
         mtok_ceilings_destroy(c);
         return s;
     }
+    mtok_load_end(&load, &c->others_busy, &c->steal);
+    if (c->others_busy > 0.1 || c->steal > 0.05)
+        add_note(c,
+                 "the machine was busy: other processes used %.0f%% and the hypervisor took %.0f%% "
+                 "of the CPUs during the measurement, so these figures are likely low; measure "
+                 "again when it is idle",
+                 100 * c->others_busy, 100 * c->steal);
     *out = c;
     return MTOK_OK;
 }

@@ -61,6 +61,8 @@ static cJSON *ceilings_json(const struct mtok_ceilings *cl, const struct mtok_ma
     cJSON_AddStringToObject(o, "fingerprint", m->fingerprint);
     cJSON_AddNumberToObject(o, "threads_all", cl->threads_all);
     cJSON_AddStringToObject(o, "bandwidth_isa", cl->isa);
+    cJSON_AddNumberToObject(o, "others_cpu", cl->others_busy);
+    cJSON_AddNumberToObject(o, "steal_cpu", cl->steal);
     cJSON *peaks = cJSON_AddArrayToObject(o, "flops");
     for (size_t i = 0; i < cl->n_peaks; i++) {
         const struct mtok_ceiling_peak *p = &cl->peaks[i];
@@ -214,6 +216,8 @@ int cli_ceilings(struct cli *c, int argc, char **argv)
     cJSON_AddNumberToObject(meta, "threads_all", cl->threads_all);
     cJSON_AddStringToObject(meta, "bandwidth_isa", cl->isa);
     cJSON_AddNumberToObject(meta, "best_of", best_of ? (double)best_of : quick ? 3 : 5);
+    cJSON_AddNumberToObject(meta, "others_cpu", cl->others_busy);
+    cJSON_AddNumberToObject(meta, "steal_cpu", cl->steal);
     char *ms = cJSON_PrintUnformatted(meta);
     cJSON_Delete(meta);
     mtok_run_set_meta(run, ms);
@@ -395,7 +399,12 @@ int cli_bench(struct cli *c, int argc, char **argv)
         return rc;
     }
     struct mtok_bench_report *rep = NULL;
-    if (mtok_bench_run(suite, &cfg, &rep, &err) != MTOK_OK) {
+    struct mtok_load load;
+    double others = 0, steal = 0;
+    mtok_load_begin(&load);
+    enum mtok_status bs = mtok_bench_run(suite, &cfg, &rep, &err);
+    mtok_load_end(&load, &others, &steal);
+    if (bs != MTOK_OK) {
         mtok_store_run_fail(st, run);
         rc = cli_fail(c, "%s", err.msg);
         goto done;
@@ -412,6 +421,8 @@ int cli_bench(struct cli *c, int argc, char **argv)
     cJSON_AddNumberToObject(meta, "warmup_s", cfg.warmup_s);
     cJSON_AddBoolToObject(meta, "quick", quick);
     cJSON_AddBoolToObject(meta, "pin", cfg.pin);
+    cJSON_AddNumberToObject(meta, "others_cpu", others);
+    cJSON_AddNumberToObject(meta, "steal_cpu", steal);
     if (filter)
         cJSON_AddStringToObject(meta, "filter", filter);
     cJSON *pinned = cJSON_AddObjectToObject(meta, "pinned");
@@ -434,6 +445,10 @@ int cli_bench(struct cli *c, int argc, char **argv)
         cli_print_json(c, bench_json(rep));
     else
         bench_print(c, rep, mtok_run_uuid(run));
+    if (others > 0.1 || steal > 0.05)
+        fprintf(c->err, "mtok bench: note: the machine was busy (other processes %.0f%%, "
+                        "hypervisor steal %.0f%% of the CPUs): compare with care\n",
+                100 * others, 100 * steal);
     if (failed)
         rc = cli_fail(c, "%d benchmark%s failed (recorded in run %s)", failed,
                       failed > 1 ? "s" : "", mtok_run_uuid(run));
