@@ -134,6 +134,16 @@ void mtok_load_end(const struct mtok_load *l, double *others, double *steal);
 /* ================================================================================================
  * Benchmark cases and the harness.
  *
+ * How part B plugs in (kernels, simulator calibration):
+ *   - kernels: build one mtok_bench_case per kernel x dtype x shape x variant x threads (shapes
+ *     from data/suites/), `op` from the sim/sim.h constructors for ONE call, and add them to a
+ *     suite beside (or instead of) the built-in "host" cases in mtok_bench_suite_builtin;
+ *   - prediction: set mtok_bench_config.predict to the simulator's time for `op` on `host` (the
+ *     catalog entry mtok_host_load provides); it lands in result.predicted_ns / provenance;
+ *   - calibration: every stored result carries the op's analytic flops, bytes and kv_bytes with
+ *     the raw samples (mtok_store_results), so utilisation = roofline time on host / median, per
+ *     kernel and shape, can be read back from any complete bench run (mtok_store_run_latest).
+ *
  * A case is one thing to time: setup once, run N iterations many times, teardown once. The harness
  * warms it up, scales N until one sample takes at least min_sample_s, takes `reps` samples (time per
  * iteration), then one more sample under the PAPI event sets (hardware presets where there are
