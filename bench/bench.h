@@ -323,6 +323,7 @@ struct mtok_ceiling_plateau {
     char level[8];   /* L1 L2 L3 DRAM, or "?" when it matches no cache level */
     double lo_bytes, hi_bytes; /* working sets of its first and last point */
     double bytes_s;  /* median of its points */
+    double edge_bytes; /* where the step that ends it lies, 0 for the last plateau */
 };
 struct mtok_ceilings {
     struct mtok_ceiling_peak *peaks;
@@ -348,19 +349,21 @@ void mtok_ceilings_record(const struct mtok_ceilings *c, const struct mtok_machi
                           struct mtok_run *run);
 
 /* Plateaus of one bandwidth curve (bytes ascending, bandwidth > 0), found in the data:
- *   1. a non-increasing fit of log(bandwidth) (pool-adjacent-violators), so that noise spikes
- *      cannot make steps;
- *   2. a new group starts wherever the fit falls more than 25% below the group's first value;
- *   3. groups of at least min_points points are plateaus (shorter ones are transitions), valued at
- *      the median bandwidth of their points;
- *   4. each is labelled by where its centre (geometric mean of its first and last working set)
- *      lies among the cache capacities caches[0..n_caches) (L1d, L2, L3 as this thread count sees
- *      them): the first level whose capacity is at least the centre, DRAM beyond the last;
- *   5. neighbours with the same label are merged (noise in one level).
- * plateau_of[i] receives the plateau index of point i or -1. Returns the number of plateaus
- * written (at most max). */
+ *   1. a non-increasing fit of log(bandwidth) (pool-adjacent-violators), so that a noise spike
+ *      cannot make a step;
+ *   2. steps: the drop of the fit across a window of about x1.7 in working set, taken at its
+ *      largest point in each stretch where it exceeds 25%; at most one step per cache boundary
+ *      the sweep crosses (caches[0..n_caches) are the L1d, L2, L3 capacities as this thread count
+ *      sees them), the largest drops first;
+ *   3. the steps are matched in order to those boundaries (least total log distance), so a step
+ *      far from where the OS says the cache ends is still the step of that cache;
+ *   4. the levels lie between steps, minus a window either side; the first is L1, and each step
+ *      starts the level after its boundary (L2, L3, DRAM);
+ * Each plateau is valued at the median bandwidth of its points; edge_bytes is the step that ends
+ * it (0 for the last). plateau_of[i] receives the plateau of point i or -1. Returns the number of
+ * plateaus written (at most max). */
 size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n,
-                              const double *caches, size_t n_caches, size_t min_points,
+                              const double *caches, size_t n_caches,
                               struct mtok_ceiling_plateau *out, size_t max, int *plateau_of);
 
 /* The `host` hardware entry (data/SCHEMA.md, kind cpu) from the ceiling rows of one run: peaks at

@@ -301,7 +301,7 @@ static enum mtok_status measure_bandwidth(const struct mtok_machine *m,
             double caches[3];
             effective_caches(m, threads, caches);
             struct mtok_ceiling_plateau pl[16];
-            size_t npl = mtok_ceilings_plateaus(x, y, np, caches, 3, cfg->quick ? 2 : 3, pl, 16, of);
+            size_t npl = mtok_ceilings_plateaus(x, y, np, caches, 3, pl, 16, of);
             size_t base = out->n_plateaus;
             out->plateaus = mtok_xrealloc(out->plateaus, (base + npl + 1) * sizeof *out->plateaus);
             for (size_t i = 0; i < npl; i++) {
@@ -322,16 +322,41 @@ static enum mtok_status measure_bandwidth(const struct mtok_machine *m,
 
 /* ---- plateaus ---- */
 
+/* Order-preserving assignment of steps (edges, ascending) to boundaries (caps, ascending) with the
+ * least total |log(edge / cap)|: at most 4 of each, so try them all. */
+static double assign(const double *edge, size_t ne, const double *cap, size_t nc, size_t ei,
+                     size_t ci, int *to, int *best_to)
+{
+    if (ei == ne) {
+        for (size_t i = 0; i < ne; i++)
+            best_to[i] = to[i];
+        return 0;
+    }
+    double best = INFINITY;
+    int keep[8];
+    for (size_t c = ci; c + (ne - ei) <= nc; c++) {
+        to[ei] = (int)c;
+        int sub[8];
+        double d = fabs(log(edge[ei] / cap[c])) + assign(edge, ne, cap, nc, ei + 1, c + 1, to, sub);
+        if (d < best) {
+            best = d;
+            for (size_t i = 0; i < ne; i++)
+                keep[i] = i < ei ? to[i] : i == ei ? (int)c : sub[i];
+        }
+    }
+    for (size_t i = 0; i < ne; i++)
+        best_to[i] = keep[i];
+    return best;
+}
+
 size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n,
-                              const double *caches, size_t n_caches, size_t min_points,
+                              const double *caches, size_t n_caches,
                               struct mtok_ceiling_plateau *out, size_t max, int *plateau_of)
 {
     for (size_t i = 0; i < n; i++)
         plateau_of[i] = -1;
-    if (!n || !max)
+    if (n < 3 || !max)
         return 0;
-    if (min_points < 1)
-        min_points = 1;
     /* 1. Non-increasing least-squares fit of log(bw): pool adjacent violators. */
     double *fit = mtok_xmalloc(n * sizeof *fit), *mean = mtok_xmalloc(n * sizeof *mean);
     size_t *len = mtok_xmalloc(n * sizeof *len), nb = 0;
@@ -349,44 +374,100 @@ size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n,
             fit[i++] = mean[b];
     free(mean), free(len);
 
-    /* 2-4. Groups, plateaus, labels. */
-    static const char *const names[] = {"L1", "L2", "L3", "L4"};
-    const double drop = log(1.25);
-    struct cand {
-        size_t a, b; /* points [a, b) */
-        int level;   /* index into caches, n_caches = DRAM */
-    } c[64];
-    size_t nc = 0;
-    for (size_t a = 0; a < n && nc < 64;) {
-        size_t b = a + 1;
-        while (b < n && fit[b] >= fit[a] - drop)
-            b++;
-        if (b - a >= min_points) {
-            double centre = sqrt(bytes[a] * bytes[b - 1]);
-            int level = (int)n_caches;
-            for (size_t k = 0; k < n_caches; k++)
-                if (caches[k] > 0 && centre <= caches[k]) {
-                    level = (int)k;
-                    break;
-                }
-            /* 5. Same level as the previous plateau: one level, split by noise. */
-            if (nc && c[nc - 1].level == level)
-                c[nc - 1].b = b;
-            else
-                c[nc++] = (struct cand){a, b, level};
-        }
-        a = b;
+    /* 2. The window: about x1.7 in working set (3 points at x1.2, 1 at x2). */
+    double *ratio = mtok_xmalloc(n * sizeof *ratio);
+    for (size_t i = 1; i < n; i++)
+        ratio[i - 1] = bytes[i] / bytes[i - 1];
+    double step = mtok_stats_median(ratio, n - 1);
+    free(ratio);
+    size_t w = step > 1 ? (size_t)lround(log(1.7) / log(step)) : 1;
+    if (w < 1)
+        w = 1;
+    /* drop[k]: fall of the fit from w points before k to w-1 points after (k = first point of the
+     * lower level). */
+    double *drop = mtok_xcalloc(n, sizeof *drop);
+    for (size_t k = 1; k < n; k++) {
+        size_t a = k >= w ? k - w : 0, b = k + w - 1 < n ? k + w - 1 : n - 1;
+        drop[k] = fit[a] - fit[b];
     }
-    free(fit);
+    /* Boundaries the sweep crosses (a cache it goes well past). */
+    double cap[4];
+    int cap_level[4];
+    size_t ncap = 0;
+    for (size_t c = 0; c < n_caches && ncap < 4; c++)
+        if (caches[c] > 0 && caches[c] * 1.5 <= bytes[n - 1] && (!ncap || caches[c] > cap[ncap - 1]))
+            cap[ncap] = caches[c], cap_level[ncap++] = (int)c;
+    /* Candidates: the largest drop of each stretch above 25%. */
+    const double min_drop = log(1.25);
+    size_t cand[64], nc = 0;
+    for (size_t k = 1; k < n && nc < 64;) {
+        if (drop[k] < min_drop) {
+            k++;
+            continue;
+        }
+        size_t best = k;
+        for (; k < n && drop[k] >= min_drop; k++)
+            if (drop[k] > drop[best])
+                best = k;
+        cand[nc++] = best;
+    }
+    /* The largest drops first, one per boundary, at least two windows apart. */
+    size_t steps[4], ns = 0;
+    while (ns < ncap) {
+        size_t pick = SIZE_MAX;
+        for (size_t i = 0; i < nc; i++) {
+            bool near = false;
+            for (size_t j = 0; j < ns; j++)
+                near |= (cand[i] > steps[j] ? cand[i] - steps[j] : steps[j] - cand[i]) < 2 * w;
+            if (!near && (pick == SIZE_MAX || drop[cand[i]] > drop[cand[pick]]))
+                pick = i;
+        }
+        if (pick == SIZE_MAX)
+            break;
+        steps[ns++] = cand[pick];
+        cand[pick] = cand[--nc];
+    }
+    free(drop), free(fit);
+    for (size_t i = 1; i < ns; i++) /* ascending */
+        for (size_t j = i; j > 0 && steps[j] < steps[j - 1]; j--) {
+            size_t t = steps[j];
+            steps[j] = steps[j - 1], steps[j - 1] = t;
+        }
+    /* 3. Steps to boundaries. */
+    double edge[4];
+    int to[8] = {0}, which[8] = {0};
+    for (size_t i = 0; i < ns; i++)
+        edge[i] = sqrt(bytes[steps[i] - 1] * bytes[steps[i]]);
+    if (ns)
+        assign(edge, ns, cap, ncap, 0, 0, to, which);
+
+    /* 4. Levels between the steps: from w-1 points after one step to w-1 points before the next
+     * (the window of a step straddles it). */
+    static const char *const names[] = {"L1", "L2", "L3", "L4", "DRAM"};
+    int last_cache = -1;
+    for (size_t c = 0; c < n_caches && c < 4; c++)
+        if (caches[c] > 0)
+            last_cache = (int)c;
     size_t nout = 0;
-    for (size_t k = 0; k < nc && nout < max; k++) {
+    for (size_t s = 0; s <= ns && nout < max; s++) {
+        size_t a = s ? steps[s - 1] + w - 1 : 0;
+        size_t b = s < ns ? (steps[s] + 1 > w ? steps[s] + 1 - w : 0) : n;
+        if (a >= n)
+            a = n - 1;
+        if (b <= a) { /* a level too short to see between two steps: its middle point */
+            a = s ? (steps[s - 1] + (s < ns ? steps[s] : n)) / 2 : 0;
+            b = a + 1;
+        }
+        int level = s ? cap_level[which[s - 1]] + 1 : 0;
+        if (level > last_cache || level > 3)
+            level = 4; /* past the last cache: DRAM */
         struct mtok_ceiling_plateau *p = &out[nout];
         memset(p, 0, sizeof *p);
-        p->lo_bytes = bytes[c[k].a], p->hi_bytes = bytes[c[k].b - 1];
-        p->bytes_s = mtok_stats_median(bw + c[k].a, c[k].b - c[k].a);
-        mtok_strlcpy(p->level, c[k].level == (int)n_caches ? "DRAM" : names[c[k].level % 4],
-                     sizeof p->level);
-        for (size_t i = c[k].a; i < c[k].b; i++)
+        p->lo_bytes = bytes[a], p->hi_bytes = bytes[b - 1];
+        p->bytes_s = mtok_stats_median(bw + a, b - a);
+        p->edge_bytes = s < ns ? edge[s] : 0;
+        mtok_strlcpy(p->level, names[level], sizeof p->level);
+        for (size_t i = a; i < b; i++)
             plateau_of[i] = (int)nout;
         nout++;
     }
@@ -417,32 +498,33 @@ static void cross_check(struct mtok_ceilings *c, const struct mtok_machine *m, c
         for (int k = 0; k < 4; k++)
             seen[k] |= strcmp(c->plateaus[i].level, names[k]) == 0;
     double largest = caps[2] > 0 ? caps[2] : caps[1] > 0 ? caps[1] : caps[0];
+    const char *ts = threads > 1 ? "s" : "";
     for (int k = 0; k < 4; k++) {
-        bool expected = k < 3 ? caps[k] > 0 : max_bytes > 2 * largest;
+        bool expected = k < 3 ? caps[k] > 0 && (k == 0 || caps[k - 1] * 1.5 <= max_bytes)
+                              : largest * 1.5 <= max_bytes;
         if (expected && !seen[k])
-            add_note(c, "%s, %d thread%s: no %s plateau found", pattern, threads,
-                     threads > 1 ? "s" : "", names[k]);
+            add_note(c, "%s, %d thread%s: no %s level found (no step where the %s ends)", pattern,
+                     threads, ts, names[k], k ? names[k - 1] : "?");
     }
     if (strcmp(pattern, "read") != 0)
-        return; /* the step positions are the same for every pattern; say it once */
+        return; /* the steps sit at the same working sets for every pattern: say it once */
     for (size_t i = first; i + 1 < first + n; i++) {
         const struct mtok_ceiling_plateau *p = &c->plateaus[i], *q = &c->plateaus[i + 1];
         int k = -1;
         for (int j = 0; j < 3; j++)
             if (strcmp(p->level, names[j]) == 0)
                 k = j;
-        if (k < 0 || caps[k] <= 0)
+        if (k < 0 || caps[k] <= 0 || p->edge_bytes <= 0)
             continue;
-        double edge = sqrt(p->hi_bytes * q->lo_bytes);
-        if (fabs(log(edge / caps[k])) > log(2.0))
+        if (fabs(log(p->edge_bytes / caps[k])) > log(2.0))
             add_note(c,
                      "read, %d thread%s: the %s-to-%s step is at about %.3g MiB, but the OS "
                      "reports %.3g MiB of %s for %d thread%s%s",
-                     threads, threads > 1 ? "s" : "", p->level, q->level, edge / 1048576,
-                     caps[k] / 1048576, p->level, threads, threads > 1 ? "s" : "",
-                     edge < caps[k] ? " (a virtual machine's share of a shared cache, or other "
-                                      "tenants using it, leaves less usable)"
-                                    : "");
+                     threads, ts, p->level, q->level, p->edge_bytes / 1048576, caps[k] / 1048576,
+                     p->level, threads, ts,
+                     p->edge_bytes < caps[k] ? " (a virtual machine's share of a shared cache, or "
+                                               "other tenants using it, leaves less usable)"
+                                             : "");
     }
 }
 
