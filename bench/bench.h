@@ -26,7 +26,7 @@
 double mtok_stats_median(const double *x, size_t n);
 /* Median absolute deviation from the median, unscaled (multiply by 1.4826 for a normal sigma). */
 double mtok_stats_mad(const double *x, size_t n);
-/* Quantile q in [0, 1] by linear interpolation between order statistics (R type 7, numpy default). */
+/* Quantile q in [0, 1], linear between order statistics (R type 7, numpy's default). */
 double mtok_stats_quantile(const double *x, size_t n, double q);
 /* Distribution-free confidence interval for the median from order statistics: the widest rank
  * pair (k, n+1-k) whose binomial(n, 1/2) coverage is at least `conf`. Returns the coverage
@@ -49,9 +49,9 @@ enum mtok_status mtok_stats_mann_whitney(const double *x, size_t nx, const doubl
                                          enum mtok_mwu_method method, struct mtok_mwu *out);
 
 /* Step changes in a series of positive values (medians over commits): binary segmentation of
- * log(x) (least squares picks the split); a split is kept when the segment medians differ by at least
- * `min_rel_shift` (0.05 = 5%) and, for series of 6 or more, by at least 3 robust sigmas of the
- * series' noise (from the median successive difference). Writes the indices where a new level
+ * log(x) (least squares picks the split); a split is kept when the segment medians differ by at
+ * least `min_rel_shift` (0.05 = 5%) and, for series of 6 or more, by at least 3 robust sigmas of
+ * the series' noise (from the median successive difference). Writes the indices where a new level
  * starts (ascending) and returns their number (at most max_cps). */
 size_t mtok_stats_changepoints(const double *x, size_t n, double min_rel_shift, size_t *cps,
                                size_t max_cps);
@@ -83,19 +83,20 @@ const char *mtok_isa_name(unsigned flag);
 
 /* What the fingerprint is made of: only fields that do not change between boots or with load. */
 struct mtok_machine {
-    char vendor[16];      /* GenuineIntel, AuthenticAMD, ... */
-    char cpu_model[128];  /* brand string */
+    char vendor[16];     /* GenuineIntel, AuthenticAMD, ... */
+    char cpu_model[128]; /* brand string */
     int family, model, stepping;
-    unsigned isa;         /* MTOK_ISA_* the CPU has AND the OS enables (XCR0) */
-    char isa_names[320];  /* the same, as space-separated names */
-    int n_cpus;           /* CPUs configured */
-    double l1d_bytes, l2_bytes, l3_bytes; /* per instance, as sysfs (else CPUID) reports; 0 = none */
+    unsigned isa;        /* MTOK_ISA_* the CPU has AND the OS enables (XCR0) */
+    char isa_names[320]; /* the same, as space-separated names */
+    int n_cpus;          /* CPUs configured */
+    /* per instance, as sysfs (else CPUID) reports; 0 = none */
+    double l1d_bytes, l2_bytes, l3_bytes;
     int l1d_shared, l2_shared, l3_shared; /* CPUs sharing one instance (not fingerprinted) */
-    double mem_bytes;     /* physical memory rounded to GiB */
-    char os[64];          /* kernel name and major version: "Linux 6" */
-    char hostname[256];   /* recorded, not fingerprinted */
-    char fingerprint[17]; /* 64-bit FNV-1a of `detail`, hex */
-    char detail[1024];    /* JSON object of every fingerprinted field */
+    double mem_bytes;                     /* physical memory rounded to GiB */
+    char os[64];                          /* kernel name and major version: "Linux 6" */
+    char hostname[256];                   /* recorded, not fingerprinted */
+    char fingerprint[17];                 /* 64-bit FNV-1a of `detail`, hex */
+    char detail[1024];                    /* JSON object of every fingerprinted field */
 };
 /* Fill m from CPUID, sysfs and /proc. Never fails: what cannot be read stays 0/"". */
 void mtok_machine_detect(struct mtok_machine *m);
@@ -145,21 +146,22 @@ void mtok_load_end(const struct mtok_load *l, double *others, double *steal);
  *     kernel and shape, can be read back from any complete bench run (mtok_store_run_latest).
  *
  * A case is one thing to time: setup once, run N iterations many times, teardown once. The harness
- * warms it up, scales N until one sample takes at least min_sample_s, takes `reps` samples (time per
- * iteration), then one more sample under the PAPI event sets (hardware presets where there are
+ * warms it up, scales N until one sample takes at least min_sample_s, takes `reps` samples (time
+ * per iteration), then one more sample under the PAPI event sets (hardware presets where there are
  * any, and mtok's analytic counters as software-defined events, fed from `op` x iterations).
  *
  * Part B (kernels, issue #7) registers one case per kernel x dtype x shape x variant x threads,
  * with `op` from the sim/sim.h constructors (mtok_op_gemm, mtok_op_attention, ...). */
 struct mtok_bench_case {
-    const char *kernel;  /* "gemm", "stream_triad", "peak_fma" ... */
-    const char *dtype;   /* dtype name (core.h): f32, bf16, fp8, mxfp4, nvfp4, int8, f64 */
-    const char *shape;   /* "2048x2048x2048", "n=1048576", "ctx=32768" ... */
-    const char *variant; /* ISA variant that runs ("ref", "avx2", "avx512"), NULL = not applicable */
-    int threads;         /* threads one iteration uses (>= 1); the harness pins that many */
-    const char *suite;   /* the suite it belongs to ("host", "default", ...); NULL = any */
-    struct mtok_op op;   /* what ONE iteration costs (flops, bytes by class) */
-    void *ctx;           /* the case's parameters, handed to setup */
+    const char *kernel; /* "gemm", "stream_triad", "peak_fma" ... */
+    const char *dtype;  /* dtype name (core.h): f32, bf16, fp8, mxfp4, nvfp4, int8, f64 */
+    const char *shape;  /* "2048x2048x2048", "n=1048576", "ctx=32768" ... */
+    const char
+        *variant;      /* ISA variant that runs ("ref", "avx2", "avx512"), NULL = not applicable */
+    int threads;       /* threads one iteration uses (>= 1); the harness pins that many */
+    const char *suite; /* the suite it belongs to ("host", "default", ...); NULL = any */
+    struct mtok_op op; /* what ONE iteration costs (flops, bytes by class) */
+    void *ctx;         /* the case's parameters, handed to setup */
     void (*ctx_free)(void *ctx); /* called when the suite is destroyed, may be NULL */
     /* Allocate and initialise what run needs. Called with `threads` OpenMP threads already pinned.
      * NULL = no state. Returns MTOK_EUNSUPPORTED when this machine cannot run the case (the case
@@ -193,13 +195,14 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
 struct mtok_bench_result; /* below */
 
 struct mtok_bench_config {
-    int reps;            /* timed samples per case; at least 10 (default 10) */
-    double min_sample_s; /* minimum duration of one sample; iterations scale up to reach it (0.02) */
-    double warmup_s;     /* run the case this long before sampling (0.05) */
-    double max_case_s;   /* stop adding samples past this, once 10 are taken (30) */
-    bool pin;            /* pin the case's threads to distinct CPUs (true) */
-    bool counters;       /* the extra sample under PAPI (true) */
-    const char *filter;  /* POSIX extended regex over result names; NULL = every case */
+    int reps; /* timed samples per case; at least 10 (default 10) */
+    double
+        min_sample_s;   /* minimum duration of one sample; iterations scale up to reach it (0.02) */
+    double warmup_s;    /* run the case this long before sampling (0.05) */
+    double max_case_s;  /* stop adding samples past this, once 10 are taken (30) */
+    bool pin;           /* pin the case's threads to distinct CPUs (true) */
+    bool counters;      /* the extra sample under PAPI (true) */
+    const char *filter; /* POSIX extended regex over result names; NULL = every case */
     /* The simulator's prediction for one iteration of `op` on `host`, in ns, and its provenance;
      * NULL until part B wires the simulator in: predicted_ns is then NAN and provenance NULL. */
     double (*predict)(void *ctx, const struct mtok_op *op, int threads, const char **provenance);
@@ -214,8 +217,8 @@ void mtok_bench_config_default(struct mtok_bench_config *cfg);
 
 /* One counter read in the PAPI sample, per iteration. */
 struct mtok_bench_counter {
-    char name[64];  /* PAPI event name: PAPI_TOT_CYC, perf::CONTEXT-SWITCHES, sde:::mtok::FLOPS */
-    double value;   /* per iteration; 0 when unavailable */
+    char name[64]; /* PAPI event name: PAPI_TOT_CYC, perf::CONTEXT-SWITCHES, sde:::mtok::FLOPS */
+    double value;  /* per iteration; 0 when unavailable */
     bool available;
     char note[160]; /* why unavailable, or what the value covers */
 };
@@ -229,11 +232,11 @@ struct mtok_bench_result {
     double *samples;                  /* ns per iteration, in the order taken */
     size_t n_samples;
     double min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns; /* CI: 95% order-statistic */
-    double gflops;                    /* op.flops / median, GFLOP/s */
-    double gbytes_s;                  /* mtok_op_bytes(op) / median, GB/s */
-    double predicted_ns;              /* NAN without a predictor */
-    const char *provenance;           /* of predicted_ns, NULL without one */
-    char pinned[64];                  /* CPUs the threads were pinned to ("0", "0,1"), "" none */
+    double gflops;                                        /* op.flops / median, GFLOP/s */
+    double gbytes_s;                                      /* mtok_op_bytes(op) / median, GB/s */
+    double predicted_ns;                                  /* NAN without a predictor */
+    const char *provenance;                               /* of predicted_ns, NULL without one */
+    char pinned[64]; /* CPUs the threads were pinned to ("0", "0,1"), "" none */
     struct mtok_bench_counter *counters;
     size_t n_counters;
 };
@@ -247,8 +250,8 @@ struct mtok_bench_report {
  * a result with status and error set; only a bad configuration (regex, reps < 10) fails the whole
  * call (MTOK_EINVAL). */
 enum mtok_status mtok_bench_run(const struct mtok_bench_suite *s,
-                                const struct mtok_bench_config *cfg,
-                                struct mtok_bench_report **out, struct mtok_error *err);
+                                const struct mtok_bench_config *cfg, struct mtok_bench_report **out,
+                                struct mtok_error *err);
 void mtok_bench_report_destroy(struct mtok_bench_report *r);
 /* Add results, raw samples and counters to a run being recorded (skipped cases are not added). */
 void mtok_bench_report_record(const struct mtok_bench_report *r, struct mtok_run *run);
@@ -294,36 +297,36 @@ enum mtok_status mtok_counters_stop(struct mtok_counters *c, long long *values,
  *     cache sizes the OS reports, with notes where the two disagree. */
 
 struct mtok_ceilings_config {
-    bool quick;        /* seconds: fewer sizes (x2 steps), read and triad only, best of 3 */
-    int threads;       /* "all threads": 0 = every CPU this process may run on */
-    double max_bytes;  /* largest working set; 0 = 4 x LLC (capped at a quarter of RAM) */
-    int best_of;       /* samples kept per point (STREAM's NTIMES - 1); 0 = 5 (3 when quick) */
+    bool quick;          /* seconds: fewer sizes (x2 steps), read and triad only, best of 3 */
+    int threads;         /* "all threads": 0 = every CPU this process may run on */
+    double max_bytes;    /* largest working set; 0 = 4 x LLC (capped at a quarter of RAM) */
+    int best_of;         /* samples kept per point (STREAM's NTIMES - 1); 0 = 5 (3 when quick) */
     double min_sample_s; /* minimum duration of one sample; 0 = 0.005 (0.001 when quick) */
     void (*progress)(void *ctx, const char *what); /* one line per phase, may be NULL */
     void *progress_ctx;
 };
 
 struct mtok_ceiling_peak {
-    char dtype[8];   /* fp64 fp32 bf16 int8 */
-    char isa[16];    /* ref avx2 avx512 */
+    char dtype[8]; /* fp64 fp32 bf16 int8 */
+    char isa[16];  /* ref avx2 avx512 */
     int threads;
-    double flops_s;  /* best of N */
+    double flops_s; /* best of N */
     double flops_per_iter;
 };
 struct mtok_ceiling_point {
     char pattern[8]; /* read write copy triad */
     int threads;
-    double bytes;    /* working set (all arrays) */
-    double bytes_s;  /* best of N; traffic counted as STREAM does (no write-allocate) */
-    int plateau;     /* index into plateaus, -1 in a transition */
+    double bytes;   /* working set (all arrays) */
+    double bytes_s; /* best of N; traffic counted as STREAM does (no write-allocate) */
+    int plateau;    /* index into plateaus, -1 in a transition */
 };
 struct mtok_ceiling_plateau {
     char pattern[8];
     int threads;
-    char level[8];   /* L1 L2 L3 DRAM, or "?" when it matches no cache level */
+    char level[8];             /* L1 L2 L3 DRAM, or "?" when it matches no cache level */
     double lo_bytes, hi_bytes; /* working sets of its first and last point */
-    double bytes_s;  /* median of its points */
-    double edge_bytes; /* where the step that ends it lies, 0 for the last plateau */
+    double bytes_s;            /* median of its points */
+    double edge_bytes;         /* where the step that ends it lies, 0 for the last plateau */
 };
 struct mtok_ceilings {
     struct mtok_ceiling_peak *peaks;
@@ -332,10 +335,10 @@ struct mtok_ceilings {
     size_t n_points;
     struct mtok_ceiling_plateau *plateaus;
     size_t n_plateaus;
-    int threads_all;  /* what "all threads" was */
+    int threads_all;           /* what "all threads" was */
     double others_busy, steal; /* mtok_load_end over the whole measurement */
-    char isa[16];     /* the ISA the bandwidth loops used */
-    char **notes;     /* cross-check findings, one line each */
+    char isa[16];              /* the ISA the bandwidth loops used */
+    char **notes;              /* cross-check findings, one line each */
     size_t n_notes;
 };
 
@@ -362,9 +365,9 @@ void mtok_ceilings_record(const struct mtok_ceilings *c, const struct mtok_machi
  * Each plateau is valued at the median bandwidth of its points; edge_bytes is the step that ends
  * it (0 for the last). plateau_of[i] receives the plateau of point i or -1. Returns the number of
  * plateaus written (at most max). */
-size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n,
-                              const double *caches, size_t n_caches,
-                              struct mtok_ceiling_plateau *out, size_t max, int *plateau_of);
+size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n, const double *caches,
+                              size_t n_caches, struct mtok_ceiling_plateau *out, size_t max,
+                              int *plateau_of);
 
 /* The `host` hardware entry (data/SCHEMA.md, kind cpu) from the ceiling rows of one run: peaks at
  * all threads per dtype (fp8/fp4 null), memory capacity from the machine row and bandwidth from
@@ -394,10 +397,10 @@ enum mtok_status mtok_compare_resolve(struct mtok_store *st, const char *spec, c
                                       struct mtok_error *err);
 
 enum mtok_mark {
-    MTOK_MARK_SAME = '~',     /* not significant, or within the threshold */
-    MTOK_MARK_WORSE = '+',    /* significantly slower beyond the threshold */
-    MTOK_MARK_BETTER = '-',   /* significantly faster beyond the threshold */
-    MTOK_MARK_FAILED = '!',   /* a side has no samples or recorded an error */
+    MTOK_MARK_SAME = '~',          /* not significant, or within the threshold */
+    MTOK_MARK_WORSE = '+',         /* significantly slower beyond the threshold */
+    MTOK_MARK_BETTER = '-',        /* significantly faster beyond the threshold */
+    MTOK_MARK_FAILED = '!',        /* a side has no samples or recorded an error */
     MTOK_MARK_NOT_COMPARABLE = 'x' /* missing on one side, or different machines */
 };
 
@@ -408,8 +411,8 @@ struct mtok_compare_row {
     double ratio;            /* head / base */
     double p;                /* two-sided Mann-Whitney p, NAN when not tested */
     size_t n_base, n_head;
-    bool head_failed;        /* the failure (mark !) is on HEAD's side */
-    char why[128];           /* for ! and x */
+    bool head_failed; /* the failure (mark !) is on HEAD's side */
+    char why[128];    /* for ! and x */
 };
 
 struct mtok_compare_opts {
@@ -442,7 +445,7 @@ struct mtok_history_point {
     char run_uuid[33];
     char started_at[32];
     double median_ns;
-    bool step; /* a step change starts here */
+    bool step;         /* a step change starts here */
     double step_ratio; /* median after / before the step */
     double step_p;     /* Mann-Whitney p of the pooled samples either side */
 };
@@ -476,12 +479,12 @@ enum mtok_status mtok_history_chart(const struct mtok_history *h, const char *ou
  * by that build's own binary into the caller's database, and the worktree removed again (also when
  * a step fails or *cancel becomes non-zero). */
 struct mtok_track_config {
-    const char *repo_dir;  /* repository to take commits from; NULL = current directory */
-    const char *range;     /* "A..B" (commits after A up to B), or one commit */
-    const char *suite;     /* suite for `mtok bench --suite`; NULL = default */
-    const char *db_path;   /* the caller's database (absolute or relative to the cwd) */
+    const char *repo_dir;          /* repository to take commits from; NULL = current directory */
+    const char *range;             /* "A..B" (commits after A up to B), or one commit */
+    const char *suite;             /* suite for `mtok bench --suite`; NULL = default */
+    const char *db_path;           /* the caller's database (absolute or relative to the cwd) */
     const char *const *bench_args; /* extra arguments for `mtok bench` (NULL-terminated), or NULL */
-    int jobs;              /* build parallelism; 0 = number of CPUs */
+    int jobs;                      /* build parallelism; 0 = number of CPUs */
     const volatile sig_atomic_t *cancel; /* set by a signal handler to stop early; may be NULL */
     void (*log)(void *ctx, const char *line); /* progress lines, may be NULL */
     void *log_ctx;

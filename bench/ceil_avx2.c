@@ -131,12 +131,12 @@ static double bw_triad(double *a, const double *b, const double *c, size_t n, ui
     for (uint64_t p = 0; p < passes; p++) {
         for (size_t i = 0; i < n; i += 16)
             for (int j = 0; j < 16; j += 4)
-                _mm256_store_pd(a + i + j,
-                                _mm256_fmadd_pd(s, _mm256_load_pd(c + i + j), _mm256_load_pd(b + i + j)));
+                _mm256_store_pd(a + i + j, _mm256_fmadd_pd(s, _mm256_load_pd(c + i + j),
+                                                           _mm256_load_pd(b + i + j)));
         CEIL_BARRIER(a);
     }
     return 0;
 }
 
-const struct ceil_bw_kernels mtok_ceil_bw_avx2 = {"avx2", MTOK_ISA_AVX2 | MTOK_ISA_FMA, bw_read,
-                                                  bw_write, bw_copy, bw_triad};
+const struct ceil_bw_kernels mtok_ceil_bw_avx2 = {
+    "avx2", MTOK_ISA_AVX2 | MTOK_ISA_FMA, bw_read, bw_write, bw_copy, bw_triad};

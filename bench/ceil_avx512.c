@@ -1,5 +1,5 @@
-/* Ceiling loops for AVX-512 F/BW/DQ/VL + FMA (compiled with those -m flags; called only when the CPU
- * and OS support them). */
+/* Ceiling loops for AVX-512 F/BW/DQ/VL + FMA (compiled with those -m flags; called only when the
+ * CPU and OS support them). */
 #include <immintrin.h>
 
 #include "bench/internal.h"
@@ -36,13 +36,15 @@ static double fma_f32(uint64_t iters)
     return _mm512_reduce_add_ps(s);
 }
 
-#define ISA512 (MTOK_ISA_AVX512F | MTOK_ISA_AVX512BW | MTOK_ISA_AVX512DQ | MTOK_ISA_AVX512VL | MTOK_ISA_FMA)
+#define ISA512                                                                                     \
+    (MTOK_ISA_AVX512F | MTOK_ISA_AVX512BW | MTOK_ISA_AVX512DQ | MTOK_ISA_AVX512VL | MTOK_ISA_FMA)
 
 const struct ceil_flops_kernel mtok_ceil_flops_avx512[] = {
     {"fp64", "avx512", ISA512, 2.0 * 8 * CHAINS, fma_f64},
     {"fp32", "avx512", ISA512, 2.0 * 16 * CHAINS, fma_f32},
 };
-const size_t mtok_ceil_flops_avx512_n = sizeof mtok_ceil_flops_avx512 / sizeof *mtok_ceil_flops_avx512;
+const size_t mtok_ceil_flops_avx512_n =
+    sizeof mtok_ceil_flops_avx512 / sizeof *mtok_ceil_flops_avx512;
 
 static double bw_read(double *a, const double *b, const double *c, size_t n, uint64_t passes)
 {
@@ -98,12 +100,12 @@ static double bw_triad(double *a, const double *b, const double *c, size_t n, ui
     for (uint64_t p = 0; p < passes; p++) {
         for (size_t i = 0; i < n; i += 32)
             for (int j = 0; j < 32; j += 8)
-                _mm512_store_pd(a + i + j,
-                                _mm512_fmadd_pd(s, _mm512_load_pd(c + i + j), _mm512_load_pd(b + i + j)));
+                _mm512_store_pd(a + i + j, _mm512_fmadd_pd(s, _mm512_load_pd(c + i + j),
+                                                           _mm512_load_pd(b + i + j)));
         CEIL_BARRIER(a);
     }
     return 0;
 }
 
-const struct ceil_bw_kernels mtok_ceil_bw_avx512 = {"avx512", ISA512, bw_read, bw_write, bw_copy,
-                                                    bw_triad};
+const struct ceil_bw_kernels mtok_ceil_bw_avx512 = {"avx512", ISA512,  bw_read,
+                                                    bw_write, bw_copy, bw_triad};

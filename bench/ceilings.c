@@ -2,8 +2,8 @@
  * a working-set sweep, as ERT and likwid-bench measure them. */
 #define _GNU_SOURCE
 #include <math.h>
-#include <stdarg.h>
 #include <omp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,8 +213,8 @@ static ceil_bw_fn pattern_fn(const struct ceil_bw_kernels *k, int p)
 static enum mtok_status measure_bandwidth(const struct mtok_machine *m,
                                           const struct mtok_ceilings_config *cfg,
                                           const int *thread_counts, int n_counts, int best_of,
-                                          double min_s, double max_bytes,
-                                          struct mtok_ceilings *out, struct mtok_error *err)
+                                          double min_s, double max_bytes, struct mtok_ceilings *out,
+                                          struct mtok_error *err)
 {
     const struct ceil_bw_kernels *k = ceil_bw_best(m->isa);
     mtok_strlcpy(out->isa, k->isa, sizeof out->isa);
@@ -349,9 +349,9 @@ static double assign(const double *edge, size_t ne, const double *cap, size_t nc
     return best;
 }
 
-size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n,
-                              const double *caches, size_t n_caches,
-                              struct mtok_ceiling_plateau *out, size_t max, int *plateau_of)
+size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n, const double *caches,
+                              size_t n_caches, struct mtok_ceiling_plateau *out, size_t max,
+                              int *plateau_of)
 {
     for (size_t i = 0; i < n; i++)
         plateau_of[i] = -1;
@@ -364,7 +364,8 @@ size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n,
         mean[nb] = log(bw[i] > 0 ? bw[i] : 1e-300), len[nb] = 1, nb++;
         while (nb > 1 && mean[nb - 1] > mean[nb - 2]) {
             double w = (double)(len[nb - 2] + len[nb - 1]);
-            mean[nb - 2] = (mean[nb - 2] * (double)len[nb - 2] + mean[nb - 1] * (double)len[nb - 1]) / w;
+            mean[nb - 2] =
+                (mean[nb - 2] * (double)len[nb - 2] + mean[nb - 1] * (double)len[nb - 1]) / w;
             len[nb - 2] += len[nb - 1];
             nb--;
         }
@@ -395,7 +396,8 @@ size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n,
     int cap_level[4];
     size_t ncap = 0;
     for (size_t c = 0; c < n_caches && ncap < 4; c++)
-        if (caches[c] > 0 && caches[c] * 1.5 <= bytes[n - 1] && (!ncap || caches[c] > cap[ncap - 1]))
+        if (caches[c] > 0 && caches[c] * 1.5 <= bytes[n - 1] &&
+            (!ncap || caches[c] > cap[ncap - 1]))
             cap[ncap] = caches[c], cap_level[ncap++] = (int)c;
     /* Candidates: the largest drop of each stretch above 25%. */
     const double min_drop = log(1.25);

@@ -85,8 +85,9 @@ enum mtok_status mtok_compare_resolve(struct mtok_store *st, const char *spec, c
     char rev[300];
     snprintf(rev, sizeof rev, "%s^{commit}", spec);
     const char *commit = NULL;
-    if (spec[0] != '-' && bench_git(NULL, &full, "rev-parse", "--verify", "--quiet", rev, NULL) == 0 &&
-        full && all_of(full, "0123456789abcdef"))
+    if (spec[0] != '-' &&
+        bench_git(NULL, &full, "rev-parse", "--verify", "--quiet", rev, NULL) == 0 && full &&
+        all_of(full, "0123456789abcdef"))
         commit = full;
     else if (all_of(spec, "0123456789abcdefABCDEF") && len >= 4)
         commit = spec;
@@ -199,7 +200,8 @@ enum mtok_status mtok_compare_runs(struct mtok_store *base_st, int64_t base_run,
         mtok_error_set(err, MTOK_EDB, "head: %s", mtok_store_errmsg(head_st));
         goto fail;
     }
-    c->same_machine = c->base.fingerprint[0] && strcmp(c->base.fingerprint, c->head.fingerprint) == 0;
+    c->same_machine =
+        c->base.fingerprint[0] && strcmp(c->base.fingerprint, c->head.fingerprint) == 0;
     c->rows = mtok_xcalloc(nb + nh + 1, sizeof *c->rows);
     /* Both lists are sorted by name: merge them. */
     size_t i = 0, k = 0;

@@ -48,7 +48,8 @@ void mtok_sde_account(const struct mtok_op *op, uint64_t calls)
     pthread_mutex_lock(&sde_lock);
     for (int i = 0; i < MTOK_SDE_COUNT; i++)
         if (sde_counter[i] && per_call[i] > 0)
-            papi_sde_inc_counter(sde_counter[i], (long long)llround(per_call[i]) * (long long)calls);
+            papi_sde_inc_counter(sde_counter[i],
+                                 (long long)llround(per_call[i]) * (long long)calls);
     pthread_mutex_unlock(&sde_lock);
 }
 
@@ -67,13 +68,13 @@ static const struct {
 static const char *const os_events[] = {"perf::CONTEXT-SWITCHES", "perf::CPU-MIGRATIONS"};
 
 #define N_PRESETS (sizeof presets / sizeof *presets)
-#define N_OS (sizeof os_events / sizeof *os_events)
-#define N_EVENTS (N_PRESETS + N_OS + MTOK_SDE_COUNT)
+#define N_OS      (sizeof os_events / sizeof *os_events)
+#define N_EVENTS  (N_PRESETS + N_OS + MTOK_SDE_COUNT)
 
 struct mtok_counters {
     struct mtok_bench_counter info[N_EVENTS];
-    int cpu_set, sde_set;      /* PAPI event sets, PAPI_NULL when empty */
-    int slot_cpu[N_EVENTS];    /* position in the cpu set's values, -1 = not in it */
+    int cpu_set, sde_set;   /* PAPI event sets, PAPI_NULL when empty */
+    int slot_cpu[N_EVENTS]; /* position in the cpu set's values, -1 = not in it */
     int slot_sde[N_EVENTS];
     int n_cpu, n_sde;
     int hw_available;
@@ -201,7 +202,10 @@ const struct mtok_bench_counter *mtok_counters_info(const struct mtok_counters *
     return i < N_EVENTS ? &c->info[i] : NULL;
 }
 
-int mtok_counters_hw_available(const struct mtok_counters *c) { return c->hw_available; }
+int mtok_counters_hw_available(const struct mtok_counters *c)
+{
+    return c->hw_available;
+}
 
 enum mtok_status mtok_counters_start(struct mtok_counters *c, struct mtok_error *err)
 {
@@ -239,7 +243,7 @@ enum mtok_status mtok_counters_stop(struct mtok_counters *c, long long *values,
     int rc2 = c->n_sde ? PAPI_stop(c->sde_set, sde) : PAPI_OK;
     c->running = false;
     for (size_t i = 0; i < N_EVENTS; i++)
-        values[i] = c->slot_cpu[i] >= 0 ? cpu[c->slot_cpu[i]]
+        values[i] = c->slot_cpu[i] >= 0   ? cpu[c->slot_cpu[i]]
                     : c->slot_sde[i] >= 0 ? sde[c->slot_sde[i]]
                                           : 0;
     if (rc1 != PAPI_OK || rc2 != PAPI_OK)

@@ -24,7 +24,10 @@ struct mtok_bench_suite *mtok_bench_suite_create(const char *name)
     return s;
 }
 
-static char *dup_or_null(const char *s) { return s ? mtok_xstrdup(s) : NULL; }
+static char *dup_or_null(const char *s)
+{
+    return s ? mtok_xstrdup(s) : NULL;
+}
 #define FREE_CONST(p) free((void *)(uintptr_t)(p))
 
 void mtok_bench_suite_destroy(struct mtok_bench_suite *s)
@@ -57,12 +60,18 @@ void mtok_bench_suite_add(struct mtok_bench_suite *s, const struct mtok_bench_ca
     d->variant = dup_or_null(c->variant), d->suite = dup_or_null(c->suite);
 }
 
-size_t mtok_bench_suite_count(const struct mtok_bench_suite *s) { return s->n; }
+size_t mtok_bench_suite_count(const struct mtok_bench_suite *s)
+{
+    return s->n;
+}
 const struct mtok_bench_case *mtok_bench_suite_at(const struct mtok_bench_suite *s, size_t i)
 {
     return i < s->n ? &s->v[i] : NULL;
 }
-const char *mtok_bench_suite_name(const struct mtok_bench_suite *s) { return s->name; }
+const char *mtok_bench_suite_name(const struct mtok_bench_suite *s)
+{
+    return s->name;
+}
 
 void mtok_bench_case_name(const struct mtok_bench_case *c, char *buf, size_t n)
 {
@@ -105,7 +114,7 @@ static void summarise(struct mtok_bench_result *r)
     r->mad_ns = mtok_stats_mad(x, n);
     mtok_stats_median_ci(x, n, 0.95, &r->ci_lo_ns, &r->ci_hi_ns);
     const struct mtok_op *op = &r->bc->op;
-    r->gflops = op->flops > 0 ? op->flops / r->median_ns : 0;         /* FLOP/ns = GFLOP/s */
+    r->gflops = op->flops > 0 ? op->flops / r->median_ns : 0; /* FLOP/ns = GFLOP/s */
     r->gbytes_s = mtok_op_bytes(op) > 0 ? mtok_op_bytes(op) / r->median_ns : 0; /* B/ns = GB/s */
 }
 
@@ -211,8 +220,8 @@ static void run_case(struct mtok_bench_result *r, const struct mtok_bench_config
 }
 
 enum mtok_status mtok_bench_run(const struct mtok_bench_suite *s,
-                                const struct mtok_bench_config *cfg,
-                                struct mtok_bench_report **out, struct mtok_error *err)
+                                const struct mtok_bench_config *cfg, struct mtok_bench_report **out,
+                                struct mtok_error *err)
 {
     *out = NULL;
     if (cfg->reps < 10)
@@ -284,15 +293,22 @@ void mtok_bench_report_record(const struct mtok_bench_report *rep, struct mtok_r
             continue;
         const struct mtok_bench_case *c = r->bc;
         bool ok = r->status == MTOK_OK;
-        struct mtok_result_row row = {
-            .name = r->name, .kernel = c->kernel, .dtype = c->dtype, .shape = c->shape,
-            .variant = c->variant, .threads = c->threads,
-            .min_ns = ok ? r->min_ns : NAN, .median_ns = ok ? r->median_ns : NAN,
-            .mad_ns = ok ? r->mad_ns : NAN, .ci_lo_ns = ok ? r->ci_lo_ns : NAN,
-            .ci_hi_ns = ok ? r->ci_hi_ns : NAN, .flops = c->op.flops,
-            .bytes = mtok_op_bytes(&c->op), .kv_bytes = c->op.kv_bytes,
-            .predicted_ns = isnan(r->predicted_ns) ? 0 : r->predicted_ns,
-            .provenance = isnan(r->predicted_ns) ? NULL : r->provenance};
+        struct mtok_result_row row = {.name = r->name,
+                                      .kernel = c->kernel,
+                                      .dtype = c->dtype,
+                                      .shape = c->shape,
+                                      .variant = c->variant,
+                                      .threads = c->threads,
+                                      .min_ns = ok ? r->min_ns : NAN,
+                                      .median_ns = ok ? r->median_ns : NAN,
+                                      .mad_ns = ok ? r->mad_ns : NAN,
+                                      .ci_lo_ns = ok ? r->ci_lo_ns : NAN,
+                                      .ci_hi_ns = ok ? r->ci_hi_ns : NAN,
+                                      .flops = c->op.flops,
+                                      .bytes = mtok_op_bytes(&c->op),
+                                      .kv_bytes = c->op.kv_bytes,
+                                      .predicted_ns = isnan(r->predicted_ns) ? 0 : r->predicted_ns,
+                                      .provenance = isnan(r->predicted_ns) ? NULL : r->provenance};
         size_t idx = mtok_run_add_result(run, &row);
         mtok_run_set_result_extra(run, idx, (double)r->iters, ok ? NULL : r->error);
         for (size_t k = 0; k < r->n_samples; k++)

@@ -275,8 +275,9 @@ enum mtok_status mtok_history_chart(const struct mtok_history *h, const char *ou
                     svg ? "svg enhanced" : "pngcairo enhanced");
     mtok_buf_puts(&gp, "set output ");
     gp_quote(&gp, outbase);
-    mtok_buf_printf(&gp, "\nset title \"Benchmark medians over %s (1 = first point); circled: "
-                         "step change\"\n",
+    mtok_buf_printf(&gp,
+                    "\nset title \"Benchmark medians over %s (1 = first point); circled: "
+                    "step change\"\n",
                     h->git_order ? "commits (git order)" : "runs (time order)");
     mtok_buf_puts(&gp, "set ylabel \"median time relative to the first point\"\n"
                        "set xlabel \"commit\"\nset xtics rotate by -45\nset grid\n"
@@ -287,12 +288,14 @@ enum mtok_status mtok_history_chart(const struct mtok_history *h, const char *ou
     } else {
         mtok_buf_puts(&gp, "plot ");
         for (size_t s = 0; s < h->n; s++) {
-            mtok_buf_printf(&gp, "%s\\\n  \"%s\" index %zu using 1:4:xtic(2) with linespoints "
-                                 "title ",
+            mtok_buf_printf(&gp,
+                            "%s\\\n  \"%s\" index %zu using 1:4:xtic(2) with linespoints "
+                            "title ",
                             s ? ", " : "", base, s);
             gp_quote(&gp, h->series[s].name);
-            mtok_buf_printf(&gp, ", \\\n  \"%s\" index %zu using 1:($5 > 0 ? $4 : 1/0) with "
-                                 "points pt 6 ps 3 lc rgb \"red\" notitle",
+            mtok_buf_printf(&gp,
+                            ", \\\n  \"%s\" index %zu using 1:($5 > 0 ? $4 : 1/0) with "
+                            "points pt 6 ps 3 lc rgb \"red\" notitle",
                             base, s);
         }
         mtok_buf_puts(&gp, "\n");

@@ -21,7 +21,7 @@ void mtok_ceilings_record(const struct mtok_ceilings *c, const struct mtok_machi
         const struct mtok_ceiling_peak *p = &c->peaks[i];
         snprintf(name, sizeof name, "%s.%s", p->dtype, p->isa);
         mtok_run_add_ceiling(run, &(struct mtok_ceiling_row){"flops", name, NULL, p->threads, 0,
-                                                            p->flops_s, flops_unit(p->dtype)});
+                                                             p->flops_s, flops_unit(p->dtype)});
     }
     /* Best over ISA levels per dtype and thread count. */
     for (size_t i = 0; i < c->n_peaks; i++) {
@@ -38,28 +38,28 @@ void mtok_ceilings_record(const struct mtok_ceilings *c, const struct mtok_machi
         }
         if (first)
             mtok_run_add_ceiling(run, &(struct mtok_ceiling_row){"peak", p->dtype, best->isa,
-                                                                p->threads, 0, best->flops_s,
-                                                                flops_unit(p->dtype)});
+                                                                 p->threads, 0, best->flops_s,
+                                                                 flops_unit(p->dtype)});
     }
     for (size_t i = 0; i < c->n_points; i++) {
         const struct mtok_ceiling_point *p = &c->points[i];
         const char *level = p->plateau >= 0 ? c->plateaus[p->plateau].level : NULL;
-        mtok_run_add_ceiling(run, &(struct mtok_ceiling_row){"bandwidth", p->pattern, level,
-                                                            p->threads, p->bytes, p->bytes_s,
-                                                            "B/s"});
+        mtok_run_add_ceiling(run,
+                             &(struct mtok_ceiling_row){"bandwidth", p->pattern, level, p->threads,
+                                                        p->bytes, p->bytes_s, "B/s"});
     }
     for (size_t i = 0; i < c->n_plateaus; i++) {
         const struct mtok_ceiling_plateau *p = &c->plateaus[i];
-        mtok_run_add_ceiling(run, &(struct mtok_ceiling_row){"plateau", p->pattern, p->level,
-                                                            p->threads, p->hi_bytes, p->bytes_s,
-                                                            "B/s"});
+        mtok_run_add_ceiling(run,
+                             &(struct mtok_ceiling_row){"plateau", p->pattern, p->level, p->threads,
+                                                        p->hi_bytes, p->bytes_s, "B/s"});
     }
     const double sizes[3] = {m->l1d_bytes, m->l2_bytes, m->l3_bytes};
     static const char *const names[3] = {"L1d", "L2", "L3"};
     for (int k = 0; k < 3; k++)
         if (sizes[k] > 0)
             mtok_run_add_ceiling(run, &(struct mtok_ceiling_row){"cache", names[k], NULL, 1,
-                                                                sizes[k], sizes[k], "B"});
+                                                                 sizes[k], sizes[k], "B"});
 }
 
 /* ---- the host entry ---- */
@@ -140,8 +140,10 @@ char *mtok_host_json(const struct mtok_ceiling_row *rows, size_t n, const char *
     cJSON *compute = cJSON_AddObjectToObject(o, "compute");
     cJSON *flops = cJSON_AddObjectToObject(compute, "flops");
     struct mtok_buf note = {0};
-    mtok_buf_printf(&note, "Empirical peaks on %d thread%s (best over ISA levels, register-resident "
-                           "FMA/dot-product chains, best of N):", tmax, tmax > 1 ? "s" : "");
+    mtok_buf_printf(&note,
+                    "Empirical peaks on %d thread%s (best over ISA levels, register-resident "
+                    "FMA/dot-product chains, best of N):",
+                    tmax, tmax > 1 ? "s" : "");
     static const char *const dtypes[] = {"fp64", "fp32", "bf16", "int8"};
     for (int d = 0; d < 4; d++) {
         const struct mtok_ceiling_row *p = find_row(rows, n, "peak", dtypes[d], NULL, tmax);
@@ -179,12 +181,14 @@ char *mtok_host_json(const struct mtok_ceiling_row *rows, size_t n, const char *
     cJSON_AddStringToObject(mem, "date", day);
     cJSON_AddFalseToObject(mem, "uncertain");
     if (dram)
-        mtok_buf_printf(&note, "DRAM plateau of the read-only working-set sweep on %d thread%s "
-                               "(STREAM rules: best of N, first excluded)",
+        mtok_buf_printf(&note,
+                        "DRAM plateau of the read-only working-set sweep on %d thread%s "
+                        "(STREAM rules: best of N, first excluded)",
                         tbw, tbw > 1 ? "s" : "");
     else
-        mtok_buf_printf(&note, "No DRAM plateau was detected: read bandwidth at the largest "
-                               "working set (%.0f MiB) on %d thread%s",
+        mtok_buf_printf(&note,
+                        "No DRAM plateau was detected: read bandwidth at the largest "
+                        "working set (%.0f MiB) on %d thread%s",
                         largest->bytes / 1048576, tbw, tbw > 1 ? "s" : "");
     if (triad)
         mtok_buf_printf(&note, "; STREAM triad %.4g GB/s", triad->value / 1e9);
@@ -219,8 +223,8 @@ enum mtok_status mtok_host_load(struct mtok_catalog *cat, struct mtok_store *st,
         return s;
     }
     struct mtok_error err = {0};
-    char *json = mtok_host_json(rows, n, run.cpu_model, run.mem_bytes, run.uuid, run.started_at,
-                                &err);
+    char *json =
+        mtok_host_json(rows, n, run.cpu_model, run.mem_bytes, run.uuid, run.started_at, &err);
     free(rows);
     if (!json) {
         mtok_diags_add(diags, "host", "(store)", "%s", err.msg);

@@ -16,9 +16,9 @@
 #include "bench/internal.h"
 
 static const char *const isa_names[MTOK_ISA_COUNT_] = {
-    "sse4_2",      "avx",         "avx2",        "fma",      "f16c",     "avx_vnni",
-    "avx512f",     "avx512bw",    "avx512dq",    "avx512vl", "avx512_vnni", "avx512_bf16",
-    "avx512_fp16", "amx_tile",    "amx_bf16",    "amx_int8"};
+    "sse4_2",      "avx",      "avx2",     "fma",      "f16c",        "avx_vnni",
+    "avx512f",     "avx512bw", "avx512dq", "avx512vl", "avx512_vnni", "avx512_bf16",
+    "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8"};
 
 const char *mtok_isa_name(unsigned flag)
 {
@@ -299,7 +299,7 @@ void mtok_machine_detect(struct mtok_machine *m)
 struct mtok_machine_row mtok_machine_row(const struct mtok_machine *m)
 {
     return (struct mtok_machine_row){m->fingerprint, m->hostname, m->cpu_model, m->isa_names,
-                                     m->os, m->n_cpus, m->mem_bytes};
+                                     m->os,          m->n_cpus,   m->mem_bytes};
 }
 
 #define ISA_AVX2_SET (MTOK_ISA_AVX2 | MTOK_ISA_FMA)
@@ -310,7 +310,7 @@ const char *mtok_simd_variant(const struct mtok_machine *m)
 {
     int best = (m->isa & ISA_AVX512_SET) == ISA_AVX512_SET ? 2
                : (m->isa & ISA_AVX2_SET) == ISA_AVX2_SET   ? 1
-                                                            : 0;
+                                                           : 0;
     static const char *const names[] = {"ref", "avx2", "avx512"};
     const char *want = getenv("MTOK_ARCH");
     for (int i = 0; want && i < 3; i++)
@@ -339,6 +339,6 @@ void mtok_build_detect(struct mtok_build *b, const struct mtok_machine *m)
 
 struct mtok_build_row mtok_build_row(const struct mtok_build *b)
 {
-    return (struct mtok_build_row){b->git_commit, b->dirty, b->compiler, b->flags, b->simd,
-                                   b->version};
+    return (struct mtok_build_row){b->git_commit, b->dirty, b->compiler,
+                                   b->flags,      b->simd,  b->version};
 }

@@ -178,7 +178,8 @@ enum mtok_status mtok_stats_mann_whitney(const double *x, size_t nx, const doubl
         return MTOK_OK;
     }
     double mu = (double)nx * (double)ny / 2;
-    double var = (double)nx * (double)ny / 12 * (((double)N + 1) - tie_term / ((double)N * ((double)N - 1)));
+    double var =
+        (double)nx * (double)ny / 12 * (((double)N + 1) - tie_term / ((double)N * ((double)N - 1)));
     if (!(var > 0)) { /* every value equal: no evidence either way */
         out->p = 1;
         return MTOK_OK;

@@ -41,11 +41,14 @@ static void peak_run(void *state, uint64_t iters)
     s->sink += acc;
 }
 
-static void peak_teardown(void *state) { free(state); }
+static void peak_teardown(void *state)
+{
+    free(state);
+}
 
 static const char *mtok_dtype_of(const char *ceiling_dtype)
 {
-    return strcmp(ceiling_dtype, "fp64") == 0 ? "f64"
+    return strcmp(ceiling_dtype, "fp64") == 0   ? "f64"
            : strcmp(ceiling_dtype, "fp32") == 0 ? "f32"
                                                 : ceiling_dtype; /* bf16, int8 */
 }
@@ -157,10 +160,18 @@ static void add_stream(struct mtok_bench_suite *suite, const char *isa, enum str
                                   : kind == STREAM_SUM ? (double)n
                                                        : 0,
                          .a_bytes = 8.0 * arrays[kind] * (double)n};
-    struct mtok_bench_case c = {.kernel = names[kind], .dtype = "f64", .shape = shape,
-                                .variant = isa, .threads = threads, .suite = "host", .op = op,
-                                .ctx = ctx, .ctx_free = free, .setup = stream_setup,
-                                .run = stream_run, .teardown = stream_teardown};
+    struct mtok_bench_case c = {.kernel = names[kind],
+                                .dtype = "f64",
+                                .shape = shape,
+                                .variant = isa,
+                                .threads = threads,
+                                .suite = "host",
+                                .op = op,
+                                .ctx = ctx,
+                                .ctx_free = free,
+                                .setup = stream_setup,
+                                .run = stream_run,
+                                .teardown = stream_teardown};
     mtok_bench_suite_add(suite, &c);
 }
 
@@ -188,8 +199,8 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
         if (quick) { /* a later (wider) kernel of the same dtype that runs here supersedes it */
             bool superseded = false;
             for (size_t j = i + 1; j < nk; j++)
-                superseded |= strcmp(ks[j]->dtype, k->dtype) == 0 &&
-                              (m->isa & ks[j]->needs) == ks[j]->needs;
+                superseded |=
+                    strcmp(ks[j]->dtype, k->dtype) == 0 && (m->isa & ks[j]->needs) == ks[j]->needs;
             if (superseded)
                 continue;
         }
@@ -205,10 +216,16 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
                                                           strcmp(k->dtype, "fp32") == 0
                                                       ? "peak_fma"
                                                       : "peak_dot",
-                                        .dtype = dt, .shape = "registers", .variant = k->isa,
-                                        .threads = counts[t], .suite = "host", .op = op,
-                                        .ctx = (void *)(uintptr_t)k, .setup = peak_setup,
-                                        .run = peak_run, .teardown = peak_teardown};
+                                        .dtype = dt,
+                                        .shape = "registers",
+                                        .variant = k->isa,
+                                        .threads = counts[t],
+                                        .suite = "host",
+                                        .op = op,
+                                        .ctx = (void *)(uintptr_t)k,
+                                        .setup = peak_setup,
+                                        .run = peak_run,
+                                        .teardown = peak_teardown};
             mtok_bench_suite_add(s, &c);
         }
     }

@@ -106,19 +106,24 @@ static void track_one(const struct mtok_track_config *cfg, const char *repo, con
     snprintf(defcommit, sizeof defcommit, "-DMTOK_GIT_COMMIT=%s", c->commit);
     snprintf(envcommit, sizeof envcommit, "MTOK_BUILD_COMMIT=%s", c->commit);
 
-    const char *add[] = {"git", "-C", repo, "worktree", "add", "--detach", "--quiet", wt.data,
-                         c->commit, NULL};
+    const char *add[] = {"git",      "-C",      repo,    "worktree", "add",
+                         "--detach", "--quiet", wt.data, c->commit,  NULL};
     bool made = step(cfg, c, "worktree", add, NULL, NULL);
     bool ok = made;
     if (ok) {
-        const char *configure[] = {"cmake", "-S", wt.data, "-B", bdir.data,
-                                   "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_TESTING=OFF",
-                                   defcommit, NULL};
+        const char *configure[] = {"cmake",
+                                   "-S",
+                                   wt.data,
+                                   "-B",
+                                   bdir.data,
+                                   "-DCMAKE_BUILD_TYPE=Release",
+                                   "-DBUILD_TESTING=OFF",
+                                   defcommit,
+                                   NULL};
         ok = step(cfg, c, "configure", configure, NULL, NULL);
     }
     if (ok) {
-        const char *build[] = {"cmake", "--build", bdir.data, "--target", "mtok", "-j", jobs,
-                               NULL};
+        const char *build[] = {"cmake", "--build", bdir.data, "--target", "mtok", "-j", jobs, NULL};
         ok = step(cfg, c, "build", build, NULL, NULL);
     }
     if (ok) {

@@ -199,9 +199,11 @@ int cli_ceilings(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
 
-    struct mtok_ceilings_config cfg = {.quick = quick, .threads = (int)threads,
+    struct mtok_ceilings_config cfg = {.quick = quick,
+                                       .threads = (int)threads,
                                        .max_bytes = (double)max_mib * 1048576,
-                                       .best_of = (int)best_of, .progress = progress_line,
+                                       .best_of = (int)best_of,
+                                       .progress = progress_line,
                                        .progress_ctx = c};
     struct mtok_ceilings *cl = NULL;
     struct mtok_error err = {0};
@@ -233,8 +235,8 @@ int cli_ceilings(struct cli *c, int argc, char **argv)
     struct mtok_run_summary sum;
     if (mtok_store_ceilings(st, mtok_run_id(run), &rows, &n) == MTOK_OK &&
         mtok_store_run_get(st, mtok_run_id(run), &sum) == MTOK_OK)
-        host = mtok_host_json(rows, n, sum.cpu_model, sum.mem_bytes, sum.uuid, sum.started_at,
-                              &err);
+        host =
+            mtok_host_json(rows, n, sum.cpu_model, sum.mem_bytes, sum.uuid, sum.started_at, &err);
     free(rows);
     if (!host) {
         rc = cli_fail(c, "ceilings recorded (run %s) but no host entry: %s", mtok_run_uuid(run),
@@ -297,18 +299,20 @@ static cJSON *bench_json(const struct mtok_bench_report *rep)
         cJSON_AddItemToObject(e, "gbytes_s",
                               num_or_null(ok && mtok_op_bytes(&bc->op) > 0 ? r->gbytes_s : NAN));
         cJSON_AddItemToObject(e, "predicted_ns", num_or_null(r->predicted_ns));
-        cJSON_AddItemToObject(e, "provenance", r->provenance && !isnan(r->predicted_ns)
-                                                   ? cJSON_CreateString(r->provenance)
-                                                   : cJSON_CreateNull());
+        cJSON_AddItemToObject(e, "provenance",
+                              r->provenance && !isnan(r->predicted_ns)
+                                  ? cJSON_CreateString(r->provenance)
+                                  : cJSON_CreateNull());
         cJSON_AddItemToObject(e, "min_ns", num_or_null(ok ? r->min_ns : NAN));
         cJSON_AddItemToObject(e, "ci_lo_ns", num_or_null(ok ? r->ci_lo_ns : NAN));
         cJSON_AddItemToObject(e, "ci_hi_ns", num_or_null(ok ? r->ci_hi_ns : NAN));
         cJSON_AddNumberToObject(e, "n_samples", (double)r->n_samples);
         cJSON_AddNumberToObject(e, "iters", (double)r->iters);
         cJSON_AddStringToObject(e, "pinned", r->pinned);
-        cJSON_AddStringToObject(e, "status", ok                                ? "ok"
-                                             : r->status == MTOK_EUNSUPPORTED ? "skipped"
-                                                                               : "failed");
+        cJSON_AddStringToObject(e, "status",
+                                ok                               ? "ok"
+                                : r->status == MTOK_EUNSUPPORTED ? "skipped"
+                                                                 : "failed");
         if (!ok)
             cJSON_AddStringToObject(e, "error", r->error);
         cJSON_AddItemToArray(a, e);
@@ -323,8 +327,8 @@ static void bench_print(struct cli *c, const struct mtok_bench_report *rep, cons
     for (size_t i = 0; i < rep->n; i++) {
         const struct mtok_bench_result *r = &rep->results[i];
         if (r->status != MTOK_OK) {
-            cli_table_row(t, r->name, r->status == MTOK_EUNSUPPORTED ? "skipped" : "FAILED", "",
-                          "", "", "", r->error);
+            cli_table_row(t, r->name, r->status == MTOK_EUNSUPPORTED ? "skipped" : "FAILED", "", "",
+                          "", "", r->error);
             continue;
         }
         char med[32], mad[32], ci[64], gf[32], gb[32], n[16];
@@ -347,14 +351,10 @@ int cli_bench(struct cli *c, int argc, char **argv)
     double min_time = 0.02;
     int quick = 0, list = 0, no_pin = 0, no_counters = 0;
     struct cli_opt opts[] = {
-        {"suite", OPT_STR, &suite_name, 0, 0, 0},
-        {"filter", OPT_STR, &filter, 0, 0, 0},
-        {"reps", OPT_LONG, &reps, 10, 100000, 0},
-        {"min-time", OPT_DOUBLE, &min_time, 0, 0, 0},
-        {"quick", OPT_FLAG, &quick, 0, 0, 0},
-        {"list", OPT_FLAG, &list, 0, 0, 0},
-        {"no-pin", OPT_FLAG, &no_pin, 0, 0, 0},
-        {"no-counters", OPT_FLAG, &no_counters, 0, 0, 0},
+        {"suite", OPT_STR, &suite_name, 0, 0, 0}, {"filter", OPT_STR, &filter, 0, 0, 0},
+        {"reps", OPT_LONG, &reps, 10, 100000, 0}, {"min-time", OPT_DOUBLE, &min_time, 0, 0, 0},
+        {"quick", OPT_FLAG, &quick, 0, 0, 0},     {"list", OPT_FLAG, &list, 0, 0, 0},
+        {"no-pin", OPT_FLAG, &no_pin, 0, 0, 0},   {"no-counters", OPT_FLAG, &no_counters, 0, 0, 0},
     };
     char *pos[1];
     if (cli_parse(c, argc, argv, opts, sizeof opts / sizeof *opts, pos, 0) < 0)
@@ -446,8 +446,9 @@ int cli_bench(struct cli *c, int argc, char **argv)
     else
         bench_print(c, rep, mtok_run_uuid(run));
     if (others > 0.1 || steal > 0.05)
-        fprintf(c->err, "mtok bench: note: the machine was busy (other processes %.0f%%, "
-                        "hypervisor steal %.0f%% of the CPUs): compare with care\n",
+        fprintf(c->err,
+                "mtok bench: note: the machine was busy (other processes %.0f%%, "
+                "hypervisor steal %.0f%% of the CPUs): compare with care\n",
                 100 * others, 100 * steal);
     if (failed)
         rc = cli_fail(c, "%d benchmark%s failed (recorded in run %s)", failed,

@@ -131,8 +131,9 @@ int cli_compare(struct cli *c, int argc, char **argv)
             fprintf(f, "| %c | %s%s%s%s | %s | %s | %s | %s |\n", (char)r->mark, r->name,
                     r->why[0] ? " (" : "", r->why, r->why[0] ? ")" : "", b, h, ratio, p);
         }
-        fprintf(f, "\n%d worse (+), %d better (-), %d unchanged (~), %d failed (!), %d not "
-                   "comparable (x); threshold %g%%, alpha %g\n",
+        fprintf(f,
+                "\n%d worse (+), %d better (-), %d unchanged (~), %d failed (!), %d not "
+                "comparable (x); threshold %g%%, alpha %g\n",
                 cmp->worse, cmp->better, cmp->same, cmp->failed, cmp->not_comparable, threshold,
                 alpha);
         fprintf(f, "%s\n", rc == CLI_REGRESSION ? "REGRESSION" : "no regression");
@@ -156,12 +157,9 @@ int cli_history(struct cli *c, int argc, char **argv)
     double threshold = 5, alpha = 0.05;
     int all_machines = 0;
     struct cli_opt opts[] = {
-        {"filter", OPT_STR, &filter, 0, 0, 0},
-        {"out", OPT_STR, &out, 0, 0, 0},
-        {"repo", OPT_STR, &repo, 0, 0, 0},
-        {"threshold", OPT_DOUBLE, &threshold, 0, 0, 0},
-        {"alpha", OPT_DOUBLE, &alpha, 0, 0, 0},
-        {"all-machines", OPT_FLAG, &all_machines, 0, 0, 0},
+        {"filter", OPT_STR, &filter, 0, 0, 0},  {"out", OPT_STR, &out, 0, 0, 0},
+        {"repo", OPT_STR, &repo, 0, 0, 0},      {"threshold", OPT_DOUBLE, &threshold, 0, 0, 0},
+        {"alpha", OPT_DOUBLE, &alpha, 0, 0, 0}, {"all-machines", OPT_FLAG, &all_machines, 0, 0, 0},
     };
     char *pos[1];
     if (cli_parse(c, argc, argv, opts, sizeof opts / sizeof *opts, pos, 0) < 0)
@@ -236,9 +234,9 @@ int cli_history(struct cli *c, int argc, char **argv)
         cli_table_print(t, c->out);
         cli_table_destroy(t);
         fprintf(c->out, "\n%zu benchmark%s over %s, %d step change%s; chart %s%s (script %s.gp)\n",
-                h->n, h->n == 1 ? "" : "s", h->git_order ? "commits in git order" : "runs in time order",
-                steps, steps == 1 ? "" : "s", out, rendered ? "" : " not rendered (no gnuplot)",
-                out);
+                h->n, h->n == 1 ? "" : "s",
+                h->git_order ? "commits in git order" : "runs in time order", steps,
+                steps == 1 ? "" : "s", out, rendered ? "" : " not rendered (no gnuplot)", out);
     }
 done:
     mtok_history_destroy(h);
@@ -284,9 +282,14 @@ int cli_track(struct cli *c, int argc, char **argv)
     if (!db || !*db)
         db = "mtok.db";
     static const char *const quick_args[] = {"--quick", NULL};
-    struct mtok_track_config cfg = {.repo_dir = repo, .range = pos[0], .suite = suite,
-                                    .db_path = db, .bench_args = quick ? quick_args : NULL,
-                                    .jobs = (int)jobs, .cancel = &interrupted, .log = track_log,
+    struct mtok_track_config cfg = {.repo_dir = repo,
+                                    .range = pos[0],
+                                    .suite = suite,
+                                    .db_path = db,
+                                    .bench_args = quick ? quick_args : NULL,
+                                    .jobs = (int)jobs,
+                                    .cancel = &interrupted,
+                                    .log = track_log,
                                     .log_ctx = c};
     /* Ctrl-C stops after the current step; the worktree is removed either way. */
     struct sigaction sa = {0}, old_int, old_term;

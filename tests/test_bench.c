@@ -72,7 +72,10 @@ static void spin_run(void *state, uint64_t iters)
             x = x * 6364136223846793005u + 1442695040888963407u;
     s->x = x;
 }
-static void spin_teardown(void *state) { ((struct spin *)state)->teardowns++; }
+static void spin_teardown(void *state)
+{
+    ((struct spin *)state)->teardowns++;
+}
 
 static enum mtok_status unsupported_setup(void *ctx, int threads, void **state,
                                           struct mtok_error *err)
@@ -80,24 +83,33 @@ static enum mtok_status unsupported_setup(void *ctx, int threads, void **state,
     (void)ctx, (void)threads, (void)state;
     return mtok_error_set(err, MTOK_EUNSUPPORTED, "needs a GPU");
 }
-static enum mtok_status failing_setup(void *ctx, int threads, void **state,
-                                      struct mtok_error *err)
+static enum mtok_status failing_setup(void *ctx, int threads, void **state, struct mtok_error *err)
 {
     (void)ctx, (void)threads, (void)state;
     return mtok_error_set(err, MTOK_ENOMEM, "cannot allocate the weights");
 }
 
 /* A GEMM's cost description: what part B's kernels will report. */
-static struct mtok_op gemm_op(void) { return mtok_op_gemm("gemm", 64, 96, 128, MTOK_BF16, MTOK_BF16, MTOK_F32); }
+static struct mtok_op gemm_op(void)
+{
+    return mtok_op_gemm("gemm", 64, 96, 128, MTOK_BF16, MTOK_BF16, MTOK_F32);
+}
 
 static void test_harness_and_sde(void)
 {
     struct mtok_bench_suite *s = mtok_bench_suite_create("synthetic");
     struct mtok_op op = gemm_op();
     op.kv_bytes = 4096; /* so every analytic counter is exercised */
-    struct mtok_bench_case c = {.kernel = "spin", .dtype = "bf16", .shape = "64x96x128",
-                                .variant = "ref", .threads = 1, .op = op, .ctx = &spin_ctx,
-                                .setup = spin_setup, .run = spin_run, .teardown = spin_teardown};
+    struct mtok_bench_case c = {.kernel = "spin",
+                                .dtype = "bf16",
+                                .shape = "64x96x128",
+                                .variant = "ref",
+                                .threads = 1,
+                                .op = op,
+                                .ctx = &spin_ctx,
+                                .setup = spin_setup,
+                                .run = spin_run,
+                                .teardown = spin_teardown};
     mtok_bench_suite_add(s, &c);
     c.kernel = "skipme", c.setup = unsupported_setup;
     mtok_bench_suite_add(s, &c);
@@ -247,8 +259,12 @@ static void test_plateaus(void)
     n = 0;
     for (double ws = 4096; ws <= 2.1e9; ws *= 1.2, n++) {
         x[n] = ws;
-        y[n] = ws < 48e3 ? 320e9 : ws < 2e6 ? 180e9 : ws < 2.9e6 ? 60e9 : ws < 51e6 ? 29.4e9
-               : ws < 190e6 ? 29.4e9 - (ws - 51e6) / 139e6 * 13e9 : 16.4e9;
+        y[n] = ws < 48e3    ? 320e9
+               : ws < 2e6   ? 180e9
+               : ws < 2.9e6 ? 60e9
+               : ws < 51e6  ? 29.4e9
+               : ws < 190e6 ? 29.4e9 - (ws - 51e6) / 139e6 * 13e9
+                            : 16.4e9;
     }
     np = mtok_ceilings_plateaus(x, y, n, caches_vm, 3, p, 16, of);
     CHECK(np == 4 && strcmp(p[2].level, "L3") == 0 && strcmp(p[3].level, "DRAM") == 0);
@@ -300,8 +316,8 @@ static void test_host_entry(void)
         CHECK(hw->peak[MTOK_PEAK_INT8] == 1.8e12 && hw->peak[MTOK_PEAK_FP8] == 0 &&
               hw->peak[MTOK_PEAK_FP4] == 0);
         CHECK(hw->mem_bw == 32e9 && hw->mem_bytes == 24.0 * 1073741824);
-        CHECK(strstr(hw->src_compute.source, "abcd1234") && strcmp(hw->src_compute.date,
-                                                                   "2026-01-02") == 0);
+        CHECK(strstr(hw->src_compute.source, "abcd1234") &&
+              strcmp(hw->src_compute.date, "2026-01-02") == 0);
         CHECK(strstr(hw->src_compute.note, "bf16: no native"));
     }
     free(json);

@@ -63,7 +63,10 @@ static struct result mtok(const char *first, ...)
     return r;
 }
 
-static void drop(struct result *r) { free(r->out), free(r->err); }
+static void drop(struct result *r)
+{
+    free(r->out), free(r->err);
+}
 
 static int count_lines(const char *s)
 {
@@ -111,8 +114,13 @@ static int64_t synth_run(const char *db, const struct synth *s)
         fprintf(stderr, "%s\n", err.msg);
         return 0;
     }
-    struct mtok_machine_row m = {s->fingerprint ? s->fingerprint : "fp-test", "host", "Test CPU",
-                                 "avx2", "Linux 6", 2, 24e9};
+    struct mtok_machine_row m = {s->fingerprint ? s->fingerprint : "fp-test",
+                                 "host",
+                                 "Test CPU",
+                                 "avx2",
+                                 "Linux 6",
+                                 2,
+                                 24e9};
     struct mtok_build_row b = {s->commit, false, "GNU 12", "-O3", "avx512", MTOK_VERSION};
     struct mtok_run_info info = {"bench", "default", NULL, &m, &b};
     struct mtok_run *run = mtok_run_create(&info);
@@ -120,8 +128,12 @@ static int64_t synth_run(const char *db, const struct synth *s)
     uint64_t seed = s->seed ? s->seed : 1;
     for (size_t i = 0; i < NB; i++) {
         double base = 1000.0 * (double)(i + 1) * (s->scale[i] > 0 ? s->scale[i] : 1);
-        struct mtok_result_row r = {.name = benches[i], .kernel = "k", .dtype = "f32",
-                                    .shape = "s", .threads = 1, .median_ns = base};
+        struct mtok_result_row r = {.name = benches[i],
+                                    .kernel = "k",
+                                    .dtype = "f32",
+                                    .shape = "s",
+                                    .threads = 1,
+                                    .median_ns = base};
         size_t idx = mtok_run_add_result(run, &r);
         if (s->fail == (int)i + 1) {
             mtok_run_set_result_extra(run, idx, 0, "setup: cannot allocate");
@@ -153,18 +165,18 @@ static void test_compare(void)
     const char *db = path("compare.db");
     int64_t a = synth_run(db, &(struct synth){.commit = "aaaa1111", .seed = 1});
     int64_t b = synth_run(db, &(struct synth){.commit = "bbbb2222", .seed = 2});
-    int64_t slow = synth_run(db, &(struct synth){.commit = "cccc3333", .seed = 3,
-                                                 .scale = {1.2, 1.2, 1.2}});
-    int64_t one = synth_run(db, &(struct synth){.commit = "dddd4444", .seed = 4,
-                                                .scale = {1, 1.2, 1}});
-    int64_t fast = synth_run(db, &(struct synth){.commit = "eeee5555", .seed = 5,
-                                                 .scale = {0.8, 0.8, 0.8}});
-    int64_t other = synth_run(db, &(struct synth){.commit = "ffff6666", .seed = 6,
-                                                  .fingerprint = "fp-other"});
+    int64_t slow =
+        synth_run(db, &(struct synth){.commit = "cccc3333", .seed = 3, .scale = {1.2, 1.2, 1.2}});
+    int64_t one =
+        synth_run(db, &(struct synth){.commit = "dddd4444", .seed = 4, .scale = {1, 1.2, 1}});
+    int64_t fast =
+        synth_run(db, &(struct synth){.commit = "eeee5555", .seed = 5, .scale = {0.8, 0.8, 0.8}});
+    int64_t other =
+        synth_run(db, &(struct synth){.commit = "ffff6666", .seed = 6, .fingerprint = "fp-other"});
     int64_t headfail = synth_run(db, &(struct synth){.commit = "abab7777", .seed = 7, .fail = 2});
     int64_t basefail = synth_run(db, &(struct synth){.commit = "cdcd8888", .seed = 8, .fail = 1});
-    int64_t running = synth_run(db, &(struct synth){.commit = "efef9999", .seed = 9,
-                                                    .incomplete = true});
+    int64_t running =
+        synth_run(db, &(struct synth){.commit = "efef9999", .seed = 9, .incomplete = true});
     CHECK(a && b && slow && one && fast && other && headfail && basefail && running);
 
     /* Two runs of the same build: no regression, by run id and by commit. */
@@ -246,8 +258,9 @@ static void test_compare(void)
     mtok_store_close(st);
     char running_id[32];
     snprintf(running_id, sizeof running_id, "%lld", (long long)running);
-    const char *bad[] = {garbage, "ffffffff12", "999", "0123456789abcdef0123456789abcdef",
-                         running_id, empty, "not-a-commit"};
+    const char *bad[] = {
+        garbage,    "ffffffff12", "999",         "0123456789abcdef0123456789abcdef",
+        running_id, empty,        "not-a-commit"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         r = mtok("compare", bad[i], id_str(b), "--db", db, NULL);
         CHECK_MSG(r.rc == 2 && r.out[0] == '\0' && count_lines(r.err) == 1 &&
@@ -267,11 +280,12 @@ static void test_history(void)
 {
     const char *db = path("history.db");
     /* Six commits; the fourth makes gemv 20% slower. */
-    const char *commits[] = {"1111aaaa", "2222bbbb", "3333cccc", "4444dddd", "5555eeee",
-                             "6666ffff"};
+    const char *commits[] = {"1111aaaa", "2222bbbb", "3333cccc",
+                             "4444dddd", "5555eeee", "6666ffff"};
     for (int i = 0; i < 6; i++) {
         double s = i >= 3 ? 1.2 : 1;
-        CHECK(synth_run(db, &(struct synth){.commit = commits[i], .seed = (uint64_t)(i + 100),
+        CHECK(synth_run(db, &(struct synth){.commit = commits[i],
+                                            .seed = (uint64_t)(i + 100),
                                             .scale = {1, s, 1}}) != 0);
     }
     /* A second run of commit 2 replaces its first (latest complete run per commit). */
@@ -307,8 +321,8 @@ static void test_history(void)
     if (rendered)
         CHECK(access(chart, R_OK) == 0);
     /* The filter narrows the series; the human output names the step. */
-    r = mtok("history", "--db", db, "--out", chart, "--repo", tmpdir, "--all-machines",
-             "--filter", "^gemv", NULL);
+    r = mtok("history", "--db", db, "--out", chart, "--repo", tmpdir, "--all-machines", "--filter",
+             "^gemv", NULL);
     CHECK_MSG(r.rc == 0 && strstr(r.out, "4444dddd +") && !strstr(r.out, "gemm/"), "%s%s", r.out,
               r.err);
     drop(&r);
@@ -401,10 +415,16 @@ static void test_track(void)
     char *old_tmp = getenv("TMPDIR") ? mtok_xstrdup(getenv("TMPDIR")) : NULL;
     setenv("TMPDIR", tmp, 1);
     const char *db = path("track.db");
-    static const char *const args[] = {"--quick", "--no-counters", "--min-time", "0.001",
-                                       "--filter", "^peak_fma/f32/registers/[a-z0-9_]+/t1$", NULL};
-    struct mtok_track_config cfg = {.repo_dir = repo, .range = "HEAD~3..HEAD", .suite = "host",
-                                    .db_path = db, .bench_args = args, .jobs = 2};
+    static const char *const args[] = {"--quick",    "--no-counters",
+                                       "--min-time", "0.001",
+                                       "--filter",   "^peak_fma/f32/registers/[a-z0-9_]+/t1$",
+                                       NULL};
+    struct mtok_track_config cfg = {.repo_dir = repo,
+                                    .range = "HEAD~3..HEAD",
+                                    .suite = "host",
+                                    .db_path = db,
+                                    .bench_args = args,
+                                    .jobs = 2};
     struct mtok_track_commit *res = NULL;
     size_t n = 0;
     struct mtok_error err = {0};

@@ -85,9 +85,9 @@ static void test_mann_whitney(void)
     mwu(g, N(g), h, N(h), MTOK_MWU_AUTO, 37.5, 0.011083491882712798, false);
 
     /* 12 vs 15 without ties: exact and asymptotic differ, as in scipy. */
-    const double k[] = {100.0, 102.96, 105.92, 108.88, 101.11, 104.07,
+    const double k[] = {100.0,  102.96, 105.92, 108.88, 101.11, 104.07,
                         107.03, 109.99, 102.22, 105.18, 108.14, 100.37};
-    const double l[] = {102.0, 111.02, 107.33, 103.64, 112.66, 108.97, 105.28, 114.3,
+    const double l[] = {102.0,  111.02, 107.33, 103.64, 112.66, 108.97, 105.28, 114.3,
                         110.61, 106.92, 103.23, 112.25, 108.56, 104.87, 113.89};
     mwu(k, N(k), l, N(l), MTOK_MWU_AUTO, 44, 0.024586944441568215, true);
     mwu(k, N(k), l, N(l), MTOK_MWU_ASYMPTOTIC, 44, 0.02640704903191421, false);
