@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
 
 #include <cjson/cJSON.h>
@@ -5,6 +6,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "store/store.h"
 
 static const char usage[] =
     "usage: mtok COMMAND [ARGS] [--json] [--db PATH] [--data DIR]\n"
@@ -31,11 +36,11 @@ static const char usage[] =
     "      [--hw H --mfu U --usd-per-gpu-hour X | --tier T|tco --seq-len L --dtype bf16|fp8\n"
     "       --no-mtp]\n"
     "measure\n"
-    "  ceilings                           empirical roofline of this machine\n"
-    "  bench [--suite NAME]               run kernel benchmarks\n"
-    "  compare BASE HEAD                  regression verdict (exit 1 = regression)\n"
-    "  track REV-RANGE                    build and bench each commit\n"
-    "  history [--filter REGEX]           a benchmark over commits\n"
+    "  ceilings [--quick]                 empirical roofline of this machine (the `host` entry)\n"
+    "  bench [--suite NAME] [--filter RE] run benchmarks (--list, --reps N, --quick)\n"
+    "  compare BASE HEAD [--threshold P]  regression verdict (exit 1 = regression)\n"
+    "  track REV-RANGE [--suite NAME]     build and bench each commit in a temporary worktree\n"
+    "  history [--filter RE] [--out F]    benchmarks over commits, step changes, gnuplot chart\n"
     "report\n"
     "  report [--out DIR] [--suite S]     run the report suite into the database and write the\n"
     "      [--no-run --no-charts          HTML/Markdown/CSV/JSON report with gnuplot charts\n"
@@ -57,11 +62,11 @@ struct command {
 
 static const struct command commands[] = {
     {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
-    {"check", cli_check, NULL},      {"db", cli_db, NULL},         {"sim", cli_sim, NULL},
-    {"sweep", cli_sweep, NULL},      {"claims", cli_claims, NULL},       {"ceilings", NULL, "#4"},
-    {"cost", cli_cost, NULL},        {"train", cli_train, NULL},
-    {"bench", NULL, "#4"},           {"compare", NULL, "#4"},      {"track", NULL, "#4"},
-    {"history", NULL, "#4"},         {"report", cli_report, NULL},       {"fetch", cli_fetch, NULL},
+    {"check", cli_check, NULL},       {"db", cli_db, NULL},           {"sim", cli_sim, NULL},
+    {"sweep", cli_sweep, NULL},       {"claims", cli_claims, NULL},   {"cost", cli_cost, NULL},
+    {"train", cli_train, NULL},       {"ceilings", cli_ceilings, NULL}, {"bench", cli_bench, NULL},
+    {"compare", cli_compare, NULL},   {"track", cli_track, NULL},     {"history", cli_history, NULL},
+    {"report", cli_report, NULL},     {"fetch", cli_fetch, NULL},
 };
 
 int cli_fail(struct cli *c, const char *fmt, ...)
@@ -84,6 +89,27 @@ int cli_fail_diags(struct cli *c, struct mtok_diags *d)
     return CLI_ERROR;
 }
 
+/* The measured `host` entry: the latest complete `mtok ceilings` run of this machine in the
+ * database, when there is a database and such a run (otherwise `host` is simply absent). */
+static void load_host(struct cli *c)
+{
+    const char *path = c->db_path ? c->db_path : getenv("MTOK_DB");
+    if (!path || !*path)
+        path = "mtok.db";
+    if (access(path, R_OK) != 0)
+        return; /* never create a database just to look for one */
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    if (mtok_store_open(&st, path, &err) != MTOK_OK)
+        return;
+    struct mtok_machine m;
+    mtok_machine_detect(&m);
+    struct mtok_diags d = {0};
+    mtok_host_load(c->cat, st, m.fingerprint, &d);
+    mtok_diags_free(&d);
+    mtok_store_close(st);
+}
+
 struct mtok_catalog *cli_catalog(struct cli *c)
 {
     if (c->cat)
@@ -92,6 +118,8 @@ struct mtok_catalog *cli_catalog(struct cli *c)
     if (mtok_catalog_open(&c->cat, c->data_dir, &d) != MTOK_OK)
         cli_fail_diags(c, &d);
     mtok_diags_free(&d);
+    if (c->cat)
+        load_host(c);
     return c->cat;
 }
 

@@ -74,5 +74,10 @@ int cli_claims(struct cli *c, int argc, char **argv); /* cmd_claims.c */
 int cli_cost(struct cli *c, int argc, char **argv);   /* cmd_cost.c */
 int cli_train(struct cli *c, int argc, char **argv);  /* cmd_cost.c */
 int cli_report(struct cli *c, int argc, char **argv); /* cmd_report.c */
+int cli_ceilings(struct cli *c, int argc, char **argv);
+int cli_bench(struct cli *c, int argc, char **argv);
+int cli_compare(struct cli *c, int argc, char **argv);
+int cli_history(struct cli *c, int argc, char **argv);
+int cli_track(struct cli *c, int argc, char **argv);
 
 #endif

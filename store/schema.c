@@ -81,14 +81,26 @@ static const char v2[] =
     "  breakeven_requests_per_day REAL, note TEXT,"
     "  UNIQUE (run_id, key));";
 
-const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1, v2};
+/* v3 (bench, issue #4): what a benchmark run needs to be reproduced and compared. machine.detail
+ * holds every fingerprinted field as JSON (the fingerprint is a hash of it); run.meta the harness
+ * settings and the CPUs pinned; result.iters the iterations per sample (samples are ns per
+ * iteration); result.error why a benchmark produced no samples. The index serves "latest complete
+ * run of this kind", which compare, history and the host entry ask for. */
+static const char v3[] =
+    "ALTER TABLE machine ADD COLUMN detail TEXT;"
+    "ALTER TABLE run ADD COLUMN meta TEXT;"
+    "ALTER TABLE result ADD COLUMN iters REAL;"
+    "ALTER TABLE result ADD COLUMN error TEXT;"
+    "CREATE INDEX run_kind_status ON run(kind, status, started_at);";
+
+const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1, v2, v3};
 
 /* Local ids differ between databases; every INSERT maps the source's ids to this database's through
  * the natural keys. INSERT OR IGNORE on those keys makes a second merge a no-op. */
 const char *const mtok_store_merge_sql[] = {
     "INSERT OR IGNORE INTO main.machine(fingerprint, hostname, cpu_model, cpu_flags, n_cpus,"
-    " mem_bytes, os, created_at)"
-    " SELECT fingerprint, hostname, cpu_model, cpu_flags, n_cpus, mem_bytes, os, created_at"
+    " mem_bytes, os, created_at, detail)"
+    " SELECT fingerprint, hostname, cpu_model, cpu_flags, n_cpus, mem_bytes, os, created_at, detail"
     " FROM src.machine",
 
     "INSERT OR IGNORE INTO main.build(git_commit, dirty, compiler, flags, simd, version,"
@@ -96,7 +108,7 @@ const char *const mtok_store_merge_sql[] = {
     " SELECT git_commit, dirty, compiler, flags, simd, version, created_at FROM src.build",
 
     "INSERT OR IGNORE INTO main.run(uuid, kind, suite, args, machine_id, build_id, status, pid,"
-    " host, started_at, finished_at)"
+    " host, started_at, finished_at, meta)"
     " SELECT r.uuid, r.kind, r.suite, r.args,"
     "  (SELECT m.id FROM main.machine m JOIN src.machine sm ON sm.fingerprint = m.fingerprint"
     "   WHERE sm.id = r.machine_id),"
@@ -104,7 +116,7 @@ const char *const mtok_store_merge_sql[] = {
     "   AND sb.dirty = b.dirty AND sb.compiler = b.compiler AND sb.flags = b.flags"
     "   AND sb.simd = b.simd WHERE sb.id = r.build_id),"
     "  CASE r.status WHEN 'running' THEN 'incomplete' ELSE r.status END,"
-    "  r.pid, r.host, r.started_at, r.finished_at"
+    "  r.pid, r.host, r.started_at, r.finished_at, r.meta"
     " FROM src.run r",
 
     /* A temporary map from source run ids to ours, for the rows under runs. */
@@ -113,10 +125,10 @@ const char *const mtok_store_merge_sql[] = {
 
     "INSERT OR IGNORE INTO main.result(run_id, name, kernel, dtype, shape, variant, threads,"
     " n_samples, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, flops, bytes, kv_bytes,"
-    " predicted_ns, provenance)"
+    " predicted_ns, provenance, iters, error)"
     " SELECT m.dst_id, r.name, r.kernel, r.dtype, r.shape, r.variant, r.threads, r.n_samples,"
     "  r.min_ns, r.median_ns, r.mad_ns, r.ci_lo_ns, r.ci_hi_ns, r.flops, r.bytes, r.kv_bytes,"
-    "  r.predicted_ns, r.provenance"
+    "  r.predicted_ns, r.provenance, r.iters, r.error"
     " FROM src.result r JOIN temp.run_map m ON m.src_id = r.run_id",
 
     "CREATE TEMP TABLE result_map AS SELECT sr.id AS src_id, mr.id AS dst_id"

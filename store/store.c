@@ -261,8 +261,16 @@ struct cost {
     struct mtok_cost_row row;
 };
 
+/* Schema v2 result columns, parallel to results (grown on demand). */
+struct result_extra {
+    double iters;
+    char *error;
+};
+
 struct mtok_run {
     char uuid[33];
+    char *meta, *machine_detail;
+    VEC(struct result_extra) extras;
     struct mtok_run_info info;
     struct mtok_machine_row machine;
     struct mtok_build_row build;
@@ -339,6 +347,7 @@ void mtok_run_destroy(struct mtok_run *r)
     if (!r)
         return;
     FREE_CONST(r->info.kind), FREE_CONST(r->info.suite), FREE_CONST(r->info.args);
+    free(r->meta), free(r->machine_detail);
     FREE_CONST(r->machine.fingerprint), FREE_CONST(r->machine.hostname);
     FREE_CONST(r->machine.cpu_model), FREE_CONST(r->machine.cpu_flags);
     FREE_CONST(r->machine.os);
@@ -349,6 +358,8 @@ void mtok_run_destroy(struct mtok_run *r)
         FREE_CONST(x->name), FREE_CONST(x->kernel), FREE_CONST(x->dtype), FREE_CONST(x->shape);
         FREE_CONST(x->variant), FREE_CONST(x->provenance);
     }
+    for (size_t i = 0; i < r->extras.n; i++)
+        free(r->extras.v[i].error);
     for (size_t i = 0; i < r->counters.n; i++)
         free(r->counters.v[i].name), free(r->counters.v[i].note);
     for (size_t i = 0; i < r->ceilings.n; i++) {
@@ -368,7 +379,8 @@ void mtok_run_destroy(struct mtok_run *r)
         FREE_CONST(x->model), FREE_CONST(x->kind), FREE_CONST(x->from_date);
         FREE_CONST(x->until_date), FREE_CONST(x->currency), FREE_CONST(x->source);
     }
-    free(r->results.v), free(r->samples.v), free(r->counters.v), free(r->ceilings.v);
+    free(r->extras.v), free(r->results.v), free(r->samples.v), free(r->counters.v);
+    free(r->ceilings.v);
     for (size_t i = 0; i < r->workload_costs.n; i++) {
         struct mtok_workload_cost_row *x = &r->workload_costs.v[i];
         FREE_CONST(x->key), FREE_CONST(x->workload), FREE_CONST(x->kind), FREE_CONST(x->name);
@@ -388,6 +400,30 @@ size_t mtok_run_add_result(struct mtok_run *run, const struct mtok_result_row *r
     c.provenance = copy_str(r->provenance);
     VEC_PUSH(run->results, c);
     return run->results.n - 1;
+}
+
+void mtok_run_set_machine_detail(struct mtok_run *run, const char *json)
+{
+    free(run->machine_detail);
+    run->machine_detail = copy_str(json);
+}
+
+void mtok_run_set_meta(struct mtok_run *run, const char *json)
+{
+    free(run->meta);
+    run->meta = copy_str(json);
+}
+
+void mtok_run_set_result_extra(struct mtok_run *run, size_t result, double iters,
+                               const char *error)
+{
+    MTOK_ASSERT(result < run->results.n);
+    while (run->extras.n <= result)
+        VEC_PUSH(run->extras, ((struct result_extra){0, NULL}));
+    struct result_extra *x = &run->extras.v[result];
+    free(x->error);
+    x->iters = iters;
+    x->error = copy_str(error);
 }
 
 void mtok_run_add_sample(struct mtok_run *run, size_t result, double ns)
@@ -454,18 +490,20 @@ void mtok_run_add_workload_cost(struct mtok_run *run, const struct mtok_workload
 
 /* ---- writing ---- */
 
-static int64_t upsert_machine(struct mtok_store *st, const struct mtok_machine_row *m)
+static int64_t upsert_machine(struct mtok_store *st, const struct mtok_machine_row *m,
+                              const char *detail)
 {
     sqlite3_stmt *s = prep(st, "INSERT INTO machine(fingerprint, hostname, cpu_model, cpu_flags, "
-                               "n_cpus, mem_bytes, os, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,"
-                               "strftime('%Y-%m-%dT%H:%M:%SZ','now')) ON CONFLICT(fingerprint) DO "
-                               "UPDATE SET hostname = excluded.hostname RETURNING id");
+                               "n_cpus, mem_bytes, os, created_at, detail) VALUES (?1,?2,?3,?4,?5,"
+                               "?6,?7,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?8) ON CONFLICT("
+                               "fingerprint) DO UPDATE SET hostname = excluded.hostname, detail = "
+                               "coalesce(excluded.detail, detail) RETURNING id");
     int64_t id = 0;
     if (s) {
         bind_text(s, 1, m->fingerprint), bind_text(s, 2, m->hostname);
         bind_text(s, 3, m->cpu_model), bind_text(s, 4, m->cpu_flags);
         sqlite3_bind_int(s, 5, m->n_cpus), bind_real(s, 6, m->mem_bytes);
-        bind_text(s, 7, m->os);
+        bind_text(s, 7, m->os), bind_text(s, 8, detail);
         if (sqlite3_step(s) == SQLITE_ROW)
             id = sqlite3_column_int64(s, 0);
         else
@@ -502,14 +540,14 @@ enum mtok_status mtok_store_run_begin(struct mtok_store *st, struct mtok_run *ru
     MTOK_ASSERT(run->id == 0);
     if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK)
         return fail(st, "begin");
-    int64_t mid = run->has_machine ? upsert_machine(st, &run->machine) : 0;
+    int64_t mid = run->has_machine ? upsert_machine(st, &run->machine, run->machine_detail) : 0;
     int64_t bid = run->has_build ? upsert_build(st, &run->build) : 0;
     sqlite3_stmt *s = NULL;
     if ((run->has_machine && !mid) || (run->has_build && !bid))
         goto fail;
     s = prep(st, "INSERT INTO run(uuid, kind, suite, args, machine_id, build_id, status, pid, "
-                 "host, started_at) VALUES (?1,?2,?3,?4,?5,?6,'running',?7,?8,"
-                 "strftime('%Y-%m-%dT%H:%M:%fZ','now')) RETURNING id");
+                 "host, started_at, meta) VALUES (?1,?2,?3,?4,?5,?6,'running',?7,?8,"
+                 "strftime('%Y-%m-%dT%H:%M:%fZ','now'),?9) RETURNING id");
     if (!s)
         goto fail;
     bind_text(s, 1, run->uuid), bind_text(s, 2, run->info.kind), bind_text(s, 3, run->info.suite);
@@ -519,7 +557,7 @@ enum mtok_status mtok_store_run_begin(struct mtok_store *st, struct mtok_run *ru
     if (bid)
         sqlite3_bind_int64(s, 6, bid);
     sqlite3_bind_int64(s, 7, (sqlite3_int64)getpid());
-    bind_text(s, 8, st->host);
+    bind_text(s, 8, st->host), bind_text(s, 9, run->meta);
     if (sqlite3_step(s) != SQLITE_ROW) {
         fail(st, "insert run");
         goto fail;
@@ -539,14 +577,17 @@ fail:
     return MTOK_EDB;
 }
 
+/* Also (re)writes meta: what a run records about itself may only be known at its end. */
 static enum mtok_status set_status(struct mtok_store *st, struct mtok_run *run, const char *status)
 {
     sqlite3_stmt *s = prep(st, "UPDATE run SET status = ?1, finished_at = "
-                               "strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?2");
+                               "strftime('%Y-%m-%dT%H:%M:%fZ','now'), meta = coalesce(?3, meta) "
+                               "WHERE id = ?2");
     if (!s)
         return MTOK_EDB;
     bind_text(s, 1, status);
     sqlite3_bind_int64(s, 2, run->id);
+    bind_text(s, 3, run->meta);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? MTOK_OK : fail(st, "update run status");
@@ -556,9 +597,9 @@ static bool write_results(struct mtok_store *st, struct mtok_run *run, int64_t *
 {
     sqlite3_stmt *s = prep(st, "INSERT INTO result(run_id, name, kernel, dtype, shape, variant, "
                                "threads, n_samples, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
-                               "flops, bytes, kv_bytes, predicted_ns, provenance) VALUES "
-                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18) "
-                               "RETURNING id");
+                               "flops, bytes, kv_bytes, predicted_ns, provenance, iters, error) "
+                               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+                               "?18,?19,?20) RETURNING id");
     if (!s)
         return false;
     bool ok = true;
@@ -579,6 +620,12 @@ static bool write_results(struct mtok_store *st, struct mtok_run *run, int64_t *
         else
             sqlite3_bind_null(s, 17);
         bind_text(s, 18, r->provenance);
+        const struct result_extra *x = i < run->extras.n ? &run->extras.v[i] : NULL;
+        if (x && x->iters > 0)
+            bind_real(s, 19, x->iters);
+        else
+            sqlite3_bind_null(s, 19);
+        bind_text(s, 20, x ? x->error : NULL);
         ok = sqlite3_step(s) == SQLITE_ROW;
         if (ok)
             ids[i] = sqlite3_column_int64(s, 0);
@@ -790,6 +837,298 @@ size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_
         counts[i] = query_int(st, sql[i], -1);
     }
     return total;
+}
+
+/* ---- run and result queries (compare, history, the host entry) ---- */
+
+static void col_text(sqlite3_stmt *s, int i, char *dst, size_t n)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    mtok_strlcpy(dst, v ? (const char *)v : "", n);
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    return v ? mtok_xstrdup((const char *)v) : NULL;
+}
+
+static double col_real(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+#define RUN_SUMMARY_COLS                                                                           \
+    "r.id, r.uuid, r.kind, r.status, r.suite, r.started_at, r.host, m.fingerprint, m.cpu_model, "  \
+    "m.mem_bytes, b.git_commit, b.dirty, b.simd FROM run r LEFT JOIN machine m ON m.id = "         \
+    "r.machine_id LEFT JOIN build b ON b.id = r.build_id "
+
+static void read_summary(sqlite3_stmt *s, struct mtok_run_summary *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id = sqlite3_column_int64(s, 0);
+    col_text(s, 1, o->uuid, sizeof o->uuid);
+    col_text(s, 2, o->kind, sizeof o->kind);
+    col_text(s, 3, o->status, sizeof o->status);
+    col_text(s, 4, o->suite, sizeof o->suite);
+    col_text(s, 5, o->started_at, sizeof o->started_at);
+    col_text(s, 6, o->host, sizeof o->host);
+    col_text(s, 7, o->fingerprint, sizeof o->fingerprint);
+    col_text(s, 8, o->cpu_model, sizeof o->cpu_model);
+    o->mem_bytes = sqlite3_column_type(s, 9) == SQLITE_NULL ? 0 : sqlite3_column_double(s, 9);
+    col_text(s, 10, o->git_commit, sizeof o->git_commit);
+    o->dirty = sqlite3_column_int(s, 11) != 0;
+    col_text(s, 12, o->simd, sizeof o->simd);
+}
+
+enum mtok_status mtok_store_run_get(struct mtok_store *st, int64_t id, struct mtok_run_summary *out)
+{
+    sqlite3_stmt *s = prep(st, "SELECT " RUN_SUMMARY_COLS "WHERE r.id = ?1");
+    if (!s)
+        return MTOK_EDB;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    enum mtok_status status = MTOK_OK;
+    if (rc == SQLITE_ROW) {
+        read_summary(s, out);
+    } else if (rc == SQLITE_DONE) {
+        snprintf(st->errmsg, sizeof st->errmsg, "%s: no run with id %lld", st->path, (long long)id);
+        status = MTOK_ENOTFOUND;
+    } else {
+        status = fail(st, "select run");
+    }
+    sqlite3_finalize(s);
+    return status;
+}
+
+static bool all_hex(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!strchr("0123456789abcdefABCDEF", *s))
+            return false;
+    return true;
+}
+
+enum mtok_status mtok_store_run_find_uuid(struct mtok_store *st, const char *uuid, int64_t *id)
+{
+    size_t n = strlen(uuid);
+    if (n < 8 || n > 32 || !all_hex(uuid)) {
+        snprintf(st->errmsg, sizeof st->errmsg, "\"%s\" is not a run UUID (8 to 32 hex digits)",
+                 uuid);
+        return MTOK_EINVAL;
+    }
+    /* substr() rather than LIKE: a UUID prefix is matched literally, case-insensitively. */
+    sqlite3_stmt *s = prep(st, "SELECT id FROM run WHERE substr(uuid, 1, ?2) = lower(?1) LIMIT 2");
+    if (!s)
+        return MTOK_EDB;
+    bind_text(s, 1, uuid);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)n);
+    int found = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0), found++;
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return fail(st, "select run by uuid");
+    if (found == 1)
+        return MTOK_OK;
+    snprintf(st->errmsg, sizeof st->errmsg,
+             found ? "%s: run UUID prefix \"%s\" is ambiguous" : "%s: no run with UUID \"%s\"",
+             st->path, uuid);
+    return found ? MTOK_EINVAL : MTOK_ENOTFOUND;
+}
+
+enum mtok_status mtok_store_run_latest(struct mtok_store *st, const char *kind, const char *commit,
+                                       const char *fingerprint, int64_t *id)
+{
+    if (commit) {
+        /* A prefix must name one commit among the builds of complete runs. */
+        sqlite3_stmt *c = prep(st, "SELECT DISTINCT b.git_commit FROM run r JOIN build b ON "
+                                   "b.id = r.build_id WHERE r.status = 'complete' AND r.kind = ?1 "
+                                   "AND substr(b.git_commit, 1, length(?2)) = lower(?2) LIMIT 2");
+        if (!c)
+            return MTOK_EDB;
+        bind_text(c, 1, kind), bind_text(c, 2, commit);
+        int n = 0, rc;
+        while ((rc = sqlite3_step(c)) == SQLITE_ROW)
+            n++;
+        sqlite3_finalize(c);
+        if (rc != SQLITE_DONE)
+            return fail(st, "select commit");
+        if (n > 1) {
+            snprintf(st->errmsg, sizeof st->errmsg,
+                     "%s: commit prefix \"%s\" matches more than one built commit", st->path,
+                     commit);
+            return MTOK_EINVAL;
+        }
+    }
+    sqlite3_stmt *s = prep(st, "SELECT r.id FROM run r LEFT JOIN build b ON b.id = r.build_id "
+                               "LEFT JOIN machine m ON m.id = r.machine_id WHERE r.status = "
+                               "'complete' AND r.kind = ?1 AND (?2 IS NULL OR substr(b.git_commit, "
+                               "1, length(?2)) = lower(?2)) AND (?3 IS NULL OR m.fingerprint = ?3) "
+                               "ORDER BY r.started_at DESC, r.id DESC LIMIT 1");
+    if (!s)
+        return MTOK_EDB;
+    bind_text(s, 1, kind), bind_text(s, 2, commit), bind_text(s, 3, fingerprint);
+    int rc = sqlite3_step(s);
+    enum mtok_status status = MTOK_OK;
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+    } else if (rc == SQLITE_DONE) {
+        snprintf(st->errmsg, sizeof st->errmsg, "%s: no complete %s run%s%s%s", st->path, kind,
+                 commit ? " of commit " : "", commit ? commit : "",
+                 fingerprint ? " on this machine" : "");
+        status = MTOK_ENOTFOUND;
+    } else {
+        status = fail(st, "select latest run");
+    }
+    sqlite3_finalize(s);
+    return status;
+}
+
+enum mtok_status mtok_store_runs(struct mtok_store *st, const char *kind,
+                                 struct mtok_run_summary **out, size_t *n)
+{
+    *out = NULL, *n = 0;
+    sqlite3_stmt *s = prep(st, "SELECT " RUN_SUMMARY_COLS "WHERE r.status = 'complete' AND "
+                               "r.kind = ?1 ORDER BY r.started_at, r.id");
+    if (!s)
+        return MTOK_EDB;
+    bind_text(s, 1, kind);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *out = mtok_xrealloc(*out, cap * sizeof **out);
+        }
+        read_summary(s, &(*out)[(*n)++]);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL, *n = 0;
+        return fail(st, "select runs");
+    }
+    return MTOK_OK;
+}
+
+void mtok_store_results_free(struct mtok_stored_result *r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++) {
+        free(r[i].name), free(r[i].kernel), free(r[i].dtype), free(r[i].shape);
+        free(r[i].variant), free(r[i].provenance), free(r[i].error), free(r[i].samples);
+    }
+    free(r);
+}
+
+enum mtok_status mtok_store_results(struct mtok_store *st, int64_t run_id,
+                                    struct mtok_stored_result **out, size_t *n)
+{
+    *out = NULL, *n = 0;
+    sqlite3_stmt *s = prep(st, "SELECT id, name, kernel, dtype, shape, variant, provenance, error, "
+                               "threads, iters, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
+                               "flops, bytes, kv_bytes, predicted_ns, n_samples FROM result "
+                               "WHERE run_id = ?1 ORDER BY name");
+    sqlite3_stmt *q = prep(st, "SELECT ns FROM sample WHERE result_id = ?1 ORDER BY idx");
+    if (!s || !q) {
+        sqlite3_finalize(s), sqlite3_finalize(q);
+        return MTOK_EDB;
+    }
+    sqlite3_bind_int64(s, 1, run_id);
+    size_t cap = 0;
+    int rc;
+    bool ok = true;
+    while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *out = mtok_xrealloc(*out, cap * sizeof **out);
+        }
+        struct mtok_stored_result *r = &(*out)[(*n)++];
+        memset(r, 0, sizeof *r);
+        r->id = sqlite3_column_int64(s, 0);
+        r->name = col_dup(s, 1), r->kernel = col_dup(s, 2), r->dtype = col_dup(s, 3);
+        r->shape = col_dup(s, 4), r->variant = col_dup(s, 5), r->provenance = col_dup(s, 6);
+        r->error = col_dup(s, 7);
+        r->threads = sqlite3_column_int(s, 8);
+        r->iters = col_real(s, 9), r->min_ns = col_real(s, 10), r->median_ns = col_real(s, 11);
+        r->mad_ns = col_real(s, 12), r->ci_lo_ns = col_real(s, 13), r->ci_hi_ns = col_real(s, 14);
+        r->flops = col_real(s, 15), r->bytes = col_real(s, 16), r->kv_bytes = col_real(s, 17);
+        r->predicted_ns = col_real(s, 18);
+        size_t want = (size_t)sqlite3_column_int64(s, 19);
+        r->samples = mtok_xmalloc((want + 1) * sizeof *r->samples);
+        sqlite3_bind_int64(q, 1, r->id);
+        int qrc;
+        while ((qrc = sqlite3_step(q)) == SQLITE_ROW) {
+            if (r->n_samples == want) { /* n_samples disagrees with the sample rows: trust rows */
+                want = 2 * want + 1;
+                r->samples = mtok_xrealloc(r->samples, (want + 1) * sizeof *r->samples);
+            }
+            r->samples[r->n_samples++] = sqlite3_column_double(q, 0);
+        }
+        ok = qrc == SQLITE_DONE || (fail(st, "select samples"), false);
+        sqlite3_reset(q);
+    }
+    if (ok && rc != SQLITE_DONE)
+        ok = (fail(st, "select results"), false);
+    sqlite3_finalize(s), sqlite3_finalize(q);
+    if (!ok) {
+        mtok_store_results_free(*out, *n);
+        *out = NULL, *n = 0;
+        return MTOK_EDB;
+    }
+    return MTOK_OK;
+}
+
+enum mtok_status mtok_store_ceilings(struct mtok_store *st, int64_t run_id,
+                                     struct mtok_ceiling_row **out, size_t *n)
+{
+    *out = NULL, *n = 0;
+    sqlite3_stmt *s = prep(st, "SELECT kind, name, level, threads, bytes, value, unit FROM ceiling "
+                               "WHERE run_id = ?1 ORDER BY id");
+    if (!s)
+        return MTOK_EDB;
+    sqlite3_bind_int64(s, 1, run_id);
+    /* Two passes: count rows and string bytes, then fill one block (rows first, strings after). */
+    size_t rows = 0, chars = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        rows++;
+        for (int i = 0; i < 3; i++)
+            chars += (size_t)sqlite3_column_bytes(s, i) + 1;
+        chars += (size_t)sqlite3_column_bytes(s, 6) + 1;
+    }
+    if (rc != SQLITE_DONE) {
+        sqlite3_finalize(s);
+        return fail(st, "select ceilings");
+    }
+    sqlite3_reset(s);
+    struct mtok_ceiling_row *v = mtok_xcalloc(1, rows * sizeof *v + chars + 1);
+    char *p = (char *)(v + rows);
+    size_t i = 0;
+    while (i < rows && sqlite3_step(s) == SQLITE_ROW) {
+        const char **dst[4] = {&v[i].kind, &v[i].name, &v[i].level, &v[i].unit};
+        const int cols[4] = {0, 1, 2, 6};
+        for (int k = 0; k < 4; k++) {
+            const unsigned char *t = sqlite3_column_text(s, cols[k]);
+            if (!t) {
+                *dst[k] = NULL;
+                continue;
+            }
+            size_t len = strlen((const char *)t);
+            memcpy(p, t, len + 1);
+            *dst[k] = p;
+            p += len + 1;
+        }
+        v[i].threads = sqlite3_column_int(s, 3);
+        v[i].bytes = sqlite3_column_double(s, 4);
+        v[i].value = sqlite3_column_double(s, 5);
+        i++;
+    }
+    sqlite3_finalize(s);
+    *out = v, *n = i;
+    return MTOK_OK;
 }
 
 /* ---- merge ---- */

@@ -14,7 +14,7 @@
 
 #include "core/core.h"
 
-#define MTOK_STORE_SCHEMA_VERSION 2
+#define MTOK_STORE_SCHEMA_VERSION 3
 
 struct mtok_store;
 
@@ -64,10 +64,17 @@ struct mtok_result_row {
     const char *provenance;        /* of predicted_ns: measured|calibrated|default|sol */
 };
 
+/* Ceiling rows as `mtok ceilings` writes them (bench/bench.h documents the kinds):
+ *   flops     name "<dtype>.<isa>" (fp32.avx512): one loop's best FLOP/s
+ *   peak      name "<dtype>", level = the ISA that reached it: best over ISAs
+ *   bandwidth name "<pattern>" (read, write, copy, triad), bytes = working set, level = the plateau
+ *             the point was assigned to (NULL in a transition)
+ *   plateau   name "<pattern>", level L1/L2/L3/DRAM, bytes = largest working set in the plateau
+ *   cache     name "L1d"/"L2"/"L3", value = size the OS reports (bytes), for the cross-check */
 struct mtok_ceiling_row {
-    const char *kind;  /* "flops" or "bandwidth" */
+    const char *kind;  /* flops | peak | bandwidth | plateau | cache */
     const char *name;  /* dtype for flops (fp32, bf16 ...); access pattern for bandwidth */
-    const char *level; /* L1/L2/L3/DRAM for bandwidth plateaus, NULL otherwise */
+    const char *level; /* L1/L2/L3/DRAM for bandwidth plateaus, the ISA for peaks, else NULL */
     int threads;
     double bytes; /* working-set size (bandwidth), 0 for flops */
     double value; /* FLOP/s or B/s */
@@ -120,6 +127,18 @@ void mtok_run_destroy(struct mtok_run *run);
 /* The run's UUID (32 hex digits), stable from creation. */
 const char *mtok_run_uuid(const struct mtok_run *run);
 
+/* Schema v2 extras, kept out of the row structs above so that existing initialisers stay complete.
+ * Each copies its input; NULL clears.
+ *   machine detail: JSON object of every fingerprinted field (the fingerprint hashes it);
+ *   meta: JSON object of how the run was made (harness settings, CPUs pinned); written at begin
+ *   and again at commit/fail, so it may be set while the run is under way;
+ *   result extra: iterations timed per sample (samples are ns per iteration; 0 = not given) and why
+ *   the benchmark failed (it has no samples then; NULL = ok). */
+void mtok_run_set_machine_detail(struct mtok_run *run, const char *json);
+void mtok_run_set_meta(struct mtok_run *run, const char *json);
+void mtok_run_set_result_extra(struct mtok_run *run, size_t result, double iters,
+                               const char *error);
+
 /* Each add copies its input and returns the row's index within the run (for samples/counters/costs). */
 size_t mtok_run_add_result(struct mtok_run *run, const struct mtok_result_row *r);
 void mtok_run_add_sample(struct mtok_run *run, size_t result, double ns);
@@ -146,6 +165,56 @@ int64_t mtok_run_id(const struct mtok_run *run);
 /* Row counts of every table, for tests and `mtok db stats`. Fills up to n names/counts in schema
  * order and returns how many tables there are. */
 size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_t *counts, size_t n);
+
+/* A run as the queries below describe it. Strings are "" when the column is NULL. */
+struct mtok_run_summary {
+    int64_t id;
+    char uuid[33];
+    char kind[32], status[16], suite[128];
+    char started_at[32];
+    char host[256];
+    char fingerprint[64];  /* machine fingerprint, "" without a machine row */
+    char cpu_model[256];   /* of the machine row */
+    double mem_bytes;      /* of the machine row, 0 when unknown */
+    char git_commit[64];   /* build commit, "" without a build row */
+    bool dirty;
+    char simd[32];
+};
+
+/* One stored result with its raw samples (in sample order). Owned strings; free with
+ * mtok_store_results_free. */
+struct mtok_stored_result {
+    int64_t id;
+    char *name, *kernel, *dtype, *shape, *variant, *provenance, *error; /* NULL when NULL */
+    int threads;
+    double iters, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns; /* NAN when NULL */
+    double flops, bytes, kv_bytes, predicted_ns;                 /* NAN when NULL */
+    double *samples;
+    size_t n_samples;
+};
+
+/* The run with database id `id`, whatever its status. MTOK_ENOTFOUND when there is none. */
+enum mtok_status mtok_store_run_get(struct mtok_store *st, int64_t id, struct mtok_run_summary *out);
+/* The run whose UUID is `uuid` or starts with it (at least 8 hex digits). MTOK_ENOTFOUND when none,
+ * MTOK_EINVAL when the prefix is ambiguous. */
+enum mtok_status mtok_store_run_find_uuid(struct mtok_store *st, const char *uuid, int64_t *id);
+/* The latest `complete` run of `kind`, optionally restricted to builds whose git_commit equals
+ * `commit` or starts with it (NULL = any) and to a machine fingerprint (NULL = any). "Latest" is by
+ * start time, then id. MTOK_ENOTFOUND when none; MTOK_EINVAL when a commit prefix matches builds
+ * of more than one commit. */
+enum mtok_status mtok_store_run_latest(struct mtok_store *st, const char *kind, const char *commit,
+                                       const char *fingerprint, int64_t *id);
+/* Every `complete` run of `kind`, oldest first. *out is malloc'd (free it); *n may be 0. */
+enum mtok_status mtok_store_runs(struct mtok_store *st, const char *kind,
+                                 struct mtok_run_summary **out, size_t *n);
+/* The results of run `run_id` with their samples, ordered by name. */
+enum mtok_status mtok_store_results(struct mtok_store *st, int64_t run_id,
+                                    struct mtok_stored_result **out, size_t *n);
+void mtok_store_results_free(struct mtok_stored_result *r, size_t n);
+/* The ceiling rows of run `run_id`, in insertion order. Every string of every row lives in the one
+ * allocation *out (free(*out) releases all). */
+enum mtok_status mtok_store_ceilings(struct mtok_store *st, int64_t run_id,
+                                     struct mtok_ceiling_row **out, size_t *n);
 
 /* Runs whose status is `running` but whose process (same host) is gone are marked `incomplete`.
  * Done on open; exposed for tests. Returns the number of runs marked. */

@@ -1,10 +1,12 @@
 /* store: round trip, migration from an empty file, refusal of foreign/newer files, concurrent
- * writers losing no row, interrupted runs reaped as incomplete, idempotent merge. */
+ * writers losing no row, interrupted runs reaped as incomplete, idempotent merge, the schema v2
+ * columns and the run/result queries. */
 #define _POSIX_C_SOURCE 200809L
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/schema.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -284,6 +286,116 @@ static void test_merge(void)
                    "m.id = run.machine_id WHERE m.fingerprint = 'fp-bbbb'") == 4);
 }
 
+/* Schema v2: the extras round-trip, a v1 file migrates in place, merge carries the new columns,
+ * and the queries compare/history/host use find what they should. */
+static void test_v2_queries(void)
+{
+    const char *db = tmp_path("v2.db");
+    /* A database at v1 (as written before bench landed) with one run in it. */
+    sqlite3 *h;
+    sqlite3_open(db, &h);
+    CHECK(sqlite3_exec(h, mtok_store_migrations[0], NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_exec(h, "INSERT INTO run(uuid, kind, status, started_at) VALUES "
+                    "('00000000000000000000000000000001', 'bench', 'complete', '2020-01-01')",
+                 NULL, NULL, NULL);
+    sqlite3_exec(h, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    sqlite3_close(h);
+
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    CHECK(mtok_store_open(&st, db, &err) == MTOK_OK);
+    if (!st)
+        return;
+    CHECK(mtok_store_schema_version(st) == MTOK_STORE_SCHEMA_VERSION);
+    CHECK(count(db, "SELECT count(*) FROM run WHERE meta IS NULL") == 1);
+
+    static const struct mtok_build_row build_b = {"fedcba9876543210", true, "gcc 12", "-O2",
+                                                  "avx2", "0.1.0"};
+    char uuid[2][33];
+    for (int k = 0; k < 2; k++) {
+        struct mtok_run_info info = {"bench", "host", NULL, &machine_a, k ? &build_b : &build_a};
+        struct mtok_run *run = mtok_run_create(&info);
+        mtok_run_set_machine_detail(run, "{\"family\":6}");
+        mtok_run_set_meta(run, "{\"pinned\":\"0\"}");
+        struct mtok_result_row r = {.name = "b/ok", .kernel = "b", .threads = 1, .median_ns = 10};
+        size_t i = mtok_run_add_result(run, &r);
+        for (int s = 0; s < 12; s++)
+            mtok_run_add_sample(run, i, 10 + s);
+        mtok_run_set_result_extra(run, i, 1000, NULL);
+        struct mtok_result_row bad = {.name = "a/failed", .kernel = "a", .threads = 2,
+                                      .median_ns = NAN};
+        i = mtok_run_add_result(run, &bad);
+        mtok_run_set_result_extra(run, i, 0, "setup: out of memory");
+        struct mtok_ceiling_row c = {"peak", "fp32", "avx512", 2, 0, 2e11, "FLOP/s"};
+        mtok_run_add_ceiling(run, &c);
+        CHECK(mtok_store_run_begin(st, run) == MTOK_OK);
+        CHECK(mtok_store_run_commit(st, run) == MTOK_OK);
+        snprintf(uuid[k], sizeof uuid[k], "%s", mtok_run_uuid(run));
+        mtok_run_destroy(run);
+    }
+    CHECK(count(db, "SELECT count(*) FROM machine WHERE detail = '{\"family\":6}'") == 1);
+    CHECK(count(db, "SELECT count(*) FROM result WHERE iters = 1000 AND error IS NULL") == 2);
+    CHECK(count(db, "SELECT count(*) FROM result WHERE error = 'setup: out of memory'") == 2);
+
+    int64_t id = 0, id2 = 0;
+    CHECK(mtok_store_run_find_uuid(st, uuid[0], &id) == MTOK_OK);
+    char prefix[9];
+    snprintf(prefix, sizeof prefix, "%.8s", uuid[1]);
+    CHECK(mtok_store_run_find_uuid(st, prefix, &id2) == MTOK_OK && id2 != id);
+    CHECK(mtok_store_run_find_uuid(st, "ffffffffffffffff", &id2) == MTOK_ENOTFOUND);
+    CHECK(mtok_store_run_find_uuid(st, "xyz", &id2) == MTOK_EINVAL);
+    struct mtok_run_summary sum;
+    CHECK(mtok_store_run_get(st, id, &sum) == MTOK_OK && strcmp(sum.git_commit,
+                                                               build_a.git_commit) == 0);
+    CHECK(strcmp(sum.fingerprint, "fp-aaaa") == 0 && strcmp(sum.status, "complete") == 0);
+    CHECK(mtok_store_run_get(st, 999, &sum) == MTOK_ENOTFOUND);
+
+    int64_t latest = 0;
+    CHECK(mtok_store_run_latest(st, "bench", "0123", NULL, &latest) == MTOK_OK && latest == id);
+    CHECK(mtok_store_run_latest(st, "bench", "FEDCBA", "fp-aaaa", &latest) == MTOK_OK &&
+          latest == id2);
+    CHECK(mtok_store_run_latest(st, "bench", NULL, NULL, &latest) == MTOK_OK && latest == id2);
+    CHECK(mtok_store_run_latest(st, "bench", "0123", "fp-bbbb", &latest) == MTOK_ENOTFOUND);
+    CHECK(mtok_store_run_latest(st, "bench", "99", NULL, &latest) == MTOK_ENOTFOUND);
+    CHECK(mtok_store_run_latest(st, "ceilings", NULL, NULL, &latest) == MTOK_ENOTFOUND);
+
+    struct mtok_run_summary *runs = NULL;
+    size_t nr = 0;
+    CHECK(mtok_store_runs(st, "bench", &runs, &nr) == MTOK_OK && nr == 3);
+    CHECK(nr == 3 && runs[0].git_commit[0] == '\0' && runs[2].id == id2);
+    free(runs);
+
+    struct mtok_stored_result *res = NULL;
+    size_t n = 0;
+    CHECK(mtok_store_results(st, id, &res, &n) == MTOK_OK && n == 2);
+    if (n == 2) { /* ordered by name */
+        CHECK(strcmp(res[0].name, "a/failed") == 0 && res[0].n_samples == 0 && res[0].error &&
+              isnan(res[0].median_ns) && res[0].threads == 2);
+        CHECK(strcmp(res[1].name, "b/ok") == 0 && res[1].n_samples == 12 &&
+              res[1].samples[11] == 21 && res[1].iters == 1000 && !res[1].error);
+    }
+    mtok_store_results_free(res, n);
+
+    struct mtok_ceiling_row *ceil = NULL;
+    CHECK(mtok_store_ceilings(st, id, &ceil, &n) == MTOK_OK && n == 1);
+    if (n == 1)
+        CHECK(strcmp(ceil[0].kind, "peak") == 0 && strcmp(ceil[0].level, "avx512") == 0 &&
+              ceil[0].value == 2e11 && ceil[0].threads == 2 && strcmp(ceil[0].unit, "FLOP/s") == 0);
+    free(ceil);
+    mtok_store_close(st);
+
+    /* Merge carries the v2 columns. */
+    const char *dst = tmp_path("v2-merged.db");
+    CHECK(mtok_store_open(&st, dst, &err) == MTOK_OK);
+    struct mtok_merge_stats ms;
+    CHECK(st && mtok_store_merge(st, db, &ms) == MTOK_OK && ms.runs_added == 3);
+    mtok_store_close(st);
+    CHECK(count(dst, "SELECT count(*) FROM machine WHERE detail IS NOT NULL") == 1);
+    CHECK(count(dst, "SELECT count(*) FROM run WHERE meta = '{\"pinned\":\"0\"}'") == 2);
+    CHECK(count(dst, "SELECT count(*) FROM result WHERE iters = 1000") == 2);
+    CHECK(count(dst, "SELECT count(*) FROM result WHERE error IS NOT NULL") == 2);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -295,6 +407,7 @@ int main(void)
     test_concurrent_writers(4, 25);
     test_reap();
     test_merge();
+    test_v2_queries();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
