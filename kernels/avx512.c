@@ -521,6 +521,58 @@ static void gemv_int8_avx512(const struct mtok_wmat *w, const void *xp, float *y
 }
 
 /* ================================================================================================
+ * GEMM panel packing: 16 x 16 transposes of 32-bit elements (f32, or bf16 k-pairs). */
+
+static inline void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    /* r[4i + j], 128-bit chunk L: rows 4i..4i+3 of column 4L + j */
+    for (int j = 0; j < 4; j++) {
+        __m512 u = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+        __m512 v = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+        __m512 u2 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+        __m512 v2 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+        t[j] = _mm512_shuffle_f32x4(u, u2, 0x88);
+        t[8 + j] = _mm512_shuffle_f32x4(u, u2, 0xDD);
+        t[4 + j] = _mm512_shuffle_f32x4(v, v2, 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(v, v2, 0xDD);
+    }
+    for (int i = 0; i < 16; i++)
+        r[i] = t[i];
+}
+
+static void pack32_avx512(const void *src, size_t ld, size_t rows, size_t kc, size_t width,
+                          void *dst)
+{
+    const float *s = src;
+    float *d = dst;
+    for (size_t g = 0; g < width; g += 16) {
+        size_t gw = MTOK_MIN((size_t)16, width - g), gr = rows > g ? MTOK_MIN((size_t)16, rows - g) : 0;
+        __mmask16 sm = mask16(gw);
+        for (size_t p = 0; p < kc; p += 16) {
+            size_t np = MTOK_MIN((size_t)16, kc - p);
+            __mmask16 lm = mask16(np);
+            __m512 r[16];
+            for (size_t i = 0; i < 16; i++)
+                r[i] = i < gr ? _mm512_maskz_loadu_ps(lm, s + (g + i) * ld + p) : _mm512_setzero_ps();
+            transpose16(r);
+            for (size_t j = 0; j < np; j++)
+                _mm512_mask_storeu_ps(d + (p + j) * width + g, sm, r[j]);
+        }
+    }
+}
+
+/* ================================================================================================
  * GEMM micro-kernels: 32 outputs (two zmm along n) x 12 tokens (broadcasts), 24 accumulators. */
 
 #define UKR_STORE(cij, row, col)                                                                   \
@@ -551,6 +603,7 @@ static void ukr_f32_avx512_32x12(size_t kc, const float *wp, const float *xp, fl
         c##j##0 = _mm512_fmadd_ps(a0, b_, c##j##0);                                                \
         c##j##1 = _mm512_fmadd_ps(a1, b_, c##j##1);                                                \
     } while (0)
+#pragma GCC unroll 4
     for (size_t p = 0; p < kc; p++) {
         __m512 a0 = _mm512_load_ps(wp), a1 = _mm512_load_ps(wp + 16);
         _mm_prefetch((const char *)(wp + 32 * 8), _MM_HINT_T0);
@@ -983,6 +1036,7 @@ void mtok_ktab_fill_avx512(struct mtok_ktab *t, const struct mtok_cpu *cpu)
                                                      "gemv_int8_avx512bw_widen"};
     }
 
+    t->pack32 = pack32_avx512;
     t->ukr_f32 = ukr_f32_avx512_32x12;
     t->mr_f32 = 32;
     t->nr_f32 = 12;

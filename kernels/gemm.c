@@ -92,181 +92,115 @@ static void gemm_ref(const struct mtok_wmat *w, size_t m, const float *x, size_t
     free(row);
 }
 
-/* ---- packed GEMM (BLIS loop nest; W is the "A" operand loaded as vectors along n, x the
- * broadcast operand along m) ---- */
+/* ---- packed GEMM (BLIS loop nest; W is the "A" operand, loaded as vectors along n, x the
+ * broadcast operand along m). Both operands are 32-bit elements: f32 values, or bf16 k-pairs for
+ * vdpbf16ps. x is packed once per call for all of k (one barrier), then the threads take blocks of
+ * W rows dynamically: no barrier inside the k loop, and a core shared with another process does
+ * not hold the other threads back. Each output is written by one thread in a fixed k order, so the
+ * result does not depend on the schedule. ---- */
 
-#define KC_F32 384
-#define MC_F32 512
-#define NC_F32 3072
+#define KC_ELEMS 384        /* k-block in 32-bit elements (f32: 384 k; bf16: 768 k) */
+#define MC_BLK 256          /* rows of W per block (a multiple of every MR) */
+#define XP_MAX (16u << 20)  /* packed x per pass, in elements (64 MiB) */
 
-/* Pack rows [j0, j0 + mr) (zero beyond n) x cols [p0, p0 + kc) of W, dequantised, into
- * wp[kc][mr]. */
-static void pack_w_f32(const struct mtok_wmat *w, size_t j0, size_t mr, size_t p0, size_t kc,
-                       float *wp, float *tmp)
+static void gemm_packed(const struct mtok_ktab *t, bool bf16, size_t m, size_t n, size_t kd,
+                        const void *x, size_t ldx, const void *w, size_t ldw, float *y, size_t ldy)
 {
-    for (size_t r = 0; r < mr; r++) {
-        size_t j = j0 + r;
-        const float *src;
-        if (j >= w->n) {
-            for (size_t p = 0; p < kc; p++)
-                wp[p * mr + r] = 0;
-            continue;
+    const size_t MR = bf16 ? t->mr_bf16 : t->mr_f32, NR = bf16 ? t->nr_bf16 : t->nr_f32;
+    const size_t KC = KC_ELEMS;
+    const uint32_t *xs = x, *wsrc = w;
+    int nt = threads_for((double)m * n * kd * (bf16 ? 2 : 1));
+    size_t nc_max = MTOK_MIN(m, MTOK_MAX(NR, (size_t)XP_MAX / kd / NR * NR));
+    uint32_t *xp = mtok_kalloc(MTOK_ROUND_UP(nc_max, NR) * kd * sizeof(uint32_t));
+    size_t nblk = MTOK_CEIL_DIV(n, (size_t)MC_BLK), nkb = MTOK_CEIL_DIV(kd, KC);
+#pragma omp parallel num_threads(nt)
+    {
+        uint32_t *wp = mtok_kalloc((size_t)MC_BLK * KC * sizeof(uint32_t));
+        for (size_t jc = 0; jc < m; jc += nc_max) {
+            size_t nc = MTOK_MIN(nc_max, m - jc), npan = MTOK_CEIL_DIV(nc, NR), ncr = npan * NR;
+#pragma omp for schedule(static)
+            for (size_t it = 0; it < nkb * npan; it++) {
+                size_t pc = (it / npan) * KC, pj = it % npan, i0 = jc + pj * NR;
+                size_t kc = MTOK_MIN(KC, kd - pc);
+                t->pack32(xs + i0 * ldx + pc, ldx, MTOK_MIN(NR, m - i0), kc, NR,
+                          xp + pc * ncr + pj * NR * kc);
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (size_t b = 0; b < nblk; b++) {
+                size_t ic = b * MC_BLK, mc = MTOK_MIN((size_t)MC_BLK, n - ic);
+                size_t ipan = MTOK_CEIL_DIV(mc, MR);
+                for (size_t pc = 0; pc < kd; pc += KC) {
+                    size_t kc = MTOK_MIN(KC, kd - pc);
+                    for (size_t pi = 0; pi < ipan; pi++) {
+                        size_t j0 = ic + pi * MR;
+                        t->pack32(wsrc + j0 * ldw + pc, ldw, MTOK_MIN(MR, n - j0), kc, MR,
+                                  wp + pi * MR * kc);
+                    }
+                    for (size_t pj = 0; pj < npan; pj++) {
+                        size_t i0 = jc + pj * NR, nr_eff = MTOK_MIN(NR, m - i0);
+                        const uint32_t *xpp = xp + pc * ncr + pj * NR * kc;
+                        for (size_t pi = 0; pi < ipan; pi++) {
+                            size_t j0 = ic + pi * MR, mr_eff = MTOK_MIN(MR, n - j0);
+                            const uint32_t *wpp = wp + pi * MR * kc;
+                            float *c = y + i0 * ldy + j0;
+                            if (bf16)
+                                t->ukr_bf16(kc, (const uint16_t *)wpp, (const uint16_t *)xpp, c,
+                                            ldy, pc > 0, mr_eff, nr_eff);
+                            else
+                                t->ukr_f32(kc, (const float *)wpp, (const float *)xpp, c, ldy,
+                                           pc > 0, mr_eff, nr_eff);
+                        }
+                    }
+                }
+            }
         }
-        if (w->dtype == MTOK_F32) {
-            src = (const float *)w->data + j * w->k + p0;
-        } else {
-            mtok_wmat_dequant_rows(w, j, j + 1, tmp); /* whole row; cached per panel below */
-            src = tmp + p0;
-        }
-        for (size_t p = 0; p < kc; p++)
-            wp[p * mr + r] = src[p];
+        mtok_kfree(wp);
     }
+    mtok_kfree(xp);
 }
 
-/* Pack x rows [i0, i0 + nr) (zero beyond m) x cols [p0, p0 + kc) into xp[kc][nr]. */
-static void pack_x_f32(const float *x, size_t ldx, size_t m, size_t i0, size_t nr, size_t p0,
-                       size_t kc, float *xp)
+/* f32 GEMM; quantised weights are dequantised once into a dense f32 copy. */
+static void gemm_f32_path(const struct mtok_ktab *t, const struct mtok_wmat *w, size_t m,
+                          const float *x, size_t ldx, float *y, size_t ldy)
 {
-    for (size_t r = 0; r < nr; r++) {
-        size_t i = i0 + r;
-        if (i >= m) {
-            for (size_t p = 0; p < kc; p++)
-                xp[p * nr + r] = 0;
-        } else {
-            const float *src = x + i * ldx + p0;
-            for (size_t p = 0; p < kc; p++)
-                xp[p * nr + r] = src[p];
-        }
-    }
-}
-
-/* For quantised weights, dequantise each whole W row block once per call into f32 (mc x k), so the
- * pc loop does not decode a row k / KC times. */
-static void gemm_packed_f32(const struct mtok_ktab *t, const struct mtok_wmat *w, size_t m,
-                            const float *x, size_t ldx, float *y, size_t ldy)
-{
-    const size_t MR = t->mr_f32, NR = t->nr_f32, n = w->n, k = w->k;
-    int nt = threads_for((double)m * n * k);
-    size_t ncb = MTOK_MIN(m, (size_t)NC_F32);
-    float *xp = mtok_kalloc(MTOK_ROUND_UP(ncb, NR) * KC_F32 * sizeof(float));
-    /* a dense f32 view of W: the weights themselves, or a dequantised copy */
-    const struct mtok_wmat *wf = w;
-    struct mtok_wmat *deq = NULL;
+    size_t n = w->n, k = w->k;
+    const float *wf = w->data;
+    float *deq = NULL;
     if (w->dtype != MTOK_F32) {
-        deq = mtok_xcalloc(1, sizeof *deq);
-        *deq = (struct mtok_wmat){.dtype = MTOK_F32, .n = n, .k = k, .n_pad = n, .k_pad = k,
-                                  .gscale = 1};
-        deq->data = mtok_kalloc(n * k * sizeof(float));
+        deq = mtok_kalloc(n * k * sizeof(float));
+        int nt = threads_for((double)m * n * k);
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (size_t j = 0; j < n; j += 16)
-            mtok_wmat_dequant_rows(w, j, MTOK_MIN(n, j + 16), (float *)deq->data + j * k);
+            mtok_wmat_dequant_rows(w, j, MTOK_MIN(n, j + 16), deq + j * k);
         wf = deq;
     }
-#pragma omp parallel num_threads(nt)
-    {
-        int ti = omp_get_thread_num(), tn = omp_get_num_threads();
-        size_t n0, n1;
-        split_rows(n, MR, ti, tn, &n0, &n1);
-        size_t share = n1 - n0;
-        size_t nblk = MTOK_MAX((size_t)1, MTOK_CEIL_DIV(share, (size_t)MC_F32));
-        size_t mc = MTOK_ROUND_UP(MTOK_CEIL_DIV(MTOK_MAX(share, (size_t)1), nblk), MR);
-        float *wp = mtok_kalloc(mc * KC_F32 * sizeof(float));
-        for (size_t jc = 0; jc < m; jc += NC_F32) {
-            size_t nc = MTOK_MIN((size_t)NC_F32, m - jc), npan = MTOK_CEIL_DIV(nc, NR);
-            for (size_t pc = 0; pc < k; pc += KC_F32) {
-                size_t kc = MTOK_MIN((size_t)KC_F32, k - pc);
-#pragma omp for schedule(static)
-                for (size_t pj = 0; pj < npan; pj++)
-                    pack_x_f32(x, ldx, m, jc + pj * NR, NR, pc, kc, xp + pj * NR * kc);
-                for (size_t ic = n0; ic < n1; ic += mc) {
-                    size_t mcur = MTOK_MIN(mc, n1 - ic), ipan = MTOK_CEIL_DIV(mcur, MR);
-                    for (size_t pi = 0; pi < ipan; pi++)
-                        pack_w_f32(wf, ic + pi * MR, MR, pc, kc, wp + pi * MR * kc, NULL);
-                    for (size_t pj = 0; pj < npan; pj++) {
-                        size_t i0 = jc + pj * NR, nr_eff = MTOK_MIN(NR, m - i0);
-                        for (size_t pi = 0; pi < ipan; pi++) {
-                            size_t j0 = ic + pi * MR, mr_eff = MTOK_MIN(MR, n1 - j0);
-                            t->ukr_f32(kc, wp + pi * MR * kc, xp + pj * NR * kc,
-                                       y + i0 * ldy + j0, ldy, pc > 0, mr_eff, nr_eff);
-                        }
-                    }
-                }
-#pragma omp barrier
-            }
-        }
-        mtok_kfree(wp);
-    }
-    mtok_kfree(xp);
-    if (deq) {
-        mtok_kfree(deq->data);
-        free(deq);
-    }
+    gemm_packed(t, false, m, n, k, x, ldx, wf, k, y, ldy);
+    mtok_kfree(deq);
 }
 
-/* bf16 x bf16 -> f32 with vdpbf16ps: W and x packed as k-pairs. */
-#define KC_BF16 512
-
-static void gemm_packed_bf16(const struct mtok_ktab *t, const struct mtok_wmat *w, size_t m,
-                             const float *x, size_t ldx, float *y, size_t ldy)
+/* bf16 x bf16 -> f32: x rounded to bf16 into rows of even length, W used in place (copied with
+ * an even stride when k is odd). */
+static void gemm_bf16_path(const struct mtok_ktab *t, const struct mtok_wmat *w, size_t m,
+                           const float *x, size_t ldx, float *y, size_t ldy)
 {
-    const size_t MR = t->mr_bf16, NR = t->nr_bf16, n = w->n, k = w->k;
-    const uint16_t *wd = w->data;
-    int nt = threads_for((double)m * n * k);
-    size_t ncb = MTOK_MIN(m, (size_t)NC_F32);
-    uint16_t *xp = mtok_kalloc(MTOK_ROUND_UP(ncb, NR) * KC_BF16 * sizeof(uint16_t));
-#pragma omp parallel num_threads(nt)
-    {
-        int ti = omp_get_thread_num(), tn = omp_get_num_threads();
-        size_t n0, n1;
-        split_rows(n, MR, ti, tn, &n0, &n1);
-        size_t share = n1 - n0;
-        size_t nblk = MTOK_MAX((size_t)1, MTOK_CEIL_DIV(share, (size_t)MC_F32));
-        size_t mc = MTOK_ROUND_UP(MTOK_CEIL_DIV(MTOK_MAX(share, (size_t)1), nblk), MR);
-        uint16_t *wp = mtok_kalloc(mc * KC_BF16 * sizeof(uint16_t));
-        for (size_t jc = 0; jc < m; jc += NC_F32) {
-            size_t nc = MTOK_MIN((size_t)NC_F32, m - jc), npan = MTOK_CEIL_DIV(nc, NR);
-            for (size_t pc = 0; pc < k; pc += KC_BF16) {
-                size_t kc = MTOK_MIN((size_t)KC_BF16, k - pc), kc2 = MTOK_CEIL_DIV(kc, 2);
-#pragma omp for schedule(static)
-                for (size_t pj = 0; pj < npan; pj++) {
-                    uint16_t *dst = xp + pj * NR * kc2 * 2;
-                    for (size_t r = 0; r < NR; r++) {
-                        size_t i = jc + pj * NR + r;
-                        for (size_t p = 0; p < kc2 * 2; p++) {
-                            uint16_t v = 0;
-                            if (i < m && p < kc)
-                                v = mtok_bf16_from_f32(x[i * ldx + pc + p]);
-                            dst[(p / 2) * NR * 2 + r * 2 + (p & 1)] = v;
-                        }
-                    }
-                }
-                for (size_t ic = n0; ic < n1; ic += mc) {
-                    size_t mcur = MTOK_MIN(mc, n1 - ic), ipan = MTOK_CEIL_DIV(mcur, MR);
-                    for (size_t pi = 0; pi < ipan; pi++) {
-                        uint16_t *dst = wp + pi * MR * kc2 * 2;
-                        for (size_t r = 0; r < MR; r++) {
-                            size_t j = ic + pi * MR + r;
-                            const uint16_t *src = wd + j * k + pc;
-                            for (size_t p = 0; p < kc2 * 2; p++)
-                                dst[(p / 2) * MR * 2 + r * 2 + (p & 1)] =
-                                    (j < n && p < kc) ? src[p] : 0;
-                        }
-                    }
-                    for (size_t pj = 0; pj < npan; pj++) {
-                        size_t i0 = jc + pj * NR, nr_eff = MTOK_MIN(NR, m - i0);
-                        for (size_t pi = 0; pi < ipan; pi++) {
-                            size_t j0 = ic + pi * MR, mr_eff = MTOK_MIN(MR, n1 - j0);
-                            t->ukr_bf16(kc2, wp + pi * MR * kc2 * 2, xp + pj * NR * kc2 * 2,
-                                        y + i0 * ldy + j0, ldy, pc > 0, mr_eff, nr_eff);
-                        }
-                    }
-                }
-#pragma omp barrier
-            }
-        }
-        mtok_kfree(wp);
+    size_t n = w->n, k = w->k, kp = MTOK_ROUND_UP(k, 2);
+    uint16_t *xb = mtok_kalloc(m * kp * sizeof(uint16_t));
+    for (size_t i = 0; i < m; i++) {
+        t->f32_to_bf16(x + i * ldx, xb + i * kp, k);
+        if (kp > k)
+            xb[i * kp + k] = 0;
     }
-    mtok_kfree(xp);
+    const uint16_t *wb = w->data;
+    uint16_t *wpad = NULL;
+    if (kp != k) {
+        wpad = mtok_kcalloc(n * kp * sizeof(uint16_t));
+        for (size_t j = 0; j < n; j++)
+            memcpy(wpad + j * kp, wb + j * k, k * sizeof(uint16_t));
+        wb = wpad;
+    }
+    gemm_packed(t, true, m, n, kp / 2, xb, kp / 2, wb, kp / 2, y, ldy);
+    mtok_kfree(wpad);
+    mtok_kfree(xb);
 }
 
 /* m up to this runs as m GEMVs: the weights stream once per row but no packing is paid. */
@@ -287,9 +221,9 @@ void mtok_gemm(const struct mtok_wmat *w, size_t m, const float *x, size_t ldx, 
     } else if (w->dtype == MTOK_BF16 && t->gemm_bf16_amx && m >= 16) {
         t->gemm_bf16_amx(w, m, x, ldx, y, ldy);
     } else if (w->dtype == MTOK_BF16 && t->ukr_bf16) {
-        gemm_packed_bf16(t, w, m, x, ldx, y, ldy);
+        gemm_bf16_path(t, w, m, x, ldx, y, ldy);
     } else if (w->dtype == MTOK_F32) {
-        gemm_packed_f32(t, w, m, x, ldx, y, ldy);
+        gemm_f32_path(t, w, m, x, ldx, y, ldy);
     } else {
         /* quantised weights: the activations are rounded as the format defines, then the f32
          * kernel multiplies them with the dequantised weights */
@@ -297,7 +231,7 @@ void mtok_gemm(const struct mtok_wmat *w, size_t m, const float *x, size_t ldx, 
         float *xe = mtok_kalloc(m * k * sizeof *xe);
         for (size_t i = 0; i < m; i++)
             mtok_act_effective(w->dtype, bs, x + i * ldx, k, xe + i * k);
-        gemm_packed_f32(t, w, m, xe, k, y, ldy);
+        gemm_f32_path(t, w, m, xe, k, y, ldy);
         mtok_kfree(xe);
     }
 }
@@ -307,7 +241,7 @@ static enum mtok_dtype gemm_cdtype(const struct mtok_ktab *t, const struct mtok_
 {
     if (m <= MTOK_GEMV_MAX_M)
         return t->gemv[w->dtype].cdtype;
-    if (w->dtype == MTOK_BF16 && t->ukr_bf16)
+    if (w->dtype == MTOK_BF16 && (t->ukr_bf16 || (t->gemm_bf16_amx && m >= 16)))
         return MTOK_BF16;
     return MTOK_F32;
 }

@@ -74,6 +74,11 @@ typedef void (*mtok_ukr_f32_fn)(size_t kc, const float *wp, const float *xp, flo
 typedef void (*mtok_ukr_bf16_fn)(size_t kc2, const uint16_t *wp, const uint16_t *xp, float *c,
                                  size_t ldc, bool accumulate, size_t mr_eff, size_t nr_eff);
 
+/* Pack `rows` (<= width) rows of kc 32-bit elements (row r at src + r * ld) into dst[kc][width],
+ * rows >= `rows` zero. The transpose behind every GEMM panel (f32 values, or bf16 k-pairs). */
+typedef void (*mtok_pack32_fn)(const void *src, size_t ld, size_t rows, size_t kc,
+                               size_t width, void *dst);
+
 /* GQA worker: R query rows (all attending to one kv head) against positions [t0, t1) of that head,
  * online softmax state (m, l, o) updated in place. Row r may see positions in [lo[r], hi[r]]. */
 struct mtok_gqa_work {
@@ -120,6 +125,7 @@ struct mtok_ktab {
 
     struct mtok_gemv_slot gemv[MTOK_DTYPE_COUNT];
 
+    mtok_pack32_fn pack32;
     mtok_ukr_f32_fn ukr_f32;
     size_t mr_f32, nr_f32;
     const char *ukr_f32_name;

@@ -54,6 +54,18 @@ static void gemv_ref(const struct mtok_wmat *w, const void *xp, float *y, size_t
     free(row);
 }
 
+/* ---- GEMM panel packing (a transpose of 32-bit elements) ---- */
+
+static void pack32_ref(const void *src, size_t ld, size_t rows, size_t kc, size_t width, void *dst)
+{
+    const char *s = src;
+    char *d = dst;
+    const uint32_t zero = 0;
+    for (size_t p = 0; p < kc; p++)
+        for (size_t r = 0; r < width; r++)
+            memcpy(d + 4 * (p * width + r), r < rows ? s + 4 * (r * ld + p) : (const char *)&zero, 4);
+}
+
 /* ---- element-wise ---- */
 
 void mtok_rmsnorm_ref(float *y, const float *x, const float *w, size_t n, float eps)
@@ -195,6 +207,7 @@ void mtok_ktab_fill_ref(struct mtok_ktab *t, const struct mtok_cpu *cpu)
     for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++)
         t->gemv[dts[i]] = (struct mtok_gemv_slot){prep_bytes_ref, prep_ref, gemv_ref, 1, MTOK_F32,
                                                   names[i]};
+    t->pack32 = pack32_ref;
     t->ukr_f32 = NULL; /* the reference GEMM is a plain triple loop (gemm.c) */
     t->ukr_f32_name = "gemm_ref";
     t->ukr_bf16 = NULL;
