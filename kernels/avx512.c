@@ -152,6 +152,29 @@ static void f32_to_e5m2_avx512(const float *x, uint8_t *o, size_t n)
     }
 }
 
+/* int8 quantisation, bit-exact with mtok_q8_quant_ref: the same f32 multiply by 127 / amax, and
+ * vcvtps2dq rounds to nearest even as nearbyintf does in the default environment. */
+static float q8_quant_avx512(const float *x, size_t n, int8_t *q)
+{
+    __m512 mx = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16)
+        mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(mask16(n - i), x + i)));
+    float amax = _mm512_reduce_max_ps(mx);
+    if (!(amax > 0) || !isfinite(amax)) {
+        memset(q, 0, n);
+        return 0.0f;
+    }
+    __m512 inv = _mm512_set1_ps(127.0f / amax);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = mask16(n - i);
+        __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
+        v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+        _mm_mask_storeu_epi8(q + i, m, _mm512_cvtepi32_epi8(v));
+    }
+    return amax / 127.0f;
+}
+
 static void e4m3_to_f32_avx512(const uint8_t *x, float *o, size_t n)
 {
     const float *t = mtok_e4m3_table();
@@ -180,7 +203,15 @@ static void gemv_f32_avx512(const struct mtok_wmat *w, const void *xp, float *y,
     for (; r + 4 <= r1; r += 4) {
         const float *w0 = W + r * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t c = 0; c < k; c += 16) {
+        size_t c = 0;
+        for (; c + 16 <= k; c += 16) {
+            __m512 xv = _mm512_load_ps(x + c);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + c), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + c), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + c), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + c), xv, a3);
+        }
+        if (c < k) {
             __mmask16 m = mask16(k - c);
             __m512 xv = _mm512_load_ps(x + c);
             a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + c), xv, a0);
@@ -218,7 +249,15 @@ TGT_BF16 static void gemv_bf16_avx512bf16(const struct mtok_wmat *w, const void 
     for (; r + 4 <= r1; r += 4) {
         const uint16_t *w0 = W + r * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t c = 0; c < k; c += 32) {
+        size_t c = 0;
+        for (; c + 32 <= k; c += 32) {
+            __m512bh xv = (__m512bh)_mm512_load_si512(x + c);
+            a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(w0 + c), xv);
+            a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_loadu_si512(w1 + c), xv);
+            a2 = _mm512_dpbf16_ps(a2, (__m512bh)_mm512_loadu_si512(w2 + c), xv);
+            a3 = _mm512_dpbf16_ps(a3, (__m512bh)_mm512_loadu_si512(w3 + c), xv);
+        }
+        if (c < k) {
             __mmask32 m = mask32(k - c);
             __m512bh xv = (__m512bh)_mm512_load_si512(x + c);
             a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_maskz_loadu_epi16(m, w0 + c), xv);
@@ -245,8 +284,14 @@ TGT_BF16 static void gemv_bf16_avx512bf16(const struct mtok_wmat *w, const void 
 static size_t prep_f32r_bytes(const struct mtok_wmat *w) { return MTOK_ROUND_UP(w->k, 64) * 4; }
 static void prep_f32r(const struct mtok_wmat *w, const float *x, void *buf)
 {
+    float *o = buf;
     memset(buf, 0, prep_f32r_bytes(w));
-    mtok_act_effective(MTOK_BF16, 0, x, w->k, buf);
+    for (size_t i = 0; i < w->k; i += 16) { /* round to bf16 and back, as f32_to_bf16 does */
+        __mmask16 m = mask16(w->k - i);
+        uint16_t b[16];
+        f32_to_bf16_avx512(x + i, b, MTOK_MIN((size_t)16, w->k - i));
+        _mm512_mask_storeu_ps(o + i, m, bf16x16_to_f32_mask(b, m));
+    }
 }
 
 static void gemv_bf16_avx512(const struct mtok_wmat *w, const void *xp, float *y, size_t r0,
@@ -270,24 +315,31 @@ static void gemv_bf16_avx512(const struct mtok_wmat *w, const void *xp, float *y
 }
 
 /* fp8 e4m3 weights, VBMI + BF16: each code's bf16 high and low bytes come from two 128-entry
- * byte tables (vpermi2b), interleaved into bf16 words (vpunpck[lh]bw, which orders them within
- * 128-bit lanes; x is prepared in the same order), then vdpbf16ps. Block scales (128 x 128) are
- * applied once per 128 columns. */
+ * byte tables (vpermi2b, in place), the sign goes into the high byte, and two shifts + two
+ * ternary-logic ops assemble the bf16 words of the even and of the odd elements (no vpunpck: port
+ * 5 already runs the table lookups, and vdpbf16ps issues only every other cycle on some cores).
+ * x is prepared as bf16 with each 64-chunk split into its 32 even and 32 odd elements. Block
+ * scales (128 x 128) are applied once per 128 columns. */
 static uint8_t g_fp8_hi[128] __attribute__((aligned(64)));
 static uint8_t g_fp8_lo[128] __attribute__((aligned(64)));
 
 static size_t prep_fp8_bytes(const struct mtok_wmat *w) { return MTOK_ROUND_UP(w->k, 64) * 2; }
-static void prep_fp8_perm(const struct mtok_wmat *w, const float *x, void *buf)
+static void prep_fp8_evenodd(const struct mtok_wmat *w, const float *x, void *buf)
 {
     uint16_t *o = buf;
     size_t kp = MTOK_ROUND_UP(w->k, 64);
-    for (size_t c = 0; c < kp; c += 64)
-        for (size_t L = 0; L < 4; L++)
-            for (size_t i = 0; i < 8; i++) {
-                size_t e0 = c + 16 * L + i, e1 = e0 + 8;
-                o[c + 8 * L + i] = e0 < w->k ? mtok_bf16_from_f32(x[e0]) : 0;
-                o[c + 32 + 8 * L + i] = e1 < w->k ? mtok_bf16_from_f32(x[e1]) : 0;
-            }
+    memset(o, 0, kp * sizeof *o);
+    f32_to_bf16_avx512(x, o, w->k);
+    const __m512i ie = _mm512_setr_epi32(0x00020000, 0x00060004, 0x000A0008, 0x000E000C,
+                                         0x00120010, 0x00160014, 0x001A0018, 0x001E001C,
+                                         0x00220020, 0x00260024, 0x002A0028, 0x002E002C,
+                                         0x00320030, 0x00360034, 0x003A0038, 0x003E003C);
+    const __m512i io = _mm512_add_epi16(ie, _mm512_set1_epi16(1));
+    for (size_t c = 0; c < kp; c += 64) {
+        __m512i v0 = _mm512_load_si512(o + c), v1 = _mm512_load_si512(o + c + 32);
+        _mm512_store_si512(o + c, _mm512_permutex2var_epi16(v0, ie, v1));
+        _mm512_store_si512(o + c + 32, _mm512_permutex2var_epi16(v0, io, v1));
+    }
 }
 
 TGT_VBMI_BF16 static void gemv_fp8_avx512vbmi(const struct mtok_wmat *w, const void *xp, float *y,
@@ -300,39 +352,52 @@ TGT_VBMI_BF16 static void gemv_fp8_avx512vbmi(const struct mtok_wmat *w, const v
     const __m512i th0 = _mm512_load_si512(g_fp8_hi), th1 = _mm512_load_si512(g_fp8_hi + 64);
     const __m512i tl0 = _mm512_load_si512(g_fp8_lo), tl1 = _mm512_load_si512(g_fp8_lo + 64);
     const __m512i m7f = _mm512_set1_epi8(0x7F), m80 = _mm512_set1_epi8((char)0x80);
-#define FP8_DOT(acc, ptr, mk, xlo, xhi)                                                            \
+    const __m512i mlo = _mm512_set1_epi16(0x00FF), mhi = _mm512_set1_epi16((short)0xFF00);
+#define FP8_DOT(acc, V, xe, xo)                                                                    \
     do {                                                                                           \
-        __m512i v_ = _mm512_maskz_loadu_epi8(mk, ptr);                                             \
+        __m512i v_ = (V);                                                                          \
         __m512i i_ = _mm512_and_si512(v_, m7f);                                                    \
         __m512i h_ = _mm512_permutex2var_epi8(th0, i_, th1);                                       \
         __m512i l_ = _mm512_permutex2var_epi8(tl0, i_, tl1);                                       \
-        h_ = _mm512_ternarylogic_epi32(h_, v_, m80, 0xF8);                                         \
-        acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_unpacklo_epi8(l_, h_), xlo);                  \
-        acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_unpackhi_epi8(l_, h_), xhi);                  \
+        h_ = _mm512_ternarylogic_epi32(h_, v_, m80, 0xF8);                   /* h | (v & 80) */    \
+        __m512i e_ = _mm512_ternarylogic_epi32(_mm512_slli_epi16(h_, 8), l_, mlo, 0xF8);           \
+        __m512i o_ = _mm512_ternarylogic_epi32(h_, mhi, _mm512_srli_epi16(l_, 8), 0xEA);           \
+        acc##e = _mm512_dpbf16_ps(acc##e, (__m512bh)e_, xe);                                       \
+        acc##o = _mm512_dpbf16_ps(acc##o, (__m512bh)o_, xo);                                       \
     } while (0)
-    size_t r = r0;
-    for (; r < r1; r += 4) {
+    for (size_t r = r0; r < r1; r += 4) {
         size_t nr = MTOK_MIN((size_t)4, r1 - r);
         const float *srow = S + (r / 128) * kb;
         const uint8_t *w0 = W + r * k, *w1 = nr > 1 ? w0 + k : w0, *w2 = nr > 2 ? w0 + 2 * k : w0,
                       *w3 = nr > 3 ? w0 + 3 * k : w0;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (size_t b = 0; b < kb; b++) {
-            __m512 b0 = _mm512_setzero_ps(), b1 = b0, b2 = b0, b3 = b0;
-            for (size_t c = b * 128; c < MTOK_MIN(k, b * 128 + 128); c += 64) {
-                __mmask64 m = mask64(k - c);
-                __m512bh xlo = (__m512bh)_mm512_load_si512(x + c);
-                __m512bh xhi = (__m512bh)_mm512_load_si512(x + c + 32);
-                FP8_DOT(b0, w0 + c, m, xlo, xhi);
-                FP8_DOT(b1, w1 + c, m, xlo, xhi);
-                FP8_DOT(b2, w2 + c, m, xlo, xhi);
-                FP8_DOT(b3, w3 + c, m, xlo, xhi);
+            /* two accumulators per row: vdpbf16ps has a long latency */
+            __m512 b0e = _mm512_setzero_ps(), b1e = b0e, b2e = b0e, b3e = b0e;
+            __m512 b0o = b0e, b1o = b0e, b2o = b0e, b3o = b0e;
+            size_t c = b * 128, ce = MTOK_MIN(k, c + 128);
+            for (; c + 64 <= ce; c += 64) {
+                __m512bh xe = (__m512bh)_mm512_load_si512(x + c);
+                __m512bh xo = (__m512bh)_mm512_load_si512(x + c + 32);
+                FP8_DOT(b0, _mm512_loadu_si512(w0 + c), xe, xo);
+                FP8_DOT(b1, _mm512_loadu_si512(w1 + c), xe, xo);
+                FP8_DOT(b2, _mm512_loadu_si512(w2 + c), xe, xo);
+                FP8_DOT(b3, _mm512_loadu_si512(w3 + c), xe, xo);
             }
-            __m512 s = _mm512_set1_ps(srow[b]);
-            a0 = _mm512_fmadd_ps(b0, s, a0);
-            a1 = _mm512_fmadd_ps(b1, s, a1);
-            a2 = _mm512_fmadd_ps(b2, s, a2);
-            a3 = _mm512_fmadd_ps(b3, s, a3);
+            if (c < ce) {
+                __mmask64 m = mask64(ce - c);
+                __m512bh xe = (__m512bh)_mm512_load_si512(x + c);
+                __m512bh xo = (__m512bh)_mm512_load_si512(x + c + 32);
+                FP8_DOT(b0, _mm512_maskz_loadu_epi8(m, w0 + c), xe, xo);
+                FP8_DOT(b1, _mm512_maskz_loadu_epi8(m, w1 + c), xe, xo);
+                FP8_DOT(b2, _mm512_maskz_loadu_epi8(m, w2 + c), xe, xo);
+                FP8_DOT(b3, _mm512_maskz_loadu_epi8(m, w3 + c), xe, xo);
+            }
+            __m512 sv = _mm512_set1_ps(srow[b]);
+            a0 = _mm512_fmadd_ps(_mm512_add_ps(b0e, b0o), sv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_add_ps(b1e, b1o), sv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_add_ps(b2e, b2o), sv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_add_ps(b3e, b3o), sv, a3);
         }
         float out[4] = {_mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1),
                         _mm512_reduce_add_ps(a2), _mm512_reduce_add_ps(a3)};
@@ -475,7 +540,15 @@ TGT_VNNI static void gemv_int8_avx512vnni(const struct mtok_wmat *w, const void 
         const int8_t *w0 = W + r * k, *w1 = nr > 1 ? w0 + k : w0, *w2 = nr > 2 ? w0 + 2 * k : w0,
                      *w3 = nr > 3 ? w0 + 3 * k : w0;
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t c = 0; c < k; c += 64) {
+        size_t c = 0;
+        for (; c + 64 <= k; c += 64) {
+            __m512i xv = _mm512_load_si512(x + c);
+            a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_loadu_si512(w0 + c));
+            a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_loadu_si512(w1 + c));
+            a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_loadu_si512(w2 + c));
+            a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_loadu_si512(w3 + c));
+        }
+        if (c < k) {
             __mmask64 m = mask64(k - c);
             __m512i xv = _mm512_load_si512(x + c);
             a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_maskz_loadu_epi8(m, w0 + c));
@@ -996,6 +1069,7 @@ void mtok_ktab_fill_avx512(struct mtok_ktab *t, const struct mtok_cpu *cpu)
     t->f32_to_e4m3 = f32_to_e4m3_avx512;
     t->e4m3_to_f32 = e4m3_to_f32_avx512;
     t->f32_to_e5m2 = f32_to_e5m2_avx512;
+    t->q8_quant = q8_quant_avx512;
     t->cvt_name = "cvt_avx512";
 
     t->gemv[MTOK_F32] = (struct mtok_gemv_slot){prep_f32_bytes, prep_f32, gemv_f32_avx512, 4,
@@ -1008,9 +1082,9 @@ void mtok_ktab_fill_avx512(struct mtok_ktab *t, const struct mtok_cpu *cpu)
         t->gemv[MTOK_BF16] = (struct mtok_gemv_slot){prep_f32r_bytes, prep_f32r, gemv_bf16_avx512,
                                                      1, MTOK_F32, "gemv_bf16_avx512_cvt"};
     if (cpu->avx512bf16 && cpu->avx512vbmi)
-        t->gemv[MTOK_FP8] = (struct mtok_gemv_slot){prep_fp8_bytes, prep_fp8_perm,
+        t->gemv[MTOK_FP8] = (struct mtok_gemv_slot){prep_fp8_bytes, prep_fp8_evenodd,
                                                     gemv_fp8_avx512vbmi, 4, MTOK_BF16,
-                                                    "gemv_fp8_avx512vbmi_lut_bf16"};
+                                                    "gemv_fp8_avx512vbmi_lut_bf16_4row"};
     else
         t->gemv[MTOK_FP8] = (struct mtok_gemv_slot){prep_f32r_bytes, prep_f32r, gemv_fp8_avx512, 1,
                                                     MTOK_F32, "gemv_fp8_avx512_f16cvt"};

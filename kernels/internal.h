@@ -28,8 +28,10 @@ struct mtok_q8 {
     int32_t *sum;
     size_t k, bs, kb;
 };
-/* Symmetric int8 quantisation of x[0..n) with scale amax / 127 (round to nearest even).
- * Returns the scale (0 when all zero). The one definition every variant uses. */
+/* Symmetric int8 quantisation of x[0..n) with scale amax / 127: q = round_even(x * (127 / amax)),
+ * clamped to +-127. Returns the scale (0, and zero codes, when amax is 0 or not finite).
+ * mtok_q8_quant_ref is the definition; mtok_q8_quant dispatches to a bit-exact variant. */
+float mtok_q8_quant_ref(const float *x, size_t n, int8_t *q);
 float mtok_q8_quant(const float *x, size_t n, int8_t *q);
 /* The f32 activations a format's GEMM really multiplies (bf16-rounded, int8 quantise-dequantise,
  * ...), for rows of k. Used by the reference and by the packed GEMM. */
@@ -121,6 +123,7 @@ struct mtok_ktab {
     mtok_cvt_f32_u8_fn f32_to_e4m3;
     mtok_cvt_u8_f32_fn e4m3_to_f32;
     mtok_cvt_f32_u8_fn f32_to_e5m2;
+    float (*q8_quant)(const float *x, size_t n, int8_t *q);
     const char *cvt_name;
 
     struct mtok_gemv_slot gemv[MTOK_DTYPE_COUNT];

@@ -227,7 +227,9 @@ void mtok_dequant_nvfp4(const uint8_t *nibbles, const uint8_t *scales, size_t n,
 
 /* ---- int8 activations ---- */
 
-float mtok_q8_quant(const float *x, size_t n, int8_t *q)
+float mtok_q8_quant(const float *x, size_t n, int8_t *q) { return mtok_ktab()->q8_quant(x, n, q); }
+
+float mtok_q8_quant_ref(const float *x, size_t n, int8_t *q)
 {
     float amax = 0;
     for (size_t i = 0; i < n; i++)

@@ -199,6 +199,7 @@ void mtok_ktab_fill_ref(struct mtok_ktab *t, const struct mtok_cpu *cpu)
     t->f32_to_e4m3 = f32_to_e4m3_ref;
     t->e4m3_to_f32 = e4m3_to_f32_ref;
     t->f32_to_e5m2 = f32_to_e5m2_ref;
+    t->q8_quant = mtok_q8_quant_ref;
     t->cvt_name = "cvt_ref";
     static const enum mtok_dtype dts[] = {MTOK_F32, MTOK_BF16, MTOK_FP8, MTOK_MXFP4, MTOK_NVFP4,
                                           MTOK_INT8};

@@ -5,6 +5,7 @@
 #include <float.h>
 
 #include "kernels_common.h"
+#include "kernels/internal.h" /* mtok_q8_quant_ref */
 
 /* ---- independent reference: nearest finite code, ties to the even code ---- */
 
@@ -174,6 +175,23 @@ static void test_arrays(const float *v, size_t n)
             bad += !(f[i] == r || (isnan(f[i]) && isnan(r)));
         }
         CHECK_MSG(bad == 0, "%s: e4m3_to_f32 differs on %zu codes", nm, bad);
+        /* int8 activation quantiser: codes and scale bit-exact with the reference */
+        for (size_t len = 1; len < 300; len += 37) {
+            int8_t qa[300], qb[300];
+            float sa = mtok_q8_quant(v + 70000 + len, len, qa);
+            float sb = mtok_q8_quant_ref(v + 70000 + len, len, qb);
+            CHECK_MSG(sa == sb && memcmp(qa, qb, len) == 0, "%s: q8_quant len %zu", nm, len);
+        }
+        {
+            int8_t qa[256], qb[256]; /* every rounding tie: k + 0.5 steps of the scale */
+            float xs[256];
+            for (int i = 0; i < 256; i++)
+                xs[i] = (float)(i - 127) + (i % 2 ? 0.5f : 0.25f);
+            xs[0] = 127.0f;
+            mtok_q8_quant(xs, 256, qa);
+            mtok_q8_quant_ref(xs, 256, qb);
+            CHECK_MSG(memcmp(qa, qb, 256) == 0, "%s: q8_quant ties", nm);
+        }
         /* odd lengths exercise the tails */
         for (size_t len = 1; len < 40; len += 3) {
             memset(q, 0xAA, 64);
