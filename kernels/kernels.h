@@ -344,4 +344,54 @@ void mtok_moe_combine(const float *y_perm, size_t dim, const int32_t *slot_row,
                       const float *weights, size_t tokens, size_t topk, float *out);
 struct mtok_op mtok_moe_move_op(const char *name, size_t rows, size_t dim);
 
+/* ================================================================================================
+ * Engine: a scaled-down DeepSeek-V4-Flash decoding one sequence through these kernels.
+ *
+ * The configuration is a DeepSeek-V4 config.json (the catalog's parser checks it, so the simulator
+ * can load the same file): per layer sliding-window (compress ratio 0), CSA (4: compressor with two
+ * overlapping series, lightning indexer over MXFP4 keys, top-k) or HCA (128: dense over the
+ * compressed entries) attention, each with the 128-token window branch, attention sinks, grouped
+ * output projection; MoE with a shared expert and sqrt-softplus routing (the first
+ * num_hash_layers routed by a token-id hash table). Weights are random from a seed: routed experts
+ * MXFP4, other projections FP8 (128 x 128 scales), router and norms f32, embeddings bf16. KV
+ * entries use V4's 584-byte layout, indexer keys MXFP4. Not modelled: manifold hyper-connections
+ * (hc_mult, treated as 1), multi-token prediction, prefill (prompt tokens are decoded one by one).
+ *
+ * The engine never times itself. Every op it runs is announced to optional hooks, before and after
+ * the kernel call, with its cost as the simulator's `struct mtok_op` (layer -1: outside layers). */
+struct mtok_engine;
+
+struct mtok_engine_hooks {
+    void (*before)(void *ctx, const struct mtok_op *op, int layer);
+    void (*after)(void *ctx, const struct mtok_op *op, int layer);
+    void *ctx;
+};
+
+/* Build an engine from config.json text (`name` for diagnostics), weights drawn from `seed`, caches
+ * sized for max_ctx positions. MTOK_EINVAL with a message for a config this engine cannot run (not
+ * deepseek_v4, head_dim other than 512, ...). *out NULL on failure. Uses the kernel threads. */
+enum mtok_status mtok_engine_create(struct mtok_engine **out, const char *name, const char *json,
+                                    size_t len, uint64_t seed, size_t max_ctx,
+                                    struct mtok_error *err);
+/* No-op on NULL. */
+void mtok_engine_destroy(struct mtok_engine *e);
+/* Decode one token at the current position (then advance it): *next gets the greedy next token,
+ * logits (vocab floats, may be NULL) the final logits. MTOK_EINVAL when the token is out of range
+ * or the context is full. Not thread-safe on one engine. */
+enum mtok_status mtok_engine_step(struct mtok_engine *e, int32_t token,
+                                  const struct mtok_engine_hooks *hooks, int32_t *next,
+                                  float *logits, struct mtok_error *err);
+/* Make the caches look as if `n` random tokens had been decoded (entries drawn from `seed`), so a
+ * benchmark can decode at a long context without decoding the prompt. Resets the position to n. */
+enum mtok_status mtok_engine_fill(struct mtok_engine *e, size_t n, uint64_t seed,
+                                  struct mtok_error *err);
+size_t mtok_engine_pos(const struct mtok_engine *e);
+int mtok_engine_vocab(const struct mtok_engine *e);
+/* Weight bytes as the formats define them: all, and those one decoded token reads (embedding row,
+ * every non-expert matrix, the shared and top-k routed experts of each layer, the LM head). */
+double mtok_engine_weight_bytes(const struct mtok_engine *e);
+double mtok_engine_active_weight_bytes(const struct mtok_engine *e);
+/* One-line summary of the configuration ("hidden 2048, 8 layers (2 SWA, 3 CSA, 3 HCA), ..."). */
+const char *mtok_engine_describe(const struct mtok_engine *e);
+
 #endif
