@@ -715,6 +715,156 @@ static void section_attn(void)
     }
 }
 
+/* ================================================================================================
+ * Engine: the scaled-down V4-Flash decode, per-op breakdown through the engine's hooks */
+
+#define MAX_OPS 128
+struct op_row {
+    const char *name;
+    enum mtok_op_kind kind;
+    double t, flops, bytes;
+    long calls;
+};
+struct prof {
+    struct op_row rows[MAX_OPS];
+    int n;
+    double t0;
+    bool on;
+};
+
+static void prof_before(void *ctx, const struct mtok_op *op, int layer)
+{
+    (void)op;
+    (void)layer;
+    ((struct prof *)ctx)->t0 = now_s();
+}
+
+static void prof_after(void *ctx, const struct mtok_op *op, int layer)
+{
+    struct prof *p = ctx;
+    double dt = now_s() - p->t0;
+    (void)layer;
+    if (!p->on)
+        return;
+    int i = 0;
+    while (i < p->n && strcmp(p->rows[i].name, op->name) != 0)
+        i++;
+    if (i == p->n) {
+        if (p->n == MAX_OPS)
+            return;
+        p->rows[p->n++] = (struct op_row){.name = op->name, .kind = op->kind};
+    }
+    p->rows[i].t += dt;
+    p->rows[i].flops += op->flops;
+    p->rows[i].bytes += mtok_op_bytes(op);
+    p->rows[i].calls++;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    double x = ((const struct op_row *)a)->t, y = ((const struct op_row *)b)->t;
+    return x > y ? -1 : x < y;
+}
+
+static size_t g_tokens = 32;
+static const char *g_model = "data/engine/deepseek-v4-flash-mini_config.json";
+static const char *g_contexts = "0,4096,32768";
+
+static void section_engine(void)
+{
+    const char *json = NULL;
+    size_t len = 0;
+    char *owned = NULL;
+    const struct mtok_blob *b = mtok_embedded_find(g_model);
+    if (b) {
+        json = (const char *)b->data;
+        len = b->size;
+    } else {
+        struct mtok_error err;
+        if (mtok_file_read(g_model, 1 << 20, &owned, &len, &err) != MTOK_OK) {
+            printf("\n== engine: %s\n", err.msg);
+            return;
+        }
+        json = owned;
+    }
+    size_t ctxs[8], nctx = 0, maxc = 0;
+    for (const char *p = g_contexts; *p && nctx < 8;) {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p)
+            break;
+        ctxs[nctx++] = v;
+        maxc = v > maxc ? v : maxc;
+        p = *end == ',' ? end + 1 : end;
+    }
+    struct mtok_engine *e = NULL;
+    struct mtok_error err;
+    double t0 = now_s();
+    if (mtok_engine_create(&e, g_model, json, len, 1234, maxc + g_tokens + 8, &err) != MTOK_OK) {
+        printf("\n== engine: %s\n", err.msg);
+        free(owned);
+        return;
+    }
+    printf("\n== engine decode: %s (%s), seed 1234, built in %.1f s\n", g_model,
+           mtok_engine_describe(e), now_s() - t0);
+    printf("   %zu tokens per context after 2 warm-up tokens; greedy; per-op times from the "
+           "engine's hooks (sum over layers, per token)\n",
+           g_tokens);
+    double active = mtok_engine_active_weight_bytes(e);
+    for (size_t c = 0; c < nctx; c++) {
+        mtok_engine_fill(e, ctxs[c], 99, NULL);
+        struct prof p = {0};
+        struct mtok_engine_hooks hk = {prof_before, prof_after, &p};
+        int32_t tok = 1;
+        double ts[256];
+        size_t nt = g_tokens > 256 ? 256 : g_tokens;
+        for (size_t i = 0; i < nt + 2; i++) {
+            p.on = i >= 2;
+            double a = now_s();
+            mtok_engine_step(e, tok, &hk, &tok, NULL, NULL);
+            if (i >= 2)
+                ts[i - 2] = now_s() - a;
+        }
+        double tot = 0;
+        for (size_t i = 0; i < nt; i++)
+            tot += ts[i];
+        qsort(ts, nt, sizeof *ts, cmp_d);
+        double med = ts[nt / 2], flops = 0, bytes = 0, optime = 0;
+        for (int i = 0; i < p.n; i++) {
+            flops += p.rows[i].flops;
+            bytes += p.rows[i].bytes;
+            optime += p.rows[i].t;
+        }
+        printf("\n-- context %zu: %.2f tok/s (median step %.2f ms, min %.2f, max %.2f); %.1f MB and "
+               "%.1f MFLOP per token by the op costs = %.1f GB/s effective (%.1f%% of DRAM read BW); "
+               "weights read per token %.1f MB\n",
+               ctxs[c], 1.0 / med, med * 1e3, ts[0] * 1e3, ts[nt - 1] * 1e3, bytes / nt / 1e6,
+               flops / nt / 1e6, bytes / nt / med / 1e9, 100 * bytes / nt / med / g_ceil.bw,
+               active / 1e6);
+        qsort(p.rows, (size_t)p.n, sizeof p.rows[0], cmp_row);
+        printf("   %-22s %-12s %6s %9s %6s %10s %10s %9s %9s\n", "op", "kind", "calls", "ms/tok",
+               "%", "MB/tok", "MFLOP/tok", "GB/s", "GFLOP/s");
+        for (int i = 0; i < p.n; i++) {
+            struct op_row *r = &p.rows[i];
+            printf("   %-22s %-12s %6.1f %9.3f %5.1f%% %10.3f %10.3f %9.2f %9.2f\n", r->name,
+                   mtok_op_kind_name(r->kind), (double)r->calls / nt, r->t / nt * 1e3,
+                   100 * r->t / optime, r->bytes / nt / 1e6, r->flops / nt / 1e6,
+                   r->t > 0 ? r->bytes / r->t / 1e9 : 0, r->t > 0 ? r->flops / r->t / 1e9 : 0);
+        }
+        double bykind[MTOK_OP_KIND_COUNT] = {0};
+        for (int i = 0; i < p.n; i++)
+            bykind[p.rows[i].kind] += p.rows[i].t;
+        printf("   by kind:");
+        for (int k = 0; k < MTOK_OP_KIND_COUNT; k++)
+            if (bykind[k] > 0)
+                printf(" %s %.1f%%", mtok_op_kind_name((enum mtok_op_kind)k), 100 * bykind[k] / optime);
+        printf("; ops cover %.1f%% of the step time (the rest: residual adds, hooks)\n",
+               100 * optime / tot);
+    }
+    mtok_engine_destroy(e);
+    free(owned);
+}
+
 /* ================================================================================================ */
 
 int main(int argc, char **argv)
@@ -734,10 +884,19 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             g_only = argv[++i];
+        } else if (strcmp(argv[i], "--tokens") == 0 && i + 1 < argc &&
+                   mtok_parse_long(argv[i + 1], 1, 256, &v) == MTOK_OK) {
+            g_tokens = (size_t)v;
+            i++;
+        } else if (strcmp(argv[i], "--contexts") == 0 && i + 1 < argc) {
+            g_contexts = argv[++i];
+        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            g_model = argv[++i];
         } else {
             fprintf(stderr,
                     "usage: bench_kernels [--quick] [--reps N] [--threads N] "
-                    "[--only ceilings,gemm,gemv,attn,engine]\n");
+                    "[--only ceilings,gemm,gemv,attn,engine]\n"
+                    "                     [--model CONFIG] [--tokens N] [--contexts 0,4096,...]\n");
             return 2;
         }
     }
@@ -763,6 +922,11 @@ int main(int argc, char **argv)
            c->vendor, c->family, c->model, c->avx2, c->avx512f, c->avx512bf16, c->avx512vnni,
            c->avx512vbmi, c->amx_bf16, c->amx_granted, load[0], load[1], load[2]);
     printf("kernels: %s\n", mtok_kernels_describe());
+    const char *wp = getenv("OMP_WAIT_POLICY");
+    printf("OMP_WAIT_POLICY=%s%s\n", wp ? wp : "(unset: libgomp spins)",
+           load[0] > 0.5 && !wp ? "  -- the machine is busy: set OMP_WAIT_POLICY=passive, or "
+                                 "spinning workers steal the cores the kernels need"
+                                : "");
     section_ceilings(); /* every ratio below needs them */
     if (want("gemm"))
         section_gemm();
@@ -770,5 +934,7 @@ int main(int argc, char **argv)
         section_gemv();
     if (want("attn"))
         section_attn();
+    if (want("engine"))
+        section_engine();
     return 0;
 }

@@ -135,46 +135,39 @@ static void combine(const struct state *parts, size_t nparts, size_t r, size_t d
 
 static size_t kv_esz(enum mtok_dtype dt) { return dt == MTOK_F32 ? 4 : 2; }
 
+/* Decode: the KV length split into chunks, each chunk covering every KV head (so the caches
+ * stream contiguously), partial softmaxes combined in chunk order. */
 static void gqa_decode(const struct mtok_ktab *t, const struct mtok_gqa *a)
 {
-    size_t G = a->heads / a->kv_heads, esz = kv_esz(a->kv_dtype);
+    size_t G = a->heads / a->kv_heads;
     int64_t P = (int64_t)a->kv_len - 1;
     int64_t lo = a->window ? MTOK_MAX((int64_t)0, P - (int64_t)a->window + 1) : 0;
     size_t total = (size_t)(P + 1 - lo);
     int nt = mtok_kernels_threads();
-    size_t want = MTOK_MAX((size_t)1, MTOK_CEIL_DIV((size_t)(4 * nt), a->kv_heads));
-    size_t nchunks = MTOK_MAX((size_t)1, MTOK_MIN(MTOK_CEIL_DIV(total, (size_t)256), want));
-    size_t items = a->kv_heads * nchunks, per = G * (2 + a->dv);
-    float *mem = mtok_kalloc(items * per * sizeof(float));
-    struct state *st = mtok_xmalloc(items * sizeof *st);
-    int64_t *lim = mtok_xmalloc(2 * G * sizeof *lim);
-    for (size_t g = 0; g < G; g++) {
-        lim[g] = lo;
-        lim[G + g] = P;
+    size_t nchunks = MTOK_MAX((size_t)1, MTOK_MIN(MTOK_CEIL_DIV(total, (size_t)256), (size_t)(4 * nt)));
+    size_t per = a->heads * (2 + a->dv);
+    float *mem = mtok_kalloc(nchunks * per * sizeof(float));
+    struct state *st = mtok_xmalloc(nchunks * sizeof *st);
+    int64_t *lim = mtok_xmalloc(2 * a->heads * sizeof *lim);
+    for (size_t r = 0; r < a->heads; r++) {
+        lim[r] = lo;
+        lim[a->heads + r] = P;
     }
     if (total * a->heads * (a->dqk + a->dv) < 65536)
         nt = 1;
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (size_t it = 0; it < items; it++) {
-        size_t hk = it / nchunks, c = it % nchunks;
+    for (size_t c = 0; c < nchunks; c++) {
         size_t t0 = (size_t)lo + total * c / nchunks, t1 = (size_t)lo + total * (c + 1) / nchunks;
-        state_init(&st[it], G, a->dv, mem + it * per);
+        state_init(&st[c], a->heads, a->dv, mem + c * per);
         struct mtok_gqa_work wk = {
-            .R = G, .dqk = a->dqk, .dv = a->dv, .q = a->q + hk * G * a->dqk, .q_rs = a->dqk,
-            .kv_dtype = a->kv_dtype,
-            .k = (const char *)a->k + hk * a->dqk * esz,
-            .v = (const char *)a->v + hk * a->dv * esz,
-            .kv_stride = a->kv_stride, .lo = lim, .hi = lim + G, .scale = a->scale,
-            .m = st[it].m, .l = st[it].l, .o = st[it].o};
+            .nkv = a->kv_heads, .G = G, .dqk = a->dqk, .dv = a->dv, .q = a->q, .q_rs = a->dqk,
+            .kv_dtype = a->kv_dtype, .k = a->k, .v = a->v, .kv_stride = a->kv_stride, .lo = lim,
+            .hi = lim + a->heads, .scale = a->scale, .m = st[c].m, .l = st[c].l, .o = st[c].o};
         if (t1 > t0)
             t->gqa(&wk, t0, t1);
     }
-    for (size_t hk = 0; hk < a->kv_heads; hk++)
-        for (size_t g = 0; g < G; g++) {
-            size_t h = hk * G + g;
-            combine(st + hk * nchunks, nchunks, g, a->dv, a->sinks ? a->sinks + h : NULL,
-                    a->out + h * a->dv);
-        }
+    for (size_t h = 0; h < a->heads; h++)
+        combine(st, nchunks, h, a->dv, a->sinks ? a->sinks + h : NULL, a->out + h * a->dv);
     free(lim);
     free(st);
     mtok_kfree(mem);
@@ -212,7 +205,7 @@ static void gqa_prefill(const struct mtok_ktab *t, const struct mtok_gqa *a)
                 tmax = MTOK_MAX(tmax, P);
             }
             struct mtok_gqa_work wk = {
-                .R = rows, .dqk = a->dqk, .dv = a->dv, .q = q, .q_rs = a->dqk,
+                .nkv = 1, .G = rows, .dqk = a->dqk, .dv = a->dv, .q = q, .q_rs = a->dqk,
                 .kv_dtype = a->kv_dtype,
                 .k = (const char *)a->k + hk * a->dqk * esz,
                 .v = (const char *)a->v + hk * a->dv * esz,

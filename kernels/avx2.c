@@ -400,7 +400,7 @@ static void softmax_avx2(float *x, size_t n)
 static void gqa_avx2(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
 {
     enum { BT = 8 };
-    size_t R = wk->R, dq = MTOK_ROUND_UP(wk->dqk, 8), dv = MTOK_ROUND_UP(wk->dv, 8);
+    size_t R = wk->nkv * wk->G, dq = MTOK_ROUND_UP(wk->dqk, 8), dv = MTOK_ROUND_UP(wk->dv, 8);
     size_t esz = wk->kv_dtype == MTOK_F32 ? 4 : 2;
     float *buf = mtok_kcalloc((R * dq + BT * (dq + dv) + R * BT + R * dv) * sizeof(float));
     float *Q = buf, *Kf = Q + R * dq, *Vf = Kf + BT * dq, *P = Vf + BT * dv, *O = P + R * BT;
@@ -408,8 +408,9 @@ static void gqa_avx2(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
         memcpy(Q + r * dq, wk->q + r * wk->q_rs, wk->dqk * sizeof(float));
         memcpy(O + r * dv, wk->o + r * wk->dv, wk->dv * sizeof(float));
     }
-    for (size_t tb = t0; tb < t1; tb += BT) {
-        size_t nt = MTOK_MIN((size_t)BT, t1 - tb);
+    for (size_t tb = t0; tb < t1; tb += BT)
+      for (size_t hk = 0; hk < wk->nkv; hk++) {
+        size_t nt = MTOK_MIN((size_t)BT, t1 - tb), rb0 = hk * wk->G, rb1 = rb0 + wk->G;
         for (size_t j = 0; j < BT; j++) {
             float *kr = Kf + j * dq, *vr = Vf + j * dv;
             if (j >= nt) {
@@ -417,8 +418,8 @@ static void gqa_avx2(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 memset(vr, 0, dv * sizeof(float));
                 continue;
             }
-            const char *ks = (const char *)wk->k + (tb + j) * wk->kv_stride * esz;
-            const char *vs = (const char *)wk->v + (tb + j) * wk->kv_stride * esz;
+            const char *ks = (const char *)wk->k + ((tb + j) * wk->kv_stride + hk * wk->dqk) * esz;
+            const char *vs = (const char *)wk->v + ((tb + j) * wk->kv_stride + hk * wk->dv) * esz;
             if (esz == 4) {
                 memcpy(kr, ks, wk->dqk * sizeof(float));
                 memcpy(vr, vs, wk->dv * sizeof(float));
@@ -427,7 +428,7 @@ static void gqa_avx2(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 bf16_to_f32_avx2((const uint16_t *)vs, vr, wk->dv);
             }
         }
-        for (size_t r = 0; r < R; r++) {
+        for (size_t r = rb0; r < rb1; r++) {
             __m256 acc[BT];
             for (size_t j = 0; j < BT; j++)
                 acc[j] = _mm256_setzero_ps();
@@ -464,7 +465,7 @@ static void gqa_avx2(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                     _mm256_store_ps(O + r * dv + d,
                                     _mm256_mul_ps(_mm256_load_ps(O + r * dv + d), _mm256_set1_ps(corr)));
         }
-        for (size_t r = 0; r < R; r++) {
+        for (size_t r = rb0; r < rb1; r++) {
             float *o = O + r * dv;
             const float *pr = P + r * BT;
             for (size_t d0 = 0; d0 < dv; d0 += 64) {

@@ -786,18 +786,38 @@ static void softmax_avx512(float *x, size_t n)
 /* ================================================================================================
  * Attention */
 
-/* GQA: blocks of 16 positions. K and V of the block are widened to f32 once (rows padded to 16
- * floats), scores for 16 positions of a row come from 16 accumulators reduced by one hsum16, the
- * online softmax rescales once per block, and PV runs with the row's output in registers. */
+/* GQA: blocks of 16 positions; per KV head, K and V of the block are widened to f32 once (rows
+ * padded to 16 floats). Scores come from register blocks of 2 query rows x 8 positions (10 loads
+ * feed 16 FMAs) reduced by one hsum16; the online softmax rescales once per block; PV keeps 8
+ * output vectors of a row in registers. */
 #define GQA_BT 16
+
+/* Scores of rows a and b (q rows of dq floats) against 8 K rows (stride dq): lanes 0-7 row a,
+ * lanes 8-15 row b. */
+static inline __m512 qk_2x8(const float *qa, const float *qb, const float *K, size_t dq)
+{
+    __m512 acc[16];
+    for (int j = 0; j < 16; j++)
+        acc[j] = _mm512_setzero_ps();
+    for (size_t d = 0; d < dq; d += 16) {
+        __m512 va = _mm512_load_ps(qa + d), vb = _mm512_load_ps(qb + d);
+        for (int j = 0; j < 8; j++) {
+            __m512 kv = _mm512_load_ps(K + j * dq + d);
+            acc[j] = _mm512_fmadd_ps(va, kv, acc[j]);
+            acc[8 + j] = _mm512_fmadd_ps(vb, kv, acc[8 + j]);
+        }
+    }
+    return hsum16(acc);
+}
 
 static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
 {
-    size_t R = wk->R, dq = MTOK_ROUND_UP(wk->dqk, 16), dv = MTOK_ROUND_UP(wk->dv, 16);
+    size_t G = wk->G, R = wk->nkv * G, dq = MTOK_ROUND_UP(wk->dqk, 16), dv = MTOK_ROUND_UP(wk->dv, 16);
     size_t esz = wk->kv_dtype == MTOK_F32 ? 4 : 2;
-    float *buf = mtok_kalloc((R * dq + GQA_BT * (dq + dv) + R * GQA_BT + R * dv) * sizeof(float));
-    float *Q = buf, *Kf = Q + R * dq, *Vf = Kf + GQA_BT * dq, *P = Vf + GQA_BT * dv,
-          *O = P + R * GQA_BT;
+    float *buf = mtok_kalloc((R * dq + dq + GQA_BT * (dq + dv) + R * GQA_BT + R * dv) * sizeof(float));
+    float *Q = buf, *Z = Q + R * dq, *Kf = Z + dq, *Vf = Kf + GQA_BT * dq, *S = Vf + GQA_BT * dv,
+          *O = S + R * GQA_BT;
+    memset(Z, 0, dq * sizeof(float));
     for (size_t r = 0; r < R; r++) {
         memset(Q + r * dq, 0, dq * sizeof(float));
         memcpy(Q + r * dq, wk->q + r * wk->q_rs, wk->dqk * sizeof(float));
@@ -806,84 +826,100 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
     }
     const __mmask16 mkq = mask16(wk->dqk % 16 ? wk->dqk % 16 : 16);
     const __mmask16 mkv = mask16(wk->dv % 16 ? wk->dv % 16 : 16);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (size_t tb = t0; tb < t1; tb += GQA_BT) {
         size_t nt = MTOK_MIN((size_t)GQA_BT, t1 - tb);
-        for (size_t j = 0; j < GQA_BT; j++) {
-            float *kr = Kf + j * dq, *vr = Vf + j * dv;
-            if (j >= nt) {
-                memset(kr, 0, dq * sizeof(float));
-                memset(vr, 0, dv * sizeof(float));
-                continue;
-            }
-            const char *ks = (const char *)wk->k + (tb + j) * wk->kv_stride * esz;
-            const char *vs = (const char *)wk->v + (tb + j) * wk->kv_stride * esz;
-            for (size_t d = 0; d < dq; d += 16) {
-                __mmask16 m = d + 16 < dq ? (__mmask16)0xFFFF : mkq;
-                _mm512_store_ps(kr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)ks + d)
-                                                 : bf16x16_to_f32_mask((const uint16_t *)ks + d, m));
-            }
-            for (size_t d = 0; d < dv; d += 16) {
-                __mmask16 m = d + 16 < dv ? (__mmask16)0xFFFF : mkv;
-                _mm512_store_ps(vr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)vs + d)
-                                                 : bf16x16_to_f32_mask((const uint16_t *)vs + d, m));
-            }
-        }
-        for (size_t r = 0; r < R; r++) {
-            __m512 acc[GQA_BT];
-            for (size_t j = 0; j < GQA_BT; j++)
-                acc[j] = _mm512_setzero_ps();
-            const float *q = Q + r * dq;
-            for (size_t d = 0; d < dq; d += 16) {
-                __m512 qv = _mm512_load_ps(q + d);
-                for (size_t j = 0; j < GQA_BT; j++)
-                    acc[j] = _mm512_fmadd_ps(qv, _mm512_load_ps(Kf + j * dq + d), acc[j]);
-            }
-            __m512 s = _mm512_mul_ps(hsum16(acc), _mm512_set1_ps(wk->scale));
-            /* visible positions: lo <= t <= hi, t < t1 */
-            __m512i pos = _mm512_add_epi32(_mm512_set1_epi32((int)tb),
-                                           _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-            int64_t lo = MTOK_MAX(wk->lo[r], (int64_t)tb), hi = MTOK_MIN(wk->hi[r], (int64_t)(tb + nt) - 1);
-            __mmask16 vis = 0;
-            if (hi >= lo)
-                vis = _mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32((int)lo)) &
-                      _mm512_cmple_epi32_mask(pos, _mm512_set1_epi32((int)hi));
-            float *pr = P + r * GQA_BT;
-            if (!vis) {
-                _mm512_store_ps(pr, _mm512_setzero_ps());
-                continue;
-            }
-            s = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), vis, s);
-            float bm = _mm512_reduce_max_ps(s), mold = wk->m[r];
-            float mnew = bm > mold ? bm : mold;
-            __m512 p = _mm512_maskz_mov_ps(vis, exp512(_mm512_sub_ps(s, _mm512_set1_ps(mnew))));
-            float corr = mold == -INFINITY ? 0.0f : expf(mold - mnew);
-            wk->l[r] = wk->l[r] * corr + _mm512_reduce_add_ps(p);
-            wk->m[r] = mnew;
-            _mm512_store_ps(pr, p);
-            float *o = O + r * dv;
-            if (corr != 1.0f) {
-                __m512 cv = _mm512_set1_ps(corr);
-                for (size_t d = 0; d < dv; d += 16)
-                    _mm512_store_ps(o + d, _mm512_mul_ps(_mm512_load_ps(o + d), cv));
-            }
-        }
-        /* PV: 8 output vectors per pass in registers */
-        for (size_t r = 0; r < R; r++) {
-            const float *pr = P + r * GQA_BT;
-            float *o = O + r * dv;
-            for (size_t d0 = 0; d0 < dv; d0 += 128) {
-                size_t nd = MTOK_MIN((size_t)8, (dv - d0) / 16);
-                __m512 a[8];
-                for (size_t i = 0; i < nd; i++)
-                    a[i] = _mm512_load_ps(o + d0 + 16 * i);
-                for (size_t j = 0; j < nt; j++) {
-                    __m512 pj = _mm512_set1_ps(pr[j]);
-                    const float *vr = Vf + j * dv + d0;
-                    for (size_t i = 0; i < nd; i++)
-                        a[i] = _mm512_fmadd_ps(pj, _mm512_load_ps(vr + 16 * i), a[i]);
+        for (size_t h = 0; h < wk->nkv; h++) {
+            for (size_t j = 0; j < GQA_BT; j++) {
+                float *kr = Kf + j * dq, *vr = Vf + j * dv;
+                if (j >= nt) {
+                    memset(kr, 0, dq * sizeof(float));
+                    memset(vr, 0, dv * sizeof(float));
+                    continue;
                 }
-                for (size_t i = 0; i < nd; i++)
-                    _mm512_store_ps(o + d0 + 16 * i, a[i]);
+                const char *ks = (const char *)wk->k + ((tb + j) * wk->kv_stride + h * wk->dqk) * esz;
+                const char *vs = (const char *)wk->v + ((tb + j) * wk->kv_stride + h * wk->dv) * esz;
+                _mm_prefetch(ks + 16 * wk->kv_stride * esz, _MM_HINT_T0);
+                _mm_prefetch(vs + 16 * wk->kv_stride * esz, _MM_HINT_T0);
+                for (size_t d = 0; d < dq; d += 16) {
+                    __mmask16 m = d + 16 < dq ? (__mmask16)0xFFFF : mkq;
+                    _mm512_store_ps(kr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)ks + d)
+                                                     : bf16x16_to_f32_mask((const uint16_t *)ks + d, m));
+                }
+                for (size_t d = 0; d < dv; d += 16) {
+                    __mmask16 m = d + 16 < dv ? (__mmask16)0xFFFF : mkv;
+                    _mm512_store_ps(vr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)vs + d)
+                                                     : bf16x16_to_f32_mask((const uint16_t *)vs + d, m));
+                }
+            }
+            size_t r0 = h * G;
+            /* scores, two rows at a time (an odd last row pairs with a zero row) */
+            for (size_t g = 0; g < G; g += 2) {
+                size_t ra = r0 + g, rb = g + 1 < G ? ra + 1 : (size_t)-1;
+                const float *qa = Q + ra * dq, *qb = rb != (size_t)-1 ? Q + rb * dq : Z;
+                for (size_t half = 0; half < 2; half++) {
+                    float tmp[16];
+                    _mm512_storeu_ps(tmp, qk_2x8(qa, qb, Kf + half * 8 * dq, dq));
+                    memcpy(S + ra * GQA_BT + half * 8, tmp, 8 * sizeof(float));
+                    if (rb != (size_t)-1)
+                        memcpy(S + rb * GQA_BT + half * 8, tmp + 8, 8 * sizeof(float));
+                }
+            }
+            float corr[64];
+            for (size_t g = 0; g < G; g++) {
+                size_t r = r0 + g;
+                float *pr = S + r * GQA_BT;
+                corr[g % 64] = 1.0f;
+                __m512 s = _mm512_mul_ps(_mm512_load_ps(pr), _mm512_set1_ps(wk->scale));
+                __m512i pos = _mm512_add_epi32(_mm512_set1_epi32((int)tb), lane);
+                int64_t lo = MTOK_MAX(wk->lo[r], (int64_t)tb), hi = MTOK_MIN(wk->hi[r], (int64_t)(tb + nt) - 1);
+                __mmask16 vis = 0;
+                if (hi >= lo)
+                    vis = _mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32((int)lo)) &
+                          _mm512_cmple_epi32_mask(pos, _mm512_set1_epi32((int)hi));
+                if (!vis) {
+                    _mm512_store_ps(pr, _mm512_setzero_ps());
+                    continue;
+                }
+                s = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), vis, s);
+                float bm = _mm512_reduce_max_ps(s), mold = wk->m[r];
+                float mnew = bm > mold ? bm : mold;
+                __m512 p = _mm512_maskz_mov_ps(vis, exp512(_mm512_sub_ps(s, _mm512_set1_ps(mnew))));
+                float cr = mold == -INFINITY ? 0.0f : expf(mold - mnew);
+                wk->l[r] = wk->l[r] * cr + _mm512_reduce_add_ps(p);
+                wk->m[r] = mnew;
+                corr[g % 64] = cr;
+                _mm512_store_ps(pr, p);
+            }
+            /* PV, two rows at a time sharing each V load; 8 output vectors per row per pass */
+            for (size_t g = 0; g < G; g += 2) {
+                size_t ra = r0 + g;
+                bool two = g + 1 < G;
+                const float *pa = S + ra * GQA_BT, *pb = two ? pa + GQA_BT : pa;
+                float *oa = O + ra * dv, *ob = two ? oa + dv : oa;
+                __m512 ca = _mm512_set1_ps(corr[g % 64]), cb = _mm512_set1_ps(two ? corr[(g + 1) % 64] : 0.0f);
+                for (size_t d0 = 0; d0 < dv; d0 += 128) {
+                    size_t nd = MTOK_MIN((size_t)8, (dv - d0) / 16);
+                    __m512 a[8], b[8];
+                    for (size_t i = 0; i < nd; i++) {
+                        a[i] = _mm512_mul_ps(_mm512_load_ps(oa + d0 + 16 * i), ca);
+                        b[i] = _mm512_mul_ps(_mm512_load_ps(ob + d0 + 16 * i), cb);
+                    }
+                    for (size_t j = 0; j < nt; j++) {
+                        __m512 pja = _mm512_set1_ps(pa[j]), pjb = _mm512_set1_ps(pb[j]);
+                        const float *vr = Vf + j * dv + d0;
+                        for (size_t i = 0; i < nd; i++) {
+                            __m512 vv = _mm512_load_ps(vr + 16 * i);
+                            a[i] = _mm512_fmadd_ps(pja, vv, a[i]);
+                            b[i] = _mm512_fmadd_ps(pjb, vv, b[i]);
+                        }
+                    }
+                    for (size_t i = 0; i < nd; i++) {
+                        if (two)
+                            _mm512_store_ps(ob + d0 + 16 * i, b[i]);
+                        _mm512_store_ps(oa + d0 + 16 * i, a[i]);
+                    }
+                }
             }
         }
     }
@@ -1127,7 +1163,7 @@ void mtok_ktab_fill_avx512(struct mtok_ktab *t, const struct mtok_cpu *cpu)
     t->softmax = softmax_avx512;
     t->elem_name = "elementwise_avx512";
     t->gqa = gqa_avx512;
-    t->gqa_name = "attn_gqa_avx512_bt16";
+    t->gqa_name = "attn_gqa_avx512_bt16_2x8";
     t->mqa = mqa_avx512;
     t->mqa_name = "attn_mqa_avx512_heads16";
     t->indexer = indexer_avx512;

@@ -81,15 +81,18 @@ typedef void (*mtok_ukr_bf16_fn)(size_t kc2, const uint16_t *wp, const uint16_t 
 typedef void (*mtok_pack32_fn)(const void *src, size_t ld, size_t rows, size_t kc,
                                size_t width, void *dst);
 
-/* GQA worker: R query rows (all attending to one kv head) against positions [t0, t1) of that head,
- * online softmax state (m, l, o) updated in place. Row r may see positions in [lo[r], hi[r]]. */
+/* GQA worker: nkv KV heads, each with G query rows (rows ordered [kv head][g], R = nkv * G),
+ * against positions [t0, t1); KV head j's K at k + j * dqk elements (V: v + j * dv), position p
+ * kv_stride elements further. Online-softmax state (m, l, o) updated in place; row r sees
+ * positions in [lo[r], hi[r]]. Decode passes all KV heads of a position chunk (the caches then
+ * stream contiguously); prefill passes one KV head with all its query rows. */
 struct mtok_gqa_work {
-    size_t R, dqk, dv;
+    size_t nkv, G, dqk, dv;
     const float *q;       /* R x dqk, row stride q_rs */
     size_t q_rs;
     enum mtok_dtype kv_dtype;
-    const void *k, *v;    /* position 0 of this kv head */
-    size_t kv_stride;     /* elements between positions */
+    const void *k, *v;
+    size_t kv_stride;
     const int64_t *lo, *hi;
     float scale;
     float *m, *l, *o;     /* R, R, R x dv */

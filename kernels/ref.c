@@ -137,20 +137,22 @@ static void kv_row_f32(enum mtok_dtype dt, const void *base, size_t off, size_t 
 static void gqa_ref(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
 {
     float *k = mtok_xmalloc((wk->dqk + wk->dv) * sizeof *k), *v = k + wk->dqk;
-    for (size_t t = t0; t < t1; t++) {
-        kv_row_f32(wk->kv_dtype, wk->k, t * wk->kv_stride, wk->dqk, k);
-        kv_row_f32(wk->kv_dtype, wk->v, t * wk->kv_stride, wk->dv, v);
-        for (size_t r = 0; r < wk->R; r++) {
-            if ((int64_t)t < wk->lo[r] || (int64_t)t > wk->hi[r])
-                continue;
-            const float *q = wk->q + r * wk->q_rs;
-            double dot = 0;
-            for (size_t d = 0; d < wk->dqk; d++)
-                dot += (double)q[d] * k[d];
-            online_update(&wk->m[r], &wk->l[r], wk->o + r * wk->dv, wk->dv,
-                          (float)dot * wk->scale, v);
+    for (size_t t = t0; t < t1; t++)
+        for (size_t j = 0; j < wk->nkv; j++) {
+            kv_row_f32(wk->kv_dtype, wk->k, t * wk->kv_stride + j * wk->dqk, wk->dqk, k);
+            kv_row_f32(wk->kv_dtype, wk->v, t * wk->kv_stride + j * wk->dv, wk->dv, v);
+            for (size_t g = 0; g < wk->G; g++) {
+                size_t r = j * wk->G + g;
+                if ((int64_t)t < wk->lo[r] || (int64_t)t > wk->hi[r])
+                    continue;
+                const float *q = wk->q + r * wk->q_rs;
+                double dot = 0;
+                for (size_t d = 0; d < wk->dqk; d++)
+                    dot += (double)q[d] * k[d];
+                online_update(&wk->m[r], &wk->l[r], wk->o + r * wk->dv, wk->dv,
+                              (float)dot * wk->scale, v);
+            }
         }
-    }
     free(k);
 }
 
