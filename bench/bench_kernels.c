@@ -729,9 +729,22 @@ static void section_attn(void)
 struct op_row {
     const char *name;
     enum mtok_op_kind kind;
-    double t, flops, bytes;
+    double t, flops, bytes, roof;
     long calls;
 };
+
+/* Speed-of-light time of an op on this host from the measured ceilings: the slower of moving its
+ * bytes at the DRAM read bandwidth and running its FLOPs at the peak of its arithmetic. */
+static double roofline_s(const struct mtok_op *op)
+{
+    double peak = g_ceil.fma;
+    if (op->cdtype == MTOK_INT8 && g_ceil.vnni > 0)
+        peak = g_ceil.vnni;
+    else if (op->cdtype == MTOK_BF16 && g_ceil.bf16 > 0)
+        peak = g_ceil.bf16;
+    double tc = (op->flops + op->other) / peak, tm = mtok_op_bytes(op) / g_ceil.bw;
+    return tc > tm ? tc : tm;
+}
 struct prof {
     struct op_row rows[MAX_OPS];
     int n;
@@ -764,6 +777,7 @@ static void prof_after(void *ctx, const struct mtok_op *op, int layer)
     p->rows[i].t += dt;
     p->rows[i].flops += op->flops;
     p->rows[i].bytes += mtok_op_bytes(op);
+    p->rows[i].roof += roofline_s(op);
     p->rows[i].calls++;
 }
 
@@ -849,15 +863,21 @@ static void section_engine(void)
                flops / nt / 1e6, bytes / nt / med / 1e9, 100 * bytes / nt / med / g_ceil.bw,
                active / 1e6);
         qsort(p.rows, (size_t)p.n, sizeof p.rows[0], cmp_row);
-        printf("   %-22s %-12s %6s %9s %6s %10s %10s %9s %9s\n", "op", "kind", "calls", "ms/tok",
-               "%", "MB/tok", "MFLOP/tok", "GB/s", "GFLOP/s");
+        printf("   %-22s %-12s %6s %9s %6s %10s %10s %9s %9s %9s %6s\n", "op", "kind", "calls",
+               "ms/tok", "%", "MB/tok", "MFLOP/tok", "GB/s", "GFLOP/s", "roof ms", "util");
+        double roof = 0;
         for (int i = 0; i < p.n; i++) {
             struct op_row *r = &p.rows[i];
-            printf("   %-22s %-12s %6.1f %9.3f %5.1f%% %10.3f %10.3f %9.2f %9.2f\n", r->name,
-                   mtok_op_kind_name(r->kind), (double)r->calls / nt, r->t / nt * 1e3,
+            roof += r->roof;
+            printf("   %-22s %-12s %6.1f %9.3f %5.1f%% %10.3f %10.3f %9.2f %9.2f %9.3f %5.1f%%\n",
+                   r->name, mtok_op_kind_name(r->kind), (double)r->calls / nt, r->t / nt * 1e3,
                    100 * r->t / optime, r->bytes / nt / 1e6, r->flops / nt / 1e6,
-                   r->t > 0 ? r->bytes / r->t / 1e9 : 0, r->t > 0 ? r->flops / r->t / 1e9 : 0);
+                   r->t > 0 ? r->bytes / r->t / 1e9 : 0, r->t > 0 ? r->flops / r->t / 1e9 : 0,
+                   r->roof / nt * 1e3, r->t > 0 ? 100 * r->roof / r->t : 0);
         }
+        printf("   roofline of the step from these ceilings: %.2f ms = %.1f tok/s; measured reaches "
+               "%.1f%% of it\n",
+               roof / nt * 1e3, nt / roof, 100 * roof / nt / med);
         double bykind[MTOK_OP_KIND_COUNT] = {0};
         for (int i = 0; i < p.n; i++)
             bykind[p.rows[i].kind] += p.rows[i].t;

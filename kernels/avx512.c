@@ -955,13 +955,39 @@ static inline void kv_entry_f32(enum mtok_kv_fmt fmt, size_t dim, const void *sr
  * online softmax lane-wise, then PV with two heads' outputs in registers. */
 #define MQA_BT 16
 
+/* S^T[j][hb + 16 i + lane] = q_{head} . E[j] for 8 entries j and nb (1..3) blocks of 16 heads:
+ * per dimension nb query loads and 8 broadcasts feed 8 * nb FMAs. */
+static inline __attribute__((always_inline)) void mqa_qk_block(const float *Qt, size_t H16,
+                                                               size_t hb, size_t nb,
+                                                               const float *E, size_t dim,
+                                                               float *St)
+{
+    __m512 acc[3][8];
+    for (size_t i = 0; i < nb; i++)
+        for (int j = 0; j < 8; j++)
+            acc[i][j] = _mm512_setzero_ps();
+    for (size_t d = 0; d < dim; d++) {
+        __m512 q[3];
+        for (size_t i = 0; i < nb; i++)
+            q[i] = _mm512_load_ps(Qt + d * H16 + hb + 16 * i);
+        for (int j = 0; j < 8; j++) {
+            __m512 e = _mm512_set1_ps(E[(size_t)j * dim + d]);
+            for (size_t i = 0; i < nb; i++)
+                acc[i][j] = _mm512_fmadd_ps(q[i], e, acc[i][j]);
+        }
+    }
+    for (size_t i = 0; i < nb; i++)
+        for (int j = 0; j < 8; j++)
+            _mm512_store_ps(St + (size_t)j * H16 + hb + 16 * i, acc[i][j]);
+}
+
 static void mqa_avx512(const struct mtok_mqa_work *wk, const void *const *entries, size_t n)
 {
     size_t H = wk->heads, H16 = MTOK_ROUND_UP(H, 16), dim = wk->dim, dv = wk->dv;
     MTOK_ASSERT(dim % 16 == 0 && dv % 16 == 0);
-    float *buf = mtok_kalloc((dim * H16 + MQA_BT * dim + MQA_BT * H16 + 3 * H16) * sizeof(float));
+    float *buf = mtok_kalloc((dim * H16 + MQA_BT * dim + 2 * MQA_BT * H16 + 3 * H16) * sizeof(float));
     float *Qt = buf, *E = Qt + dim * H16, *Pt = E + MQA_BT * dim, *M = Pt + MQA_BT * H16,
-          *L = M + H16, *C = L + H16;
+          *L = M + H16, *C = L + H16, *St = C + H16;
     for (size_t d = 0; d < dim; d++)
         for (size_t h = 0; h < H16; h++)
             Qt[d * H16 + h] = h < H ? wk->q[h * dim + d] : 0.0f;
@@ -974,15 +1000,24 @@ static void mqa_avx512(const struct mtok_mqa_work *wk, const void *const *entrie
         size_t nt = MTOK_MIN((size_t)MQA_BT, n - tb);
         for (size_t j = 0; j < nt; j++)
             kv_entry_f32(wk->fmt, dim, entries[tb + j], E + j * dim);
+        if (nt < MQA_BT) /* the register blocks read all 16 rows */
+            memset(E + nt * dim, 0, (MQA_BT - nt) * dim * sizeof(float));
+        /* scores S^T[entry][head] in register blocks of up to 3 head blocks x 8 entries */
+        for (size_t hb = 0; hb < H16; hb += 48) {
+            size_t nb = MTOK_MIN((size_t)3, (H16 - hb) / 16);
+            for (size_t half = 0; half < MQA_BT; half += 8) {
+                if (nb == 3)
+                    mqa_qk_block(Qt, H16, hb, 3, E + half * dim, dim, St + half * H16);
+                else if (nb == 2)
+                    mqa_qk_block(Qt, H16, hb, 2, E + half * dim, dim, St + half * H16);
+                else
+                    mqa_qk_block(Qt, H16, hb, 1, E + half * dim, dim, St + half * H16);
+            }
+        }
         for (size_t hb = 0; hb < H16; hb += 16) {
             __m512 acc[MQA_BT];
             for (size_t j = 0; j < MQA_BT; j++)
-                acc[j] = _mm512_setzero_ps();
-            for (size_t d = 0; d < dim; d++) {
-                __m512 qv = _mm512_load_ps(Qt + d * H16 + hb);
-                for (size_t j = 0; j < MQA_BT; j++)
-                    acc[j] = _mm512_fmadd_ps(qv, _mm512_set1_ps(E[j * dim + d]), acc[j]);
-            }
+                acc[j] = _mm512_load_ps(St + j * H16 + hb);
             __m512 mx = ninf;
             for (size_t j = 0; j < nt; j++) {
                 acc[j] = _mm512_mul_ps(acc[j], scale);
