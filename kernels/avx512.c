@@ -4,6 +4,7 @@
  * order differs. */
 #include <immintrin.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "kernels/internal.h"
 
@@ -691,6 +692,40 @@ static void ukr_f32_avx512_32x12(size_t kc, const float *wp, const float *xp, fl
     UKR_STORE_ROW(8); UKR_STORE_ROW(9); UKR_STORE_ROW(10); UKR_STORE_ROW(11);
 }
 
+/* 48 outputs (three zmm) x 8 tokens: 3 loads + 8 broadcasts per 24 FMAs. */
+#define UKR3_DECL(j)                                                                               \
+    __m512 c##j##0 = _mm512_setzero_ps(), c##j##1 = _mm512_setzero_ps(),                           \
+           c##j##2 = _mm512_setzero_ps()
+#define UKR3_STORE_ROW(j)                                                                          \
+    UKR_STORE(c##j##0, j, 0);                                                                      \
+    UKR_STORE(c##j##1, j, 16);                                                                     \
+    UKR_STORE(c##j##2, j, 32)
+
+static void ukr_f32_avx512_48x8(size_t kc, const float *wp, const float *xp, float *c, size_t ldc,
+                                bool accumulate, size_t mr_eff, size_t nr_eff)
+{
+    UKR3_DECL(0); UKR3_DECL(1); UKR3_DECL(2); UKR3_DECL(3);
+    UKR3_DECL(4); UKR3_DECL(5); UKR3_DECL(6); UKR3_DECL(7);
+#define STEP3(j)                                                                                   \
+    do {                                                                                           \
+        __m512 b_ = _mm512_set1_ps(xp[j]);                                                         \
+        c##j##0 = _mm512_fmadd_ps(a0, b_, c##j##0);                                                \
+        c##j##1 = _mm512_fmadd_ps(a1, b_, c##j##1);                                                \
+        c##j##2 = _mm512_fmadd_ps(a2, b_, c##j##2);                                                \
+    } while (0)
+#pragma GCC unroll 4
+    for (size_t p = 0; p < kc; p++) {
+        __m512 a0 = _mm512_load_ps(wp), a1 = _mm512_load_ps(wp + 16), a2 = _mm512_load_ps(wp + 32);
+        _mm_prefetch((const char *)(wp + 48 * 6), _MM_HINT_T0);
+        STEP3(0); STEP3(1); STEP3(2); STEP3(3); STEP3(4); STEP3(5); STEP3(6); STEP3(7);
+        wp += 48;
+        xp += 8;
+    }
+#undef STEP3
+    UKR3_STORE_ROW(0); UKR3_STORE_ROW(1); UKR3_STORE_ROW(2); UKR3_STORE_ROW(3);
+    UKR3_STORE_ROW(4); UKR3_STORE_ROW(5); UKR3_STORE_ROW(6); UKR3_STORE_ROW(7);
+}
+
 TGT_BF16 static void ukr_bf16_avx512bf16_32x12(size_t kc2, const uint16_t *wp, const uint16_t *xp,
                                               float *c, size_t ldc, bool accumulate,
                                               size_t mr_eff, size_t nr_eff)
@@ -1182,10 +1217,20 @@ void mtok_ktab_fill_avx512(struct mtok_ktab *t, const struct mtok_cpu *cpu)
     }
 
     t->pack32 = pack32_avx512;
-    t->ukr_f32 = ukr_f32_avx512_32x12;
-    t->mr_f32 = 32;
-    t->nr_f32 = 12;
-    t->ukr_f32_name = "gemm_f32_avx512_32x12";
+    /* 48 x 8 measured 3-4% faster than 32 x 12 here (fewer loads per FMA); 32 x 12 stays for
+     * comparison (MTOK_UKR=32x12). */
+    const char *u = getenv("MTOK_UKR");
+    if (u && strcmp(u, "32x12") == 0) {
+        t->ukr_f32 = ukr_f32_avx512_32x12;
+        t->mr_f32 = 32;
+        t->nr_f32 = 12;
+        t->ukr_f32_name = "gemm_f32_avx512_32x12";
+    } else {
+        t->ukr_f32 = ukr_f32_avx512_48x8;
+        t->mr_f32 = 48;
+        t->nr_f32 = 8;
+        t->ukr_f32_name = "gemm_f32_avx512_48x8";
+    }
     if (cpu->avx512bf16) {
         t->ukr_bf16 = ukr_bf16_avx512bf16_32x12;
         t->mr_bf16 = 32;

@@ -100,7 +100,7 @@ static void gemm_ref(const struct mtok_wmat *w, size_t m, const float *x, size_t
  * result does not depend on the schedule. ---- */
 
 #define KC_ELEMS 384        /* k-block in 32-bit elements (f32: 384 k; bf16: 768 k) */
-#define MC_BLK 256          /* rows of W per block (a multiple of every MR) */
+#define MC_BLK 288          /* rows of W per block (a multiple of the MRs 16, 32, 48) */
 #define XP_MAX (16u << 20)  /* packed x per pass, in elements (64 MiB) */
 
 static void gemm_packed(const struct mtok_ktab *t, bool bf16, size_t m, size_t n, size_t kd,
@@ -133,14 +133,14 @@ static void gemm_packed(const struct mtok_ktab *t, bool bf16, size_t m, size_t n
                     size_t kc = MTOK_MIN(KC, kd - pc);
                     for (size_t pi = 0; pi < ipan; pi++) {
                         size_t j0 = ic + pi * MR;
-                        t->pack32(wsrc + j0 * ldw + pc, ldw, MTOK_MIN(MR, n - j0), kc, MR,
+                        t->pack32(wsrc + j0 * ldw + pc, ldw, MTOK_MIN(MR, ic + mc - j0), kc, MR,
                                   wp + pi * MR * kc);
                     }
                     for (size_t pj = 0; pj < npan; pj++) {
                         size_t i0 = jc + pj * NR, nr_eff = MTOK_MIN(NR, m - i0);
                         const uint32_t *xpp = xp + pc * ncr + pj * NR * kc;
                         for (size_t pi = 0; pi < ipan; pi++) {
-                            size_t j0 = ic + pi * MR, mr_eff = MTOK_MIN(MR, n - j0);
+                            size_t j0 = ic + pi * MR, mr_eff = MTOK_MIN(MR, ic + mc - j0);
                             const uint32_t *wpp = wp + pi * MR * kc;
                             float *c = y + i0 * ldy + j0;
                             if (bf16)

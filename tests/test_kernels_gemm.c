@@ -42,7 +42,7 @@ struct shape {
 };
 static const struct shape shapes[] = {{1, 1, 1},   {1, 17, 33},   {1, 130, 300}, {1, 64, 1000},
                                       {2, 33, 65}, {3, 47, 129},  {5, 31, 64},   {13, 100, 257},
-                                      {29, 70, 530}, {40, 129, 384}, {17, 33, 77}};
+                                      {29, 70, 530}, {40, 129, 384}, {17, 33, 77}, {20, 300, 70}};
 #define N_SHAPES (sizeof shapes / sizeof shapes[0])
 
 static void test_storage(void)
