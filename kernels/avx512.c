@@ -706,6 +706,12 @@ static void ukr_f32_avx512_48x8(size_t kc, const float *wp, const float *xp, flo
 {
     UKR3_DECL(0); UKR3_DECL(1); UKR3_DECL(2); UKR3_DECL(3);
     UKR3_DECL(4); UKR3_DECL(5); UKR3_DECL(6); UKR3_DECL(7);
+    if (accumulate) /* the C tile is read at the end: start fetching its 24 lines now */
+        for (size_t j = 0; j < nr_eff; j++) {
+            _mm_prefetch((const char *)(c + j * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + j * ldc + 16), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + j * ldc + 32), _MM_HINT_T0);
+        }
 #define STEP3(j)                                                                                   \
     do {                                                                                           \
         __m512 b_ = _mm512_set1_ps(xp[j]);                                                         \
