@@ -321,7 +321,8 @@ float mtok_wmat_get(const struct mtok_wmat *w, size_t row, size_t col)
     case MTOK_MXFP4:
     case MTOK_NVFP4: {
         int sh;
-        uint8_t c = (((const uint8_t *)w->data)[fp4_pos(w, row, col, &sh)] >> sh) & 15;
+        size_t pos = fp4_pos(w, row, col, &sh); /* before reading sh: the call sets it */
+        uint8_t c = (((const uint8_t *)w->data)[pos] >> sh) & 15;
         uint8_t sc = ((const uint8_t *)w->scales)[fp4_scale_pos(w, row, col)];
         float s = w->dtype == MTOK_MXFP4 ? mtok_e8m0_to_f32(sc) : mtok_e4m3_to_f32(sc) * w->gscale;
         return mtok_e2m1_to_f32(c) * s;
@@ -435,7 +436,8 @@ static void quant_rows(struct mtok_wmat *w, const float *src, size_t ld, size_t 
             for (size_t c = 0; c < w->k_pad; c++) {
                 int sh;
                 uint8_t code = (nib[c / 2] >> ((c & 1) * 4)) & 15;
-                ((uint8_t *)w->data)[fp4_pos(w, r, c, &sh)] |= (uint8_t)(code << sh);
+                size_t pos = fp4_pos(w, r, c, &sh);
+                ((uint8_t *)w->data)[pos] |= (uint8_t)(code << sh);
             }
             for (size_t b = 0; b < kb; b++)
                 ((uint8_t *)w->scales)[fp4_scale_pos(w, r, b * bs)] = sc[b];
