@@ -266,13 +266,13 @@ __attribute__((target("avx2"))) static uint64_t read_avx2(const uint8_t *p, size
 {
     __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
     for (size_t i = 0; i < n; i += 128) {
-        s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)(p + i)));
-        s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(p + i + 32)));
-        s2 = _mm256_add_epi64(s2, _mm256_load_si256((const __m256i *)(p + i + 64)));
-        s3 = _mm256_add_epi64(s3, _mm256_load_si256((const __m256i *)(p + i + 96)));
+        s0 = _mm256_add_epi64(s0, _mm256_load_si256((const void *)(p + i)));
+        s1 = _mm256_add_epi64(s1, _mm256_load_si256((const void *)(p + i + 32)));
+        s2 = _mm256_add_epi64(s2, _mm256_load_si256((const void *)(p + i + 64)));
+        s3 = _mm256_add_epi64(s3, _mm256_load_si256((const void *)(p + i + 96)));
     }
     uint64_t o[4];
-    _mm256_storeu_si256((__m256i *)o, _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
+    _mm256_storeu_si256((void *)o, _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
     return o[0] + o[1] + o[2] + o[3];
 }
 

@@ -54,7 +54,7 @@ static inline __m256 exp256(__m256 x)
 static inline __m256 bf16x8_to_f32(const void *p)
 {
     return _mm256_castsi256_ps(
-        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const void *)p)), 16));
 }
 
 /* 16 e4m3 codes -> two vectors of 8 f32 values x 2^-8 (see avx512.c for the f16 trick) */
@@ -82,7 +82,7 @@ static void f32_to_bf16_avx2(const float *x, uint16_t *o, size_t n)
         __m256i qn = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
         r = _mm256_blendv_epi8(r, qn, nan);
         __m128i p = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-        _mm_storeu_si128((__m128i *)(o + i), p);
+        _mm_storeu_si128((void *)(o + i), p);
     }
     for (; i < n; i++)
         o[i] = mtok_bf16_from_f32(x[i]);
@@ -174,7 +174,7 @@ static void gemv_fp8_avx2(const struct mtok_wmat *w, const void *xp, float *y, s
             size_t c = b * 128, ce = MTOK_MIN(k, c + 128);
             for (; c + 16 <= ce; c += 16) {
                 __m256 lo, hi;
-                e4m3x16_to_f32_div256(_mm_loadu_si128((const __m128i *)(wr + c)), &lo, &hi);
+                e4m3x16_to_f32_div256(_mm_loadu_si128((const void *)(wr + c)), &lo, &hi);
                 a0 = _mm256_fmadd_ps(lo, _mm256_load_ps(x + c), a0);
                 a1 = _mm256_fmadd_ps(hi, _mm256_load_ps(x + c + 8), a1);
             }
@@ -198,12 +198,12 @@ static inline __m256i dot_u8s8(__m256i a, __m256i b)
 static inline __m256 e8m0x8(const uint8_t *p)
 {
     return _mm256_castsi256_ps(
-        _mm256_slli_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)), 23));
+        _mm256_slli_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const void *)p)), 23));
 }
 
 static inline __m256 e4m3x8_div256(const uint8_t *p)
 {
-    __m128i w = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)p));
+    __m128i w = _mm_cvtepu8_epi16(_mm_loadl_epi64((const void *)p));
     __m128i h = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(w, _mm_set1_epi16(0x7F)), 7),
                              _mm_slli_epi16(_mm_and_si128(w, _mm_set1_epi16(0x80)), 8));
     return _mm256_cvtph_ps(h);
@@ -217,9 +217,9 @@ static void gemv_fp4_avx2(const struct mtok_wmat *w, const void *xp, float *y, s
     const uint8_t *D = w->data, *SC = w->scales;
     size_t kb = w->k_pad / BS, qpad = mtok_q8blk_qpad(w);
     const int8_t *q8 = xp;
-    const float *xs = (const float *)((const char *)xp + qpad);
-    const int32_t *xc = (const int32_t *)(xs + kb);
-    const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g_e2m1_u8));
+    const float *xs = (const float *)(const void *)((const char *)xp + qpad);
+    const int32_t *xc = (const int32_t *)(const void *)(xs + kb);
+    const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128((const void *)g_e2m1_u8));
     const __m256i m0f = _mm256_set1_epi8(0x0F);
     const float smul = mx ? 0.5f : 0.5f * 256.0f * w->gscale;
     for (size_t p = r0 / 16; p * 16 < r1; p++) {
@@ -233,8 +233,8 @@ static void gemv_fp4_avx2(const struct mtok_wmat *w, const void *xp, float *y, s
                 memcpy(&x0, q8 + b * BS + g * 8, 4);
                 memcpy(&x1, q8 + b * BS + g * 8 + 4, 4);
                 __m256i xb0 = _mm256_set1_epi32(x0), xb1 = _mm256_set1_epi32(x1);
-                __m256i vA = _mm256_load_si256((const __m256i *)gp);
-                __m256i vB = _mm256_load_si256((const __m256i *)(gp + 32));
+                __m256i vA = _mm256_load_si256((const void *)gp);
+                __m256i vB = _mm256_load_si256((const void *)(gp + 32));
                 iA = _mm256_add_epi32(iA, dot_u8s8(_mm256_shuffle_epi8(lut, _mm256_and_si256(vA, m0f)), xb0));
                 iA = _mm256_add_epi32(iA, dot_u8s8(_mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(vA, 4), m0f)), xb1));
                 iB = _mm256_add_epi32(iB, dot_u8s8(_mm256_shuffle_epi8(lut, _mm256_and_si256(vB, m0f)), xb0));
@@ -277,8 +277,8 @@ static void gemv_int8_avx2(const struct mtok_wmat *w, const void *xp, float *y, 
         const int8_t *wr = W + r * k;
         __m256i a = _mm256_setzero_si256();
         for (size_t c = 0; c < k32; c += 32) {
-            __m256i wv = _mm256_loadu_si256((const __m256i *)(wr + c));
-            __m256i xv = _mm256_load_si256((const __m256i *)(x + c));
+            __m256i wv = _mm256_loadu_si256((const void *)(wr + c));
+            __m256i xv = _mm256_load_si256((const void *)(x + c));
             a = _mm256_add_epi32(a, dot_u8s8(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv)));
         }
         int32_t s = hsum256i(a);
@@ -424,8 +424,8 @@ static void gqa_avx2(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 memcpy(kr, ks, wk->dqk * sizeof(float));
                 memcpy(vr, vs, wk->dv * sizeof(float));
             } else {
-                bf16_to_f32_avx2((const uint16_t *)ks, kr, wk->dqk);
-                bf16_to_f32_avx2((const uint16_t *)vs, vr, wk->dv);
+                bf16_to_f32_avx2((const uint16_t *)(const void *)ks, kr, wk->dqk);
+                bf16_to_f32_avx2((const uint16_t *)(const void *)vs, vr, wk->dv);
             }
         }
         for (size_t r = rb0; r < rb1; r++) {
@@ -492,19 +492,19 @@ static void kv_entry_f32_avx2(enum mtok_kv_fmt fmt, size_t dim, const void *src,
 {
     const uint8_t *s = src;
     if (fmt == MTOK_KV_BF16) {
-        bf16_to_f32_avx2((const uint16_t *)s, e, dim);
+        bf16_to_f32_avx2((const uint16_t *)(const void *)s, e, dim);
         return;
     }
     for (int t = 0; t < 7; t++) {
         __m256 sc = _mm256_set1_ps(mtok_e8m0_to_f32(s[576 + t]) * 256.0f);
         for (int i = 0; i < 64; i += 16) {
             __m256 lo, hi;
-            e4m3x16_to_f32_div256(_mm_loadu_si128((const __m128i *)(s + t * 64 + i)), &lo, &hi);
+            e4m3x16_to_f32_div256(_mm_loadu_si128((const void *)(s + t * 64 + i)), &lo, &hi);
             _mm256_storeu_ps(e + t * 64 + i, _mm256_mul_ps(lo, sc));
             _mm256_storeu_ps(e + t * 64 + i + 8, _mm256_mul_ps(hi, sc));
         }
     }
-    bf16_to_f32_avx2((const uint16_t *)(s + 448), e + 448, 64);
+    bf16_to_f32_avx2((const uint16_t *)(const void *)(s + 448), e + 448, 64);
 }
 
 /* heads in the 8 lanes, 8 entries per block */

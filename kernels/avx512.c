@@ -58,7 +58,7 @@ static inline __m512 hsum16(const __m512 *v)
 static inline __m512 bf16x16_to_f32(const void *p)
 {
     return _mm512_castsi512_ps(
-        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const void *)p)), 16));
 }
 static inline __m512 bf16x16_to_f32_mask(const void *p, __mmask16 m)
 {
@@ -422,10 +422,10 @@ static void gemv_fp8_avx512(const struct mtok_wmat *w, const void *xp, float *y,
             __m512 a0 = _mm512_setzero_ps(), a1 = a0;
             size_t c = b * 128, ce = MTOK_MIN(k, c + 128);
             for (; c + 32 <= ce; c += 32) {
-                a0 = _mm512_fmadd_ps(e4m3x16_to_f32_div256(_mm_loadu_si128((const __m128i *)(wr + c))),
+                a0 = _mm512_fmadd_ps(e4m3x16_to_f32_div256(_mm_loadu_si128((const void *)(wr + c))),
                                      _mm512_load_ps(x + c), a0);
                 a1 = _mm512_fmadd_ps(
-                    e4m3x16_to_f32_div256(_mm_loadu_si128((const __m128i *)(wr + c + 16))),
+                    e4m3x16_to_f32_div256(_mm_loadu_si128((const void *)(wr + c + 16))),
                     _mm512_load_ps(x + c + 16), a1);
             }
             for (; c < ce; c += 16)
@@ -452,16 +452,16 @@ static const int8_t g_e2m1_u8[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10,
 static inline __m512 e8m0x16(const uint8_t *p)
 {
     return _mm512_castsi512_ps(
-        _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)), 23));
+        _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)p)), 23));
 }
 
 #define GEMV_FP4_BODY(DOT, BS, SCALE16, SCALE_MUL)                                                 \
     const uint8_t *D = w->data, *SC = w->scales;                                                   \
     size_t kb = w->k_pad / (BS), qpad = mtok_q8blk_qpad(w);                                        \
     const int8_t *q8 = xp;                                                                         \
-    const float *xs = (const float *)((const char *)xp + qpad);                                    \
-    const int32_t *xc = (const int32_t *)(xs + kb);                                                \
-    const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)g_e2m1_u8));       \
+    const float *xs = (const float *)(const void *)((const char *)xp + qpad);                                    \
+    const int32_t *xc = (const int32_t *)(const void *)(xs + kb);                                                \
+    const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128((const void *)g_e2m1_u8));       \
     const __m512i m0f = _mm512_set1_epi8(0x0F);                                                    \
     for (size_t p = r0 / 16; p * 16 < r1; p++) {                                                   \
         const uint8_t *d = D + p * kb * (BS)*8;                                                    \
@@ -489,7 +489,7 @@ static inline __m512 e8m0x16(const uint8_t *p)
 
 static inline __m512 e4m3x16_scale(const uint8_t *p)
 {
-    return e4m3x16_to_f32_div256(_mm_loadu_si128((const __m128i *)p));
+    return e4m3x16_to_f32_div256(_mm_loadu_si128((const void *)p));
 }
 
 TGT_VNNI static void gemv_mxfp4_avx512vnni(const struct mtok_wmat *w, const void *xp, float *y,
@@ -587,7 +587,7 @@ static void gemv_int8_avx512(const struct mtok_wmat *w, const void *xp, float *y
         __m512i a = _mm512_setzero_si512();
         for (size_t c = 0; c < k; c += 32) {
             __m512i wv = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask32(k - c), W + r * k + c));
-            __m512i xv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(x + c)));
+            __m512i xv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const void *)(x + c)));
             a = _mm512_add_epi32(a, _mm512_madd_epi16(wv, xv));
         }
         y[r] = ws[r] * xs * (float)_mm512_reduce_add_epi32(a);
@@ -884,13 +884,13 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 _mm_prefetch(vs + 16 * wk->kv_stride * esz, _MM_HINT_T0);
                 for (size_t d = 0; d < dq; d += 16) {
                     __mmask16 m = d + 16 < dq ? (__mmask16)0xFFFF : mkq;
-                    _mm512_store_ps(kr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)ks + d)
-                                                     : bf16x16_to_f32_mask((const uint16_t *)ks + d, m));
+                    _mm512_store_ps(kr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)(const void *)ks + d)
+                                                     : bf16x16_to_f32_mask((const uint16_t *)(const void *)ks + d, m));
                 }
                 for (size_t d = 0; d < dv; d += 16) {
                     __mmask16 m = d + 16 < dv ? (__mmask16)0xFFFF : mkv;
-                    _mm512_store_ps(vr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)vs + d)
-                                                     : bf16x16_to_f32_mask((const uint16_t *)vs + d, m));
+                    _mm512_store_ps(vr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)(const void *)vs + d)
+                                                     : bf16x16_to_f32_mask((const uint16_t *)(const void *)vs + d, m));
                 }
             }
             size_t r0 = h * G;
@@ -984,7 +984,7 @@ static inline void kv_entry_f32(enum mtok_kv_fmt fmt, size_t dim, const void *sr
         for (int i = 0; i < 64; i += 16)
             _mm512_store_ps(e + t * 64 + i,
                             _mm512_mul_ps(e4m3x16_to_f32_div256(
-                                              _mm_loadu_si128((const __m128i *)(s + t * 64 + i))),
+                                              _mm_loadu_si128((const void *)(s + t * 64 + i))),
                                           sc));
     }
     for (int i = 0; i < 64; i += 16)
@@ -1138,7 +1138,7 @@ static void indexer_avx512(const struct mtok_indexer *ix, size_t t0, size_t t1)
             const uint8_t *src = (const uint8_t *)ix->keys + (tb + j) * kb;
             const uint8_t *sc = src + dim / 2;
             for (size_t b = 0; b < dim / 32; b++) {
-                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(src + b * 16)));
+                __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)(src + b * 16)));
                 __m512 s = _mm512_set1_ps(mtok_e8m0_to_f32(sc[b]));
                 _mm512_store_ps(K + j * dim + b * 32,
                                 _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v, m15), tab), s));

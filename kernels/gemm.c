@@ -27,7 +27,7 @@ void mtok_prep_q8blk(const struct mtok_wmat *w, const float *x, void *buf)
 {
     size_t bs = mtok_act_block(w), kb = w->k_pad / bs, qpad = mtok_q8blk_qpad(w);
     int8_t *q = buf;
-    float *s = (float *)((char *)buf + qpad);
+    float *s = (float *)(void *)((char *)buf + qpad);
     int32_t *c = (int32_t *)(s + kb);
     memset(q, 0, qpad);
     for (size_t b = 0; b < kb; b++) {
