@@ -831,7 +831,7 @@ static void softmax_avx512(float *x, size_t n)
  * padded to 16 floats). Scores come from register blocks of 2 query rows x 8 positions (10 loads
  * feed 16 FMAs) reduced by one hsum16; the online softmax rescales once per block; PV keeps 8
  * output vectors of a row in registers. */
-#define GQA_BT 16
+#define GQA_BT 32 /* positions per block: halves the per-row softmax chains of 16 */
 
 /* Scores of rows a and b (q rows of dq floats) against 8 K rows (stride dq): lanes 0-7 row a,
  * lanes 8-15 row b. */
@@ -844,6 +844,24 @@ static inline __m512 qk_2x8(const float *qa, const float *qb, const float *K, si
         __m512 va = _mm512_load_ps(qa + d), vb = _mm512_load_ps(qb + d);
         for (int j = 0; j < 8; j++) {
             __m512 kv = _mm512_load_ps(K + j * dq + d);
+            acc[j] = _mm512_fmadd_ps(va, kv, acc[j]);
+            acc[8 + j] = _mm512_fmadd_ps(vb, kv, acc[8 + j]);
+        }
+    }
+    return hsum16(acc);
+}
+
+/* As qk_2x8 with the 8 K rows read from a bf16 cache in place (row j at K + j * stride). */
+static inline __m512 qk_2x8_bf16(const float *qa, const float *qb, const uint16_t *K,
+                                 size_t stride, size_t dq)
+{
+    __m512 acc[16];
+    for (int j = 0; j < 16; j++)
+        acc[j] = _mm512_setzero_ps();
+    for (size_t d = 0; d < dq; d += 16) {
+        __m512 va = _mm512_load_ps(qa + d), vb = _mm512_load_ps(qb + d);
+        for (int j = 0; j < 8; j++) {
+            __m512 kv = bf16x16_to_f32(K + (size_t)j * stride + d);
             acc[j] = _mm512_fmadd_ps(va, kv, acc[j]);
             acc[8 + j] = _mm512_fmadd_ps(vb, kv, acc[8 + j]);
         }
@@ -870,8 +888,21 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (size_t tb = t0; tb < t1; tb += GQA_BT) {
         size_t nt = MTOK_MIN((size_t)GQA_BT, t1 - tb);
+        /* bf16 cache with dims a multiple of 16: read it in place, widening in registers */
+        const bool direct = esz == 2 && dq == wk->dqk && dv == wk->dv && nt == GQA_BT;
         for (size_t h = 0; h < wk->nkv; h++) {
-            for (size_t j = 0; j < GQA_BT; j++) {
+            const uint16_t *kb = (const uint16_t *)wk->k + tb * wk->kv_stride + h * wk->dqk;
+            const uint16_t *vb = (const uint16_t *)wk->v + tb * wk->kv_stride + h * wk->dv;
+            if (direct && tb + 2 * GQA_BT <= t1) /* the next block's rows of this head, into L2 */
+                for (size_t j = 0; j < GQA_BT; j++) {
+                    const char *kn = (const char *)(kb + (GQA_BT + j) * wk->kv_stride);
+                    const char *vn = (const char *)(vb + (GQA_BT + j) * wk->kv_stride);
+                    for (size_t b = 0; b < wk->dqk * 2; b += 64)
+                        _mm_prefetch(kn + b, _MM_HINT_T1);
+                    for (size_t b = 0; b < wk->dv * 2; b += 64)
+                        _mm_prefetch(vn + b, _MM_HINT_T1);
+                }
+            for (size_t j = 0; j < GQA_BT && !direct; j++) {
                 float *kr = Kf + j * dq, *vr = Vf + j * dv;
                 if (j >= nt) {
                     memset(kr, 0, dq * sizeof(float));
@@ -880,8 +911,6 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 }
                 const char *ks = (const char *)wk->k + ((tb + j) * wk->kv_stride + h * wk->dqk) * esz;
                 const char *vs = (const char *)wk->v + ((tb + j) * wk->kv_stride + h * wk->dv) * esz;
-                _mm_prefetch(ks + 16 * wk->kv_stride * esz, _MM_HINT_T0);
-                _mm_prefetch(vs + 16 * wk->kv_stride * esz, _MM_HINT_T0);
                 for (size_t d = 0; d < dq; d += 16) {
                     __mmask16 m = d + 16 < dq ? (__mmask16)0xFFFF : mkq;
                     _mm512_store_ps(kr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)(const void *)ks + d)
@@ -898,12 +927,20 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
             for (size_t g = 0; g < G; g += 2) {
                 size_t ra = r0 + g, rb = g + 1 < G ? ra + 1 : (size_t)-1;
                 const float *qa = Q + ra * dq, *qb = rb != (size_t)-1 ? Q + rb * dq : Z;
-                for (size_t half = 0; half < 2; half++) {
+                for (size_t j8 = 0; j8 < GQA_BT; j8 += 8) {
+                    if (j8 >= nt) { /* no positions left in this part of the block */
+                        memset(S + ra * GQA_BT + j8, 0, 8 * sizeof(float));
+                        if (rb != (size_t)-1)
+                            memset(S + rb * GQA_BT + j8, 0, 8 * sizeof(float));
+                        continue;
+                    }
                     float tmp[16];
-                    _mm512_storeu_ps(tmp, qk_2x8(qa, qb, Kf + half * 8 * dq, dq));
-                    memcpy(S + ra * GQA_BT + half * 8, tmp, 8 * sizeof(float));
+                    _mm512_storeu_ps(tmp, direct ? qk_2x8_bf16(qa, qb, kb + j8 * wk->kv_stride,
+                                                               wk->kv_stride, dq)
+                                                 : qk_2x8(qa, qb, Kf + j8 * dq, dq));
+                    memcpy(S + ra * GQA_BT + j8, tmp, 8 * sizeof(float));
                     if (rb != (size_t)-1)
-                        memcpy(S + rb * GQA_BT + half * 8, tmp + 8, 8 * sizeof(float));
+                        memcpy(S + rb * GQA_BT + j8, tmp + 8, 8 * sizeof(float));
                 }
             }
             float corr[64];
@@ -911,26 +948,35 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 size_t r = r0 + g;
                 float *pr = S + r * GQA_BT;
                 corr[g % 64] = 1.0f;
-                __m512 s = _mm512_mul_ps(_mm512_load_ps(pr), _mm512_set1_ps(wk->scale));
-                __m512i pos = _mm512_add_epi32(_mm512_set1_epi32((int)tb), lane);
                 int64_t lo = MTOK_MAX(wk->lo[r], (int64_t)tb), hi = MTOK_MIN(wk->hi[r], (int64_t)(tb + nt) - 1);
-                __mmask16 vis = 0;
-                if (hi >= lo)
-                    vis = _mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32((int)lo)) &
-                          _mm512_cmple_epi32_mask(pos, _mm512_set1_epi32((int)hi));
-                if (!vis) {
-                    _mm512_store_ps(pr, _mm512_setzero_ps());
+                if (hi < lo) {
+                    memset(pr, 0, GQA_BT * sizeof(float));
                     continue;
                 }
-                s = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), vis, s);
-                float bm = _mm512_reduce_max_ps(s), mold = wk->m[r];
+                __m512 sv[GQA_BT / 16];
+                __mmask16 vis[GQA_BT / 16];
+                __m512 mx = _mm512_set1_ps(-INFINITY);
+                for (size_t i = 0; i < GQA_BT / 16; i++) {
+                    __m512i pos = _mm512_add_epi32(_mm512_set1_epi32((int)(tb + 16 * i)), lane);
+                    vis[i] = _mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32((int)lo)) &
+                             _mm512_cmple_epi32_mask(pos, _mm512_set1_epi32((int)hi));
+                    sv[i] = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), vis[i],
+                                               _mm512_mul_ps(_mm512_load_ps(pr + 16 * i),
+                                                             _mm512_set1_ps(wk->scale)));
+                    mx = _mm512_max_ps(mx, sv[i]);
+                }
+                float bm = _mm512_reduce_max_ps(mx), mold = wk->m[r];
                 float mnew = bm > mold ? bm : mold;
-                __m512 p = _mm512_maskz_mov_ps(vis, exp512(_mm512_sub_ps(s, _mm512_set1_ps(mnew))));
-                float cr = mold == -INFINITY ? 0.0f : expf(mold - mnew);
-                wk->l[r] = wk->l[r] * cr + _mm512_reduce_add_ps(p);
+                __m512 mv = _mm512_set1_ps(mnew), sum = _mm512_setzero_ps();
+                for (size_t i = 0; i < GQA_BT / 16; i++) {
+                    __m512 p = _mm512_maskz_mov_ps(vis[i], exp512(_mm512_sub_ps(sv[i], mv)));
+                    sum = _mm512_add_ps(sum, p);
+                    _mm512_store_ps(pr + 16 * i, p);
+                }
+                float cr = mold == -INFINITY ? 0.0f : (mold == mnew ? 1.0f : expf(mold - mnew));
+                wk->l[r] = wk->l[r] * cr + _mm512_reduce_add_ps(sum);
                 wk->m[r] = mnew;
                 corr[g % 64] = cr;
-                _mm512_store_ps(pr, p);
             }
             /* PV, two rows at a time sharing each V load; 8 output vectors per row per pass */
             for (size_t g = 0; g < G; g += 2) {
@@ -946,13 +992,25 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                         a[i] = _mm512_mul_ps(_mm512_load_ps(oa + d0 + 16 * i), ca);
                         b[i] = _mm512_mul_ps(_mm512_load_ps(ob + d0 + 16 * i), cb);
                     }
-                    for (size_t j = 0; j < nt; j++) {
-                        __m512 pja = _mm512_set1_ps(pa[j]), pjb = _mm512_set1_ps(pb[j]);
-                        const float *vr = Vf + j * dv + d0;
-                        for (size_t i = 0; i < nd; i++) {
-                            __m512 vv = _mm512_load_ps(vr + 16 * i);
-                            a[i] = _mm512_fmadd_ps(pja, vv, a[i]);
-                            b[i] = _mm512_fmadd_ps(pjb, vv, b[i]);
+                    if (direct) {
+                        for (size_t j = 0; j < nt; j++) {
+                            __m512 pja = _mm512_set1_ps(pa[j]), pjb = _mm512_set1_ps(pb[j]);
+                            const uint16_t *vr = vb + j * wk->kv_stride + d0;
+                            for (size_t i = 0; i < nd; i++) {
+                                __m512 vv = bf16x16_to_f32(vr + 16 * i);
+                                a[i] = _mm512_fmadd_ps(pja, vv, a[i]);
+                                b[i] = _mm512_fmadd_ps(pjb, vv, b[i]);
+                            }
+                        }
+                    } else {
+                        for (size_t j = 0; j < nt; j++) {
+                            __m512 pja = _mm512_set1_ps(pa[j]), pjb = _mm512_set1_ps(pb[j]);
+                            const float *vr = Vf + j * dv + d0;
+                            for (size_t i = 0; i < nd; i++) {
+                                __m512 vv = _mm512_load_ps(vr + 16 * i);
+                                a[i] = _mm512_fmadd_ps(pja, vv, a[i]);
+                                b[i] = _mm512_fmadd_ps(pjb, vv, b[i]);
+                            }
                         }
                     }
                     for (size_t i = 0; i < nd; i++) {

@@ -45,11 +45,11 @@ static void naive_gqa(const struct mtok_gqa *a, float *out)
     free(s);
 }
 
-static void run_gqa(size_t q_len, size_t kv_len, size_t heads, size_t kvh, size_t d, size_t window,
-                    bool sinks, enum mtok_dtype kvdt)
+static void run_gqa_dv(size_t q_len, size_t kv_len, size_t heads, size_t kvh, size_t d, size_t dv,
+                       size_t window, bool sinks, enum mtok_dtype kvdt)
 {
     struct mtok_gqa a = {.q_len = q_len, .kv_len = kv_len, .heads = heads, .kv_heads = kvh,
-                         .dqk = d, .dv = d + (d > 16 ? 8 : 0), .kv_dtype = kvdt, .window = window,
+                         .dqk = d, .dv = dv, .kv_dtype = kvdt, .window = window,
                          .scale = 1.0f / sqrtf((float)d)};
     a.q_stride = heads * a.dqk + 3;
     a.out_stride = heads * a.dv + 1;
@@ -103,8 +103,21 @@ static void run_gqa(size_t q_len, size_t kv_len, size_t heads, size_t kvh, size_
     free(q), free(k), free(v), free(want), free(got);
 }
 
+/* value dims d + 8 (not a multiple of the vector width) unless d <= 16 */
+static void run_gqa(size_t q_len, size_t kv_len, size_t heads, size_t kvh, size_t d, size_t window,
+                    bool sinks, enum mtok_dtype kvdt)
+{
+    run_gqa_dv(q_len, kv_len, heads, kvh, d, d + (d > 16 ? 8 : 0), window, sinks, kvdt);
+}
+
 static void test_gqa(void)
 {
+    /* dims a multiple of 16 on bf16 caches: the kernels read the cache in place */
+    run_gqa_dv(1, 1000, 32, 8, 128, 128, 0, false, MTOK_BF16);
+    run_gqa_dv(1, 333, 8, 2, 64, 64, 0, true, MTOK_BF16);
+    run_gqa_dv(1, 300, 6, 2, 64, 64, 100, true, MTOK_BF16);
+    run_gqa_dv(40, 100, 8, 2, 128, 128, 0, false, MTOK_BF16);
+    run_gqa_dv(3, 70, 5, 5, 32, 32, 9, true, MTOK_BF16);
     /* decode */
     run_gqa(1, 1, 4, 1, 16, 0, false, MTOK_F32);
     run_gqa(1, 37, 8, 2, 40, 0, true, MTOK_BF16);
