@@ -134,6 +134,9 @@ static void combine(const struct state *parts, size_t nparts, size_t r, size_t d
 /* ---- GQA ---- */
 
 static size_t kv_esz(enum mtok_dtype dt) { return dt == MTOK_F32 ? 4 : 2; }
+static size_t k_hs(const struct mtok_gqa *a) { return a->k_head_stride ? a->k_head_stride : a->dqk; }
+static size_t v_hs(const struct mtok_gqa *a) { return a->v_head_stride ? a->v_head_stride : a->dv; }
+static size_t v_ps(const struct mtok_gqa *a) { return a->v_stride ? a->v_stride : a->kv_stride; }
 
 /* Decode: the KV length split into chunks, each chunk covering every KV head (so the caches
  * stream contiguously), partial softmaxes combined in chunk order. */
@@ -161,7 +164,8 @@ static void gqa_decode(const struct mtok_ktab *t, const struct mtok_gqa *a)
         state_init(&st[c], a->heads, a->dv, mem + c * per);
         struct mtok_gqa_work wk = {
             .nkv = a->kv_heads, .G = G, .dqk = a->dqk, .dv = a->dv, .q = a->q, .q_rs = a->dqk,
-            .kv_dtype = a->kv_dtype, .k = a->k, .v = a->v, .kv_stride = a->kv_stride, .lo = lim,
+            .kv_dtype = a->kv_dtype, .k = a->k, .v = a->v, .k_ps = a->kv_stride, .v_ps = v_ps(a),
+            .k_hs = k_hs(a), .v_hs = v_hs(a), .lo = lim,
             .hi = lim + a->heads, .scale = a->scale, .m = st[c].m, .l = st[c].l, .o = st[c].o};
         if (t1 > t0)
             t->gqa(&wk, t0, t1);
@@ -207,9 +211,10 @@ static void gqa_prefill(const struct mtok_ktab *t, const struct mtok_gqa *a)
             struct mtok_gqa_work wk = {
                 .nkv = 1, .G = rows, .dqk = a->dqk, .dv = a->dv, .q = q, .q_rs = a->dqk,
                 .kv_dtype = a->kv_dtype,
-                .k = (const char *)a->k + hk * a->dqk * esz,
-                .v = (const char *)a->v + hk * a->dv * esz,
-                .kv_stride = a->kv_stride, .lo = lim, .hi = lim + rows, .scale = a->scale,
+                .k = (const char *)a->k + hk * k_hs(a) * esz,
+                .v = (const char *)a->v + hk * v_hs(a) * esz,
+                .k_ps = a->kv_stride, .v_ps = v_ps(a), .k_hs = 0, .v_hs = 0, .lo = lim,
+                .hi = lim + rows, .scale = a->scale,
                 .m = st.m, .l = st.l, .o = st.o};
             t->gqa(&wk, (size_t)tmin, (size_t)tmax + 1);
             for (size_t i = 0; i < nq; i++)
@@ -230,7 +235,9 @@ void mtok_attn_gqa(const struct mtok_gqa *a)
     MTOK_ASSERT(a->kv_heads > 0 && a->heads % a->kv_heads == 0);
     MTOK_ASSERT(a->q_len >= 1 && a->q_len <= a->kv_len);
     MTOK_ASSERT(a->kv_dtype == MTOK_F32 || a->kv_dtype == MTOK_BF16);
-    MTOK_ASSERT(a->kv_stride >= a->kv_heads * MTOK_MAX(a->dqk, a->dv));
+    MTOK_ASSERT(a->kv_stride >= a->dqk && v_ps(a) >= a->dv);
+    MTOK_ASSERT(a->k_head_stride || a->kv_stride >= a->kv_heads * a->dqk);
+    MTOK_ASSERT(a->v_head_stride || v_ps(a) >= a->kv_heads * a->dv);
     const struct mtok_ktab *t = mtok_ktab();
     if (a->q_len == 1)
         gqa_decode(t, a);

@@ -418,8 +418,8 @@ static void gqa_avx2(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 memset(vr, 0, dv * sizeof(float));
                 continue;
             }
-            const char *ks = (const char *)wk->k + ((tb + j) * wk->kv_stride + hk * wk->dqk) * esz;
-            const char *vs = (const char *)wk->v + ((tb + j) * wk->kv_stride + hk * wk->dv) * esz;
+            const char *ks = (const char *)wk->k + ((tb + j) * wk->k_ps + hk * wk->k_hs) * esz;
+            const char *vs = (const char *)wk->v + ((tb + j) * wk->v_ps + hk * wk->v_hs) * esz;
             if (esz == 4) {
                 memcpy(kr, ks, wk->dqk * sizeof(float));
                 memcpy(vr, vs, wk->dv * sizeof(float));

@@ -827,7 +827,9 @@ static void softmax_avx512(float *x, size_t n)
 /* ================================================================================================
  * Attention */
 
-/* GQA: blocks of 16 positions; per KV head, K and V of the block are widened to f32 once (rows
+/* GQA: blocks of 32 positions. A bf16 cache with head dims a multiple of 16 is read in place
+ * (widened in registers; no software prefetch: a burst of them stalls on fill buffers and the
+ * hardware follows these streams); otherwise K and V of the block are widened to f32 once (rows
  * padded to 16 floats). Scores come from register blocks of 2 query rows x 8 positions (10 loads
  * feed 16 FMAs) reduced by one hsum16; the online softmax rescales once per block; PV keeps 8
  * output vectors of a row in registers. */
@@ -891,17 +893,8 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
         /* bf16 cache with dims a multiple of 16: read it in place, widening in registers */
         const bool direct = esz == 2 && dq == wk->dqk && dv == wk->dv && nt == GQA_BT;
         for (size_t h = 0; h < wk->nkv; h++) {
-            const uint16_t *kb = (const uint16_t *)wk->k + tb * wk->kv_stride + h * wk->dqk;
-            const uint16_t *vb = (const uint16_t *)wk->v + tb * wk->kv_stride + h * wk->dv;
-            if (direct && tb + 2 * GQA_BT <= t1) /* the next block's rows of this head, into L2 */
-                for (size_t j = 0; j < GQA_BT; j++) {
-                    const char *kn = (const char *)(kb + (GQA_BT + j) * wk->kv_stride);
-                    const char *vn = (const char *)(vb + (GQA_BT + j) * wk->kv_stride);
-                    for (size_t b = 0; b < wk->dqk * 2; b += 64)
-                        _mm_prefetch(kn + b, _MM_HINT_T1);
-                    for (size_t b = 0; b < wk->dv * 2; b += 64)
-                        _mm_prefetch(vn + b, _MM_HINT_T1);
-                }
+            const uint16_t *kb = (const uint16_t *)wk->k + tb * wk->k_ps + h * wk->k_hs;
+            const uint16_t *vb = (const uint16_t *)wk->v + tb * wk->v_ps + h * wk->v_hs;
             for (size_t j = 0; j < GQA_BT && !direct; j++) {
                 float *kr = Kf + j * dq, *vr = Vf + j * dv;
                 if (j >= nt) {
@@ -909,8 +902,8 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                     memset(vr, 0, dv * sizeof(float));
                     continue;
                 }
-                const char *ks = (const char *)wk->k + ((tb + j) * wk->kv_stride + h * wk->dqk) * esz;
-                const char *vs = (const char *)wk->v + ((tb + j) * wk->kv_stride + h * wk->dv) * esz;
+                const char *ks = (const char *)wk->k + ((tb + j) * wk->k_ps + h * wk->k_hs) * esz;
+                const char *vs = (const char *)wk->v + ((tb + j) * wk->v_ps + h * wk->v_hs) * esz;
                 for (size_t d = 0; d < dq; d += 16) {
                     __mmask16 m = d + 16 < dq ? (__mmask16)0xFFFF : mkq;
                     _mm512_store_ps(kr + d, esz == 4 ? _mm512_maskz_loadu_ps(m, (const float *)(const void *)ks + d)
@@ -935,8 +928,7 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                         continue;
                     }
                     float tmp[16];
-                    _mm512_storeu_ps(tmp, direct ? qk_2x8_bf16(qa, qb, kb + j8 * wk->kv_stride,
-                                                               wk->kv_stride, dq)
+                    _mm512_storeu_ps(tmp, direct ? qk_2x8_bf16(qa, qb, kb + j8 * wk->k_ps, wk->k_ps, dq)
                                                  : qk_2x8(qa, qb, Kf + j8 * dq, dq));
                     memcpy(S + ra * GQA_BT + j8, tmp, 8 * sizeof(float));
                     if (rb != (size_t)-1)
@@ -995,7 +987,7 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                     if (direct) {
                         for (size_t j = 0; j < nt; j++) {
                             __m512 pja = _mm512_set1_ps(pa[j]), pjb = _mm512_set1_ps(pb[j]);
-                            const uint16_t *vr = vb + j * wk->kv_stride + d0;
+                            const uint16_t *vr = vb + j * wk->v_ps + d0;
                             for (size_t i = 0; i < nd; i++) {
                                 __m512 vv = bf16x16_to_f32(vr + 16 * i);
                                 a[i] = _mm512_fmadd_ps(pja, vv, a[i]);

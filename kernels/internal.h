@@ -82,17 +82,17 @@ typedef void (*mtok_pack32_fn)(const void *src, size_t ld, size_t rows, size_t k
                                size_t width, void *dst);
 
 /* GQA worker: nkv KV heads, each with G query rows (rows ordered [kv head][g], R = nkv * G),
- * against positions [t0, t1); KV head j's K at k + j * dqk elements (V: v + j * dv), position p
- * kv_stride elements further. Online-softmax state (m, l, o) updated in place; row r sees
- * positions in [lo[r], hi[r]]. Decode passes all KV heads of a position chunk (the caches then
- * stream contiguously); prefill passes one KV head with all its query rows. */
+ * against positions [t0, t1). Element d of KV head j at position p: k + p * k_ps + j * k_hs + d
+ * (V likewise). Online-softmax state (m, l, o) updated in place; row r sees positions in
+ * [lo[r], hi[r]]. Decode passes all KV heads of a position chunk; prefill one KV head with all its
+ * query rows. */
 struct mtok_gqa_work {
     size_t nkv, G, dqk, dv;
     const float *q;       /* R x dqk, row stride q_rs */
     size_t q_rs;
     enum mtok_dtype kv_dtype;
     const void *k, *v;
-    size_t kv_stride;
+    size_t k_ps, v_ps, k_hs, v_hs; /* position and head strides, elements */
     const int64_t *lo, *hi;
     float scale;
     float *m, *l, *o;     /* R, R, R x dv */

@@ -235,8 +235,12 @@ struct mtok_op mtok_rope_op(const char *name, size_t count, size_t dim);
 /* ================================================================================================
  * Attention
  *
- * GQA/MHA over separate K and V caches: K[pos][kv_head][dqk], V[pos][kv_head][dv] (f32 or bf16),
- * position p of the cache at k + p * kv_stride elements. The q_len queries are the last q_len
+ * GQA/MHA over separate K and V caches (f32 or bf16). Element d of KV head h at position p is at
+ * k + p * kv_stride + h * k_head_stride + d (V: v_stride, v_head_stride). The defaults (0) give the
+ * token-major layout K[pos][kv_head][dqk] (head strides dqk / dv, V's position stride kv_stride);
+ * a head-major cache (HF's [kv_head][pos][dim]) sets kv_stride = dqk, v_stride = dv and the head
+ * strides to the cache length times the dims, and then streams each head contiguously. The q_len
+ * queries are the last q_len
  * positions of the kv_len cached ones (causal: query i sits at kv_len - q_len + i and sees
  * positions <= its own; with window w > 0 only the last w of those). Query heads h use kv head
  * h / (heads / kv_heads). Prefill is tiled over query blocks and KV blocks with an online softmax;
@@ -248,7 +252,9 @@ struct mtok_gqa {
     size_t q_stride;
     enum mtok_dtype kv_dtype; /* MTOK_F32 or MTOK_BF16 */
     const void *k, *v;
-    size_t kv_stride;    /* elements between positions (both caches) */
+    size_t kv_stride;    /* elements between positions of K (and of V unless v_stride) */
+    size_t v_stride;     /* elements between positions of V; 0 = kv_stride */
+    size_t k_head_stride, v_head_stride; /* elements between KV heads; 0 = dqk, dv */
     size_t window;       /* 0 = none */
     const float *sinks;  /* heads, or NULL */
     float scale;         /* usually 1 / sqrt(dqk) */

@@ -139,8 +139,8 @@ static void gqa_ref(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
     float *k = mtok_xmalloc((wk->dqk + wk->dv) * sizeof *k), *v = k + wk->dqk;
     for (size_t t = t0; t < t1; t++)
         for (size_t j = 0; j < wk->nkv; j++) {
-            kv_row_f32(wk->kv_dtype, wk->k, t * wk->kv_stride + j * wk->dqk, wk->dqk, k);
-            kv_row_f32(wk->kv_dtype, wk->v, t * wk->kv_stride + j * wk->dv, wk->dv, v);
+            kv_row_f32(wk->kv_dtype, wk->k, t * wk->k_ps + j * wk->k_hs, wk->dqk, k);
+            kv_row_f32(wk->kv_dtype, wk->v, t * wk->v_ps + j * wk->v_hs, wk->dv, v);
             for (size_t g = 0; g < wk->G; g++) {
                 size_t r = j * wk->G + g;
                 if ((int64_t)t < wk->lo[r] || (int64_t)t > wk->hi[r])

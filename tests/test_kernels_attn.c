@@ -8,11 +8,16 @@
 
 /* ---- GQA ---- */
 
-static float kv_at(const struct mtok_gqa *a, const void *base, size_t pos, size_t off)
+static float kv_at(const struct mtok_gqa *a, bool isv, size_t pos, size_t head, size_t c)
 {
+    size_t ps = isv && a->v_stride ? a->v_stride : a->kv_stride;
+    size_t hs = isv ? (a->v_head_stride ? a->v_head_stride : a->dv)
+                    : (a->k_head_stride ? a->k_head_stride : a->dqk);
+    size_t off = pos * ps + head * hs + c;
+    const void *base = isv ? a->v : a->k;
     if (a->kv_dtype == MTOK_F32)
-        return ((const float *)base)[pos * a->kv_stride + off];
-    return mtok_bf16_to_f32(((const uint16_t *)base)[pos * a->kv_stride + off]);
+        return ((const float *)base)[off];
+    return mtok_bf16_to_f32(((const uint16_t *)base)[off]);
 }
 
 static void naive_gqa(const struct mtok_gqa *a, float *out)
@@ -27,8 +32,7 @@ static void naive_gqa(const struct mtok_gqa *a, float *out)
             for (size_t t = lo; t <= P; t++) {
                 double d = 0;
                 for (size_t c = 0; c < a->dqk; c++)
-                    d += (double)a->q[i * a->q_stride + h * a->dqk + c] *
-                         kv_at(a, a->k, t, hk * a->dqk + c);
+                    d += (double)a->q[i * a->q_stride + h * a->dqk + c] * kv_at(a, false, t, hk, c);
                 s[t] = d * a->scale;
                 m = fmax(m, s[t]);
             }
@@ -38,12 +42,14 @@ static void naive_gqa(const struct mtok_gqa *a, float *out)
             for (size_t c = 0; c < a->dv; c++) {
                 double o = 0;
                 for (size_t t = lo; t <= P; t++)
-                    o += exp(s[t] - m) * kv_at(a, a->v, t, hk * a->dv + c);
+                    o += exp(s[t] - m) * kv_at(a, true, t, hk, c);
                 out[i * a->out_stride + h * a->dv + c] = (float)(o / l);
             }
         }
     free(s);
 }
+
+static bool g_head_major;
 
 static void run_gqa_dv(size_t q_len, size_t kv_len, size_t heads, size_t kvh, size_t d, size_t dv,
                        size_t window, bool sinks, enum mtok_dtype kvdt)
@@ -53,12 +59,23 @@ static void run_gqa_dv(size_t q_len, size_t kv_len, size_t heads, size_t kvh, si
                          .scale = 1.0f / sqrtf((float)d)};
     a.q_stride = heads * a.dqk + 3;
     a.out_stride = heads * a.dv + 1;
-    a.kv_stride = kvh * (a.dv > a.dqk ? a.dv : a.dqk) + 2;
+    size_t cells;
+    if (g_head_major) { /* [kv head][pos][dim], one padded cache length for both */
+        size_t T = kv_len + 3;
+        a.kv_stride = d;
+        a.v_stride = dv;
+        a.k_head_stride = T * d;
+        a.v_head_stride = T * dv;
+        cells = kvh * T * (d > dv ? d : dv);
+    } else {
+        a.kv_stride = kvh * (a.dv > a.dqk ? a.dv : a.dqk) + 2;
+        cells = kv_len * a.kv_stride;
+    }
     size_t esz = kvdt == MTOK_F32 ? 4 : 2;
     float *q = malloc(q_len * a.q_stride * sizeof(float));
     rng_fill(q, q_len * a.q_stride, 2.0f);
-    void *k = malloc(kv_len * a.kv_stride * esz), *v = malloc(kv_len * a.kv_stride * esz);
-    for (size_t i = 0; i < kv_len * a.kv_stride; i++) {
+    void *k = malloc(cells * esz), *v = malloc(cells * esz);
+    for (size_t i = 0; i < cells; i++) {
         float kf = rng_f() * 2, vf = rng_f();
         if (kvdt == MTOK_F32) {
             ((float *)k)[i] = kf;
@@ -87,8 +104,9 @@ static void run_gqa_dv(size_t q_len, size_t kv_len, size_t heads, size_t kvh, si
         a.out = got;
         mtok_attn_gqa(&a);
         CHECK_NERR(got, want, on, ATTN_BOUND,
-                   "gqa %s q%zu kv%zu h%zu/%zu d%zu w%zu sink%d %s", all_variants[vi].name, q_len,
-                   kv_len, heads, kvh, d, window, sinks, mtok_dtype_name(kvdt));
+                   "gqa %s q%zu kv%zu h%zu/%zu d%zu w%zu sink%d %s%s", all_variants[vi].name, q_len,
+                   kv_len, heads, kvh, d, window, sinks, mtok_dtype_name(kvdt),
+                   g_head_major ? " head-major" : "");
     }
     variant_reset();
     struct mtok_op op = mtok_attn_gqa_op("a", &a);
@@ -131,6 +149,12 @@ static void test_gqa(void)
     run_gqa(33, 70, 6, 6, 40, 0, false, MTOK_BF16);
     run_gqa(33, 70, 4, 2, 128, 5, true, MTOK_F32);
     run_gqa(70, 70, 16, 1, 24, 0, false, MTOK_BF16);
+    /* head-major caches */
+    g_head_major = true;
+    run_gqa_dv(1, 1000, 32, 8, 128, 128, 0, true, MTOK_BF16);
+    run_gqa_dv(1, 77, 6, 2, 40, 48, 0, false, MTOK_F32);
+    run_gqa_dv(21, 90, 8, 4, 64, 64, 30, true, MTOK_BF16);
+    g_head_major = false;
 }
 
 /* ---- shared-KV MQA ---- */
