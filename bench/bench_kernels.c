@@ -632,14 +632,23 @@ static void section_attn(void)
         }
         float *q = malloc(H * D * sizeof(float)), *out = malloc(H * D * sizeof(float));
         rng_fill(q, H * D, 6);
-        c.a = (struct mtok_gqa){.q_len = 1, .kv_len = ctx, .heads = H, .kv_heads = KH, .dqk = D,
-                                .dv = D, .q = q, .q_stride = H * D, .kv_dtype = MTOK_BF16,
-                                .kv_stride = KH * D, .scale = 1.0f / sqrtf((float)D), .out = out,
-                                .out_stride = H * D};
-        c.a.k = c.k[0];
-        c.a.v = c.v[0];
-        struct stats s = time_it(gqa_fn, &c, (int)layers, 3 * g_reps);
-        roofline_row("attn_gqa_bf16 h32/kv8/d128", mtok_attn_gqa_op("attn", &c.a), s);
+        for (int hm = 0; hm < 2; hm++) {
+            c.a = (struct mtok_gqa){.q_len = 1, .kv_len = ctx, .heads = H, .kv_heads = KH,
+                                    .dqk = D, .dv = D, .q = q, .q_stride = H * D,
+                                    .kv_dtype = MTOK_BF16, .kv_stride = KH * D,
+                                    .scale = 1.0f / sqrtf((float)D), .out = out,
+                                    .out_stride = H * D};
+            if (hm) { /* [kv head][pos][dim]: each head one contiguous stream */
+                c.a.kv_stride = c.a.v_stride = D;
+                c.a.k_head_stride = c.a.v_head_stride = ctx * D;
+            }
+            c.a.k = c.k[0];
+            c.a.v = c.v[0];
+            struct stats s = time_it(gqa_fn, &c, (int)layers, 3 * g_reps);
+            roofline_row(hm ? "attn_gqa_bf16 h32/kv8/d128 [h][t][d]"
+                            : "attn_gqa_bf16 h32/kv8/d128 [t][h][d]",
+                         mtok_attn_gqa_op("attn", &c.a), s);
+        }
         for (size_t l = 0; l < layers; l++) {
             free(c.k[l]);
             free(c.v[l]);
