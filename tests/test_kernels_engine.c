@@ -2,6 +2,7 @@
  * with the same thread count), the reference kernels and the selected ones agree along a decode,
  * every op is announced with its simulator cost, long contexts can be filled, errors are reported. */
 #define _POSIX_C_SOURCE 200809L
+#include "catalog/catalog.h"
 #include "kernels_common.h"
 
 struct count {
@@ -69,8 +70,35 @@ static float *decode(struct mtok_engine *e, size_t n, const int32_t *feed, int32
     return logits;
 }
 
+/* The benchmark's model: embedded, a valid catalog model with V4-Flash's layer types. */
+static void test_mini_config(void)
+{
+    const struct mtok_blob *b = mtok_embedded_find("data/engine/deepseek-v4-flash-mini_config.json");
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    struct mtok_model *m = NULL;
+    struct mtok_diags d = {0};
+    CHECK(mtok_model_parse("mini", (const char *)b->data, b->size, &m, &d) == MTOK_OK);
+    mtok_diags_free(&d);
+    if (!m)
+        return;
+    int swa = 0, csa = 0, hca = 0, hash = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        swa += m->layers[i].attn == MTOK_ATTN_V4_SWA;
+        csa += m->layers[i].attn == MTOK_ATTN_V4_CSA;
+        hca += m->layers[i].attn == MTOK_ATTN_V4_HCA;
+        hash += m->layers[i].hash_routed;
+    }
+    CHECK(swa == 2 && csa == 3 && hca == 3 && hash == 1);
+    CHECK(m->head_dim == 512 && m->rope_dim == 64 && m->wprec_expert == MTOK_MXFP4 &&
+          m->wprec_dense == MTOK_FP8 && m->n_shared == 1);
+    mtok_model_destroy(m);
+}
+
 int main(void)
 {
+    test_mini_config();
     size_t len;
     char *json = read_config("tests/data/engine/v4-tiny_config.json", &len);
     struct mtok_error err;
