@@ -862,15 +862,19 @@ static inline __m512 qk_2x8(const float *qa, const float *qb, const float *K, si
     return hsum16(acc);
 }
 
-/* As qk_2x8 with the 8 K rows read from a bf16 cache in place (row j at K + j * stride). */
+/* As qk_2x8 with the 8 K rows read from a bf16 cache in place (row j at K + j * stride). pf > 0:
+ * prefetch the same rows pf bytes further, one line per line read (the next block). */
 static inline __m512 qk_2x8_bf16(const float *qa, const float *qb, const uint16_t *K,
-                                 size_t stride, size_t dq)
+                                 size_t stride, size_t dq, size_t pf)
 {
     __m512 acc[16];
     for (int j = 0; j < 16; j++)
         acc[j] = _mm512_setzero_ps();
     for (size_t d = 0; d < dq; d += 16) {
         __m512 va = _mm512_load_ps(qa + d), vb = _mm512_load_ps(qb + d);
+        if (pf && d % 32 == 0)
+            for (int j = 0; j < 8; j++)
+                _mm_prefetch((const char *)(K + (size_t)j * stride + d) + pf, _MM_HINT_T0);
         for (int j = 0; j < 8; j++) {
             __m512 kv = bf16x16_to_f32(K + (size_t)j * stride + d);
             acc[j] = _mm512_fmadd_ps(va, kv, acc[j]);
@@ -937,7 +941,8 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                         continue;
                     }
                     float tmp[16];
-                    _mm512_storeu_ps(tmp, direct ? qk_2x8_bf16(qa, qb, kb + j8 * wk->k_ps, wk->k_ps, dq)
+                    size_t pf = g == 0 && tb + 2 * GQA_BT <= t1 ? GQA_BT * wk->k_ps * 2 : 0;
+                    _mm512_storeu_ps(tmp, direct ? qk_2x8_bf16(qa, qb, kb + j8 * wk->k_ps, wk->k_ps, dq, pf)
                                                  : qk_2x8(qa, qb, Kf + j8 * dq, dq));
                     memcpy(S + ra * GQA_BT + j8, tmp, 8 * sizeof(float));
                     if (rb != (size_t)-1)
@@ -994,9 +999,13 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                         b[i] = _mm512_mul_ps(_mm512_load_ps(ob + d0 + 16 * i), cb);
                     }
                     if (direct) {
+                        size_t pf = g == 0 && tb + 2 * GQA_BT <= t1 ? GQA_BT * wk->v_ps * 2 : 0;
                         for (size_t j = 0; j < nt; j++) {
                             __m512 pja = _mm512_set1_ps(pa[j]), pjb = _mm512_set1_ps(pb[j]);
                             const uint16_t *vr = vb + j * wk->v_ps + d0;
+                            if (pf)
+                                for (size_t i = 0; i < nd; i += 2)
+                                    _mm_prefetch((const char *)(vr + 16 * i) + pf, _MM_HINT_T0);
                             for (size_t i = 0; i < nd; i++) {
                                 __m512 vv = bf16x16_to_f32(vr + 16 * i);
                                 a[i] = _mm512_fmadd_ps(pja, vv, a[i]);
