@@ -358,6 +358,9 @@ TGT_VBMI_BF16 static void gemv_fp8_avx512vbmi(const struct mtok_wmat *w, const v
     const __m512i tl0 = _mm512_load_si512(g_fp8_lo), tl1 = _mm512_load_si512(g_fp8_lo + 64);
     const __m512i m7f = _mm512_set1_epi8(0x7F), m80 = _mm512_set1_epi8((char)0x80);
     const __m512i mlo = _mm512_set1_epi16(0x00FF), mhi = _mm512_set1_epi16((short)0xFF00);
+    /* Prefetch distance: within the row for long rows; for short ones the same column of the next
+     * group of 4 rows (2 KiB ahead would land inside this group). */
+    const size_t pfo = k >= 4 * MTOK_PF_AHEAD ? MTOK_PF_AHEAD : 4 * k;
 #define FP8_DOT(acc, V, xe, xo)                                                                    \
     do {                                                                                           \
         __m512i v_ = (V);                                                                          \
@@ -382,10 +385,10 @@ TGT_VBMI_BF16 static void gemv_fp8_avx512vbmi(const struct mtok_wmat *w, const v
             __m512 b0o = b0e, b1o = b0e, b2o = b0e, b3o = b0e;
             size_t c = b * 128, ce = MTOK_MIN(k, c + 128);
             for (; c + 64 <= ce; c += 64) {
-                _mm_prefetch((const char *)(w0 + c) + MTOK_PF_AHEAD, _MM_HINT_T0);
-                _mm_prefetch((const char *)(w1 + c) + MTOK_PF_AHEAD, _MM_HINT_T0);
-                _mm_prefetch((const char *)(w2 + c) + MTOK_PF_AHEAD, _MM_HINT_T0);
-                _mm_prefetch((const char *)(w3 + c) + MTOK_PF_AHEAD, _MM_HINT_T0);
+                _mm_prefetch((const char *)(w0 + c) + pfo, _MM_HINT_T0);
+                _mm_prefetch((const char *)(w1 + c) + pfo, _MM_HINT_T0);
+                _mm_prefetch((const char *)(w2 + c) + pfo, _MM_HINT_T0);
+                _mm_prefetch((const char *)(w3 + c) + pfo, _MM_HINT_T0);
                 __m512bh xe = (__m512bh)_mm512_load_si512(x + c);
                 __m512bh xo = (__m512bh)_mm512_load_si512(x + c + 32);
                 FP8_DOT(b0, _mm512_loadu_si512(w0 + c), xe, xo);
@@ -862,10 +865,10 @@ static inline __m512 qk_2x8(const float *qa, const float *qb, const float *K, si
     return hsum16(acc);
 }
 
-/* As qk_2x8 with the 8 K rows read from a bf16 cache in place (row j at K + j * stride). pf > 0:
- * prefetch the same rows pf bytes further, one line per line read (the next block). */
+/* As qk_2x8 with the 8 K rows read from a bf16 cache in place (row j at K + j * stride). pf != 0:
+ * prefetch the rows pf bytes away (what the worker reads next), one line per line read. */
 static inline __m512 qk_2x8_bf16(const float *qa, const float *qb, const uint16_t *K,
-                                 size_t stride, size_t dq, size_t pf)
+                                 size_t stride, size_t dq, ptrdiff_t pf)
 {
     __m512 acc[16];
     for (int j = 0; j < 16; j++)
@@ -884,14 +887,41 @@ static inline __m512 qk_2x8_bf16(const float *qa, const float *qb, const uint16_
     return hsum16(acc);
 }
 
+/* Scores of 4 query rows against 4 K rows read from a bf16 cache in place: each K chunk is
+ * widened once for the 4 rows. Lane 4r + j: row r, position j. pf as in qk_2x8_bf16. */
+static inline __m512 qk_4x4_bf16(const float *const *q, const uint16_t *K, size_t stride,
+                                 size_t dq, ptrdiff_t pf)
+{
+    __m512 acc[16];
+    for (int j = 0; j < 16; j++)
+        acc[j] = _mm512_setzero_ps();
+    for (size_t d = 0; d < dq; d += 16) {
+        __m512 q0 = _mm512_load_ps(q[0] + d), q1 = _mm512_load_ps(q[1] + d);
+        __m512 q2 = _mm512_load_ps(q[2] + d), q3 = _mm512_load_ps(q[3] + d);
+        if (pf && d % 32 == 0)
+            for (int j = 0; j < 4; j++)
+                _mm_prefetch((const char *)(K + (size_t)j * stride + d) + pf, _MM_HINT_T0);
+        for (int j = 0; j < 4; j++) {
+            __m512 kv = bf16x16_to_f32(K + (size_t)j * stride + d);
+            acc[j] = _mm512_fmadd_ps(q0, kv, acc[j]);
+            acc[4 + j] = _mm512_fmadd_ps(q1, kv, acc[4 + j]);
+            acc[8 + j] = _mm512_fmadd_ps(q2, kv, acc[8 + j]);
+            acc[12 + j] = _mm512_fmadd_ps(q3, kv, acc[12 + j]);
+        }
+    }
+    return hsum16(acc);
+}
+
 static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
 {
     size_t G = wk->G, R = wk->nkv * G, dq = MTOK_ROUND_UP(wk->dqk, 16), dv = MTOK_ROUND_UP(wk->dv, 16);
     size_t esz = wk->kv_dtype == MTOK_F32 ? 4 : 2;
-    float *buf = mtok_kalloc((R * dq + dq + GQA_BT * (dq + dv) + R * GQA_BT + R * dv) * sizeof(float));
+    float *buf = mtok_kalloc((R * dq + dq + GQA_BT * (dq + dv) + R * GQA_BT + R * dv + GQA_BT + dv) *
+                             sizeof(float));
     float *Q = buf, *Z = Q + R * dq, *Kf = Z + dq, *Vf = Kf + GQA_BT * dq, *S = Vf + GQA_BT * dv,
-          *O = S + R * GQA_BT;
+          *O = S + R * GQA_BT, *Pz = O + R * dv, *Od = Pz + GQA_BT; /* zero P row, dummy O row */
     memset(Z, 0, dq * sizeof(float));
+    memset(Pz, 0, GQA_BT * sizeof(float));
     for (size_t r = 0; r < R; r++) {
         memset(Q + r * dq, 0, dq * sizeof(float));
         memcpy(Q + r * dq, wk->q + r * wk->q_rs, wk->dqk * sizeof(float));
@@ -908,6 +938,15 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
         for (size_t h = 0; h < wk->nkv; h++) {
             const uint16_t *kb = (const uint16_t *)wk->k + tb * wk->k_ps + h * wk->k_hs;
             const uint16_t *vb = (const uint16_t *)wk->v + tb * wk->v_ps + h * wk->v_hs;
+            /* prefetch what comes two heads later (wrapping into the next block): far enough for
+             * DRAM latency, near enough (~32 KiB) to stay in L1 */
+            ptrdiff_t pfk = 0, pfv = 0;
+            size_t hn = h + 2, tn = tb + (hn / wk->nkv) * GQA_BT; /* two heads ahead (measured) */
+            hn %= wk->nkv;
+            if (tn + GQA_BT <= t1) {
+                pfk = 2 * ((ptrdiff_t)(tn * wk->k_ps + hn * wk->k_hs) - (ptrdiff_t)(tb * wk->k_ps + h * wk->k_hs));
+                pfv = 2 * ((ptrdiff_t)(tn * wk->v_ps + hn * wk->v_hs) - (ptrdiff_t)(tb * wk->v_ps + h * wk->v_hs));
+            }
             for (size_t j = 0; j < GQA_BT && !direct; j++) {
                 float *kr = Kf + j * dq, *vr = Vf + j * dv;
                 if (j >= nt) {
@@ -929,8 +968,22 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 }
             }
             size_t r0 = h * G;
-            /* scores, two rows at a time (an odd last row pairs with a zero row) */
-            for (size_t g = 0; g < G; g += 2) {
+            /* G >= 3 on a bf16 cache in place: 4-row blocks (missing rows are zero rows) */
+            const bool four = direct && G >= 3;
+            for (size_t g = 0; four && g < G; g += 4) {
+                const float *qs[4];
+                for (size_t i = 0; i < 4; i++)
+                    qs[i] = g + i < G ? Q + (r0 + g + i) * dq : Z;
+                ptrdiff_t pf = g == 0 ? pfk : 0;
+                for (size_t j4 = 0; j4 < GQA_BT; j4 += 4) {
+                    float tmp[16];
+                    _mm512_storeu_ps(tmp, qk_4x4_bf16(qs, kb + j4 * wk->k_ps, wk->k_ps, dq, pf));
+                    for (size_t i = 0; i < 4 && g + i < G; i++)
+                        memcpy(S + (r0 + g + i) * GQA_BT + j4, tmp + 4 * i, 4 * sizeof(float));
+                }
+            }
+            /* otherwise two rows at a time (an odd last row pairs with a zero row) */
+            for (size_t g = 0; !four && g < G; g += 2) {
                 size_t ra = r0 + g, rb = g + 1 < G ? ra + 1 : (size_t)-1;
                 const float *qa = Q + ra * dq, *qb = rb != (size_t)-1 ? Q + rb * dq : Z;
                 for (size_t j8 = 0; j8 < GQA_BT; j8 += 8) {
@@ -941,7 +994,7 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                         continue;
                     }
                     float tmp[16];
-                    size_t pf = g == 0 && tb + 2 * GQA_BT <= t1 ? GQA_BT * wk->k_ps * 2 : 0;
+                    ptrdiff_t pf = g == 0 ? pfk : 0;
                     _mm512_storeu_ps(tmp, direct ? qk_2x8_bf16(qa, qb, kb + j8 * wk->k_ps, wk->k_ps, dq, pf)
                                                  : qk_2x8(qa, qb, Kf + j8 * dq, dq));
                     memcpy(S + ra * GQA_BT + j8, tmp, 8 * sizeof(float));
@@ -984,8 +1037,47 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                 wk->m[r] = mnew;
                 corr[g % 64] = cr;
             }
-            /* PV, two rows at a time sharing each V load; 8 output vectors per row per pass */
-            for (size_t g = 0; g < G; g += 2) {
+            /* PV, 4 rows x 4 output vectors per pass: each V chunk widened once for 4 rows */
+            for (size_t g = 0; four && g < G; g += 4) {
+                const float *pr[4];
+                float *orow[4];
+                __m512 cv[4];
+                for (size_t i = 0; i < 4; i++) {
+                    bool in = g + i < G;
+                    pr[i] = in ? S + (r0 + g + i) * GQA_BT : Pz;
+                    orow[i] = in ? O + (r0 + g + i) * dv : Od;
+                    cv[i] = _mm512_set1_ps(in ? corr[(g + i) % 64] : 0.0f);
+                }
+                ptrdiff_t pf = g == 0 ? pfv : 0;
+                for (size_t d0 = 0; d0 < dv; d0 += 64) {
+                    size_t nd = MTOK_MIN((size_t)4, (dv - d0) / 16);
+                    __m512 a[4][4];
+                    for (size_t i = 0; i < 4; i++)
+                        for (size_t c = 0; c < nd; c++)
+                            a[i][c] = _mm512_mul_ps(_mm512_load_ps(orow[i] + d0 + 16 * c), cv[i]);
+                    for (size_t j = 0; j < nt; j++) {
+                        const uint16_t *vr = vb + j * wk->v_ps + d0;
+                        if (pf) { /* the 128 bytes this step reads, in the next rows */
+                            _mm_prefetch((const char *)vr + pf, _MM_HINT_T0);
+                            _mm_prefetch((const char *)vr + pf + 64, _MM_HINT_T0);
+                        }
+                        __m512 p0 = _mm512_set1_ps(pr[0][j]), p1 = _mm512_set1_ps(pr[1][j]);
+                        __m512 p2 = _mm512_set1_ps(pr[2][j]), p3 = _mm512_set1_ps(pr[3][j]);
+                        for (size_t c = 0; c < nd; c++) {
+                            __m512 vv = bf16x16_to_f32(vr + 16 * c);
+                            a[0][c] = _mm512_fmadd_ps(p0, vv, a[0][c]);
+                            a[1][c] = _mm512_fmadd_ps(p1, vv, a[1][c]);
+                            a[2][c] = _mm512_fmadd_ps(p2, vv, a[2][c]);
+                            a[3][c] = _mm512_fmadd_ps(p3, vv, a[3][c]);
+                        }
+                    }
+                    for (size_t i = 0; i < 4; i++)
+                        for (size_t c = 0; c < nd; c++)
+                            _mm512_store_ps(orow[i] + d0 + 16 * c, a[i][c]);
+                }
+            }
+            /* otherwise two rows at a time sharing each V load; 8 output vectors per row */
+            for (size_t g = 0; !four && g < G; g += 2) {
                 size_t ra = r0 + g;
                 bool two = g + 1 < G;
                 const float *pa = S + ra * GQA_BT, *pb = two ? pa + GQA_BT : pa;
@@ -999,7 +1091,7 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                         b[i] = _mm512_mul_ps(_mm512_load_ps(ob + d0 + 16 * i), cb);
                     }
                     if (direct) {
-                        size_t pf = g == 0 && tb + 2 * GQA_BT <= t1 ? GQA_BT * wk->v_ps * 2 : 0;
+                        ptrdiff_t pf = g == 0 ? pfv : 0;
                         for (size_t j = 0; j < nt; j++) {
                             __m512 pja = _mm512_set1_ps(pa[j]), pjb = _mm512_set1_ps(pb[j]);
                             const uint16_t *vr = vb + j * wk->v_ps + d0;
@@ -1047,8 +1139,9 @@ static inline void kv_entry_f32(enum mtok_kv_fmt fmt, size_t dim, const void *sr
         return;
     }
     for (int t = 0; t < 7; t++) {
-        __m512 sc = _mm512_castsi512_ps(_mm512_set1_epi32((int)((uint32_t)(s[576 + t] + 8) << 23)));
         /* 2^(c - 127) * 256: the f16 trick's 2^-8 undone in the same multiply */
+        __m512 sc = _mm512_set1_ps(s[576 + t] <= 246 ? mtok_f32_from_bits((uint32_t)(s[576 + t] + 8) << 23)
+                                                      : mtok_e8m0_to_f32(s[576 + t]) * 256.0f);
         for (int i = 0; i < 64; i += 16)
             _mm512_store_ps(e + t * 64 + i,
                             _mm512_mul_ps(e4m3x16_to_f32_div256(
