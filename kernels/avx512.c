@@ -192,6 +192,9 @@ static void e4m3_to_f32_avx512(const uint8_t *x, float *o, size_t n)
 /* Streaming kernels that spend real time per cache line outrun the hardware prefetcher's
  * lookahead; one software prefetch per line consumed, this far ahead, keeps DRAM busy. */
 #define MTOK_PF_AHEAD 2048
+#define MTOK_PF_FP4 MTOK_PF_AHEAD /* 512 to 8192 tried: 2 KiB is best */
+
+
 
 static size_t prep_f32_bytes(const struct mtok_wmat *w) { return MTOK_ROUND_UP(w->k, 64) * 4; }
 static void prep_f32(const struct mtok_wmat *w, const float *x, void *buf)
@@ -251,11 +254,17 @@ TGT_BF16 static void gemv_bf16_avx512bf16(const struct mtok_wmat *w, const void 
 {
     const uint16_t *x = xp, *W = w->data;
     size_t k = w->k, r = r0;
+    /* within the row for long rows, else the next group of 4 rows (see the fp8 kernel) */
+    const size_t pfo = 2 * k >= 4 * MTOK_PF_AHEAD ? MTOK_PF_AHEAD : 8 * k;
     for (; r + 4 <= r1; r += 4) {
         const uint16_t *w0 = W + r * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         size_t c = 0;
         for (; c + 32 <= k; c += 32) {
+            _mm_prefetch((const char *)(w0 + c) + pfo, _MM_HINT_T0);
+            _mm_prefetch((const char *)(w1 + c) + pfo, _MM_HINT_T0);
+            _mm_prefetch((const char *)(w2 + c) + pfo, _MM_HINT_T0);
+            _mm_prefetch((const char *)(w3 + c) + pfo, _MM_HINT_T0);
             __m512bh xv = (__m512bh)_mm512_load_si512(x + c);
             a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(w0 + c), xv);
             a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_loadu_si512(w1 + c), xv);
@@ -481,7 +490,7 @@ static inline __m512 e8m0x16(const uint8_t *p)
         for (size_t b = 0; b < kb; b++) {                                                          \
             __m512i i0 = _mm512_setzero_si512(), i1 = i0;                                          \
             for (size_t g = 0; g < (BS) / 8; g++) {                                                \
-                _mm_prefetch((const char *)(d + b * (BS)*8 + g * 64) + MTOK_PF_AHEAD, _MM_HINT_T0); \
+                _mm_prefetch((const char *)(d + b * (BS)*8 + g * 64) + MTOK_PF_FP4, _MM_HINT_T0);   \
                 __m512i v = _mm512_load_si512(d + b * (BS)*8 + g * 64);                            \
                 __m512i lo = _mm512_and_si512(v, m0f);                                             \
                 __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m0f);                       \
