@@ -854,7 +854,7 @@ static void softmax_avx512(float *x, size_t n)
  * padded to 16 floats). Scores come from register blocks of 2 query rows x 8 positions (10 loads
  * feed 16 FMAs) reduced by one hsum16; the online softmax rescales once per block; PV keeps 8
  * output vectors of a row in registers. */
-#define GQA_BT 32 /* positions per block: halves the per-row softmax chains of 16 */
+#define GQA_BT 32 /* positions per block (16 doubled the per-position softmax overhead) */
 
 /* Scores of rows a and b (q rows of dq floats) against 8 K rows (stride dq): lanes 0-7 row a,
  * lanes 8-15 row b. */
@@ -1419,7 +1419,7 @@ void mtok_ktab_fill_avx512(struct mtok_ktab *t, const struct mtok_cpu *cpu)
     t->softmax = softmax_avx512;
     t->elem_name = "elementwise_avx512";
     t->gqa = gqa_avx512;
-    t->gqa_name = "attn_gqa_avx512_bt16_2x8";
+    t->gqa_name = "attn_gqa_avx512_bt32_4x4";
     t->mqa = mqa_avx512;
     t->mqa_name = "attn_mqa_avx512_heads16";
     t->indexer = indexer_avx512;

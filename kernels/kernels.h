@@ -35,7 +35,8 @@
  * (Linux arch_prctl(ARCH_REQ_XCOMP_PERM)), which mtok_kernels_init requests.
  *
  * The table is filled once, on first use or by mtok_kernels_init, from CPUID (and XCR0 for OS
- * support). MTOK_ARCH=ref|avx2|avx512 caps the level; MTOK_AMX=0 disables AMX. */
+ * support). MTOK_ARCH=ref|avx2|avx512 caps the level; MTOK_AMX=0 disables AMX; MTOK_UKR=32x12
+ * selects the other AVX-512 f32 GEMM micro-kernel (48x8 is the default: it measured faster). */
 
 enum mtok_isa { MTOK_ISA_REF, MTOK_ISA_AVX2, MTOK_ISA_AVX512, MTOK_ISA_COUNT };
 
