@@ -59,34 +59,34 @@ size_t mtok_stats_changepoints(const double *x, size_t n, double min_rel_shift, 
 /* ================================================================================================
  * Machine and build identity. */
 
-enum mtok_isa {
-    MTOK_ISA_SSE42 = 1u << 0,
-    MTOK_ISA_AVX = 1u << 1,
-    MTOK_ISA_AVX2 = 1u << 2,
-    MTOK_ISA_FMA = 1u << 3,
-    MTOK_ISA_F16C = 1u << 4,
-    MTOK_ISA_AVX_VNNI = 1u << 5,
-    MTOK_ISA_AVX512F = 1u << 6,
-    MTOK_ISA_AVX512BW = 1u << 7,
-    MTOK_ISA_AVX512DQ = 1u << 8,
-    MTOK_ISA_AVX512VL = 1u << 9,
-    MTOK_ISA_AVX512_VNNI = 1u << 10,
-    MTOK_ISA_AVX512_BF16 = 1u << 11,
-    MTOK_ISA_AVX512_FP16 = 1u << 12,
-    MTOK_ISA_AMX_TILE = 1u << 13,
-    MTOK_ISA_AMX_BF16 = 1u << 14,
-    MTOK_ISA_AMX_INT8 = 1u << 15,
-    MTOK_ISA_COUNT_ = 16
+enum mtok_cpu_flag {
+    MTOK_CPUF_SSE42 = 1u << 0,
+    MTOK_CPUF_AVX = 1u << 1,
+    MTOK_CPUF_AVX2 = 1u << 2,
+    MTOK_CPUF_FMA = 1u << 3,
+    MTOK_CPUF_F16C = 1u << 4,
+    MTOK_CPUF_AVX_VNNI = 1u << 5,
+    MTOK_CPUF_AVX512F = 1u << 6,
+    MTOK_CPUF_AVX512BW = 1u << 7,
+    MTOK_CPUF_AVX512DQ = 1u << 8,
+    MTOK_CPUF_AVX512VL = 1u << 9,
+    MTOK_CPUF_AVX512_VNNI = 1u << 10,
+    MTOK_CPUF_AVX512_BF16 = 1u << 11,
+    MTOK_CPUF_AVX512_FP16 = 1u << 12,
+    MTOK_CPUF_AMX_TILE = 1u << 13,
+    MTOK_CPUF_AMX_BF16 = 1u << 14,
+    MTOK_CPUF_AMX_INT8 = 1u << 15,
+    MTOK_CPUF_COUNT_ = 16
 };
 /* The lowercase /proc/cpuinfo-style name of one flag ("avx512_bf16"), "?" otherwise. */
-const char *mtok_isa_name(unsigned flag);
+const char *mtok_cpu_flag_name(unsigned flag);
 
 /* What the fingerprint is made of: only fields that do not change between boots or with load. */
 struct mtok_machine {
     char vendor[16];     /* GenuineIntel, AuthenticAMD, ... */
     char cpu_model[128]; /* brand string */
     int family, model, stepping;
-    unsigned isa;        /* MTOK_ISA_* the CPU has AND the OS enables (XCR0) */
+    unsigned isa;        /* MTOK_CPUF_* the CPU has AND the OS enables (XCR0) */
     char isa_names[320]; /* the same, as space-separated names */
     int n_cpus;          /* CPUs configured */
     /* per instance, as sysfs (else CPUID) reports; 0 = none */

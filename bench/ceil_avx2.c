@@ -69,9 +69,9 @@ static double dot_i8(uint64_t iters)
 }
 
 const struct ceil_flops_kernel mtok_ceil_flops_avx2[] = {
-    {"fp64", "avx2", MTOK_ISA_AVX2 | MTOK_ISA_FMA, 2.0 * 4 * CHAINS, fma_f64},
-    {"fp32", "avx2", MTOK_ISA_AVX2 | MTOK_ISA_FMA, 2.0 * 8 * CHAINS, fma_f32},
-    {"int8", "avx2", MTOK_ISA_AVX2 | MTOK_ISA_FMA, 2.0 * 32 * ICHAINS, dot_i8},
+    {"fp64", "avx2", MTOK_CPUF_AVX2 | MTOK_CPUF_FMA, 2.0 * 4 * CHAINS, fma_f64},
+    {"fp32", "avx2", MTOK_CPUF_AVX2 | MTOK_CPUF_FMA, 2.0 * 8 * CHAINS, fma_f32},
+    {"int8", "avx2", MTOK_CPUF_AVX2 | MTOK_CPUF_FMA, 2.0 * 32 * ICHAINS, dot_i8},
 };
 const size_t mtok_ceil_flops_avx2_n = sizeof mtok_ceil_flops_avx2 / sizeof *mtok_ceil_flops_avx2;
 
@@ -139,4 +139,4 @@ static double bw_triad(double *a, const double *b, const double *c, size_t n, ui
 }
 
 const struct ceil_bw_kernels mtok_ceil_bw_avx2 = {
-    "avx2", MTOK_ISA_AVX2 | MTOK_ISA_FMA, bw_read, bw_write, bw_copy, bw_triad};
+    "avx2", MTOK_CPUF_AVX2 | MTOK_CPUF_FMA, bw_read, bw_write, bw_copy, bw_triad};

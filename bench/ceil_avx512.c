@@ -37,7 +37,7 @@ static double fma_f32(uint64_t iters)
 }
 
 #define ISA512                                                                                     \
-    (MTOK_ISA_AVX512F | MTOK_ISA_AVX512BW | MTOK_ISA_AVX512DQ | MTOK_ISA_AVX512VL | MTOK_ISA_FMA)
+    (MTOK_CPUF_AVX512F | MTOK_CPUF_AVX512BW | MTOK_CPUF_AVX512DQ | MTOK_CPUF_AVX512VL | MTOK_CPUF_FMA)
 
 const struct ceil_flops_kernel mtok_ceil_flops_avx512[] = {
     {"fp64", "avx512", ISA512, 2.0 * 8 * CHAINS, fma_f64},

@@ -24,6 +24,6 @@ static double dot_bf16(uint64_t iters)
 
 /* 32 bf16 multiply-adds (16 lanes x 2 pairs) per instruction. */
 const struct ceil_flops_kernel mtok_ceil_flops_avx512bf16[] = {
-    {"bf16", "avx512", MTOK_ISA_AVX512F | MTOK_ISA_AVX512_BF16, 2.0 * 32 * CHAINS, dot_bf16},
+    {"bf16", "avx512", MTOK_CPUF_AVX512F | MTOK_CPUF_AVX512_BF16, 2.0 * 32 * CHAINS, dot_bf16},
 };
 const size_t mtok_ceil_flops_avx512bf16_n = 1;

@@ -22,6 +22,6 @@ static double dot_i8(uint64_t iters)
 
 /* 64 u8 x s8 multiply-adds per instruction. */
 const struct ceil_flops_kernel mtok_ceil_flops_avx512vnni[] = {
-    {"int8", "avx512", MTOK_ISA_AVX512F | MTOK_ISA_AVX512_VNNI, 2.0 * 64 * CHAINS, dot_i8},
+    {"int8", "avx512", MTOK_CPUF_AVX512F | MTOK_CPUF_AVX512_VNNI, 2.0 * 64 * CHAINS, dot_i8},
 };
 const size_t mtok_ceil_flops_avx512vnni_n = 1;

@@ -27,6 +27,6 @@ static double dot_i8(uint64_t iters)
 
 /* 32 u8 x s8 multiply-adds per instruction. */
 const struct ceil_flops_kernel mtok_ceil_flops_avxvnni[] = {
-    {"int8", "avx_vnni", MTOK_ISA_AVX2 | MTOK_ISA_AVX_VNNI, 2.0 * 32 * CHAINS, dot_i8},
+    {"int8", "avx_vnni", MTOK_CPUF_AVX2 | MTOK_CPUF_AVX_VNNI, 2.0 * 32 * CHAINS, dot_i8},
 };
 const size_t mtok_ceil_flops_avxvnni_n = 1;

@@ -21,7 +21,7 @@ extern const char mtok_build_flags[];
 struct ceil_flops_kernel {
     const char *dtype;     /* fp64 fp32 bf16 int8 */
     const char *isa;       /* ref avx2 avx_vnni avx512 */
-    unsigned needs;        /* MTOK_ISA_* bits the CPU must have */
+    unsigned needs;        /* MTOK_CPUF_* bits the CPU must have */
     double flops_per_iter; /* multiply-add = 2 */
     double (*fn)(uint64_t iters);
 };

@@ -15,14 +15,14 @@
 
 #include "bench/internal.h"
 
-static const char *const isa_names[MTOK_ISA_COUNT_] = {
+static const char *const isa_names[MTOK_CPUF_COUNT_] = {
     "sse4_2",      "avx",      "avx2",     "fma",      "f16c",        "avx_vnni",
     "avx512f",     "avx512bw", "avx512dq", "avx512vl", "avx512_vnni", "avx512_bf16",
     "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8"};
 
-const char *mtok_isa_name(unsigned flag)
+const char *mtok_cpu_flag_name(unsigned flag)
 {
-    for (int i = 0; i < MTOK_ISA_COUNT_; i++)
+    for (int i = 0; i < MTOK_CPUF_COUNT_; i++)
         if (flag == 1u << i)
             return isa_names[i];
     return "?";
@@ -59,46 +59,46 @@ static void cpuid_detect(struct mtok_machine *m)
     bool tiles = (xcr0 & 0x60000) == 0x60000;
     unsigned isa = 0;
     if (c & (1u << 20))
-        isa |= MTOK_ISA_SSE42;
+        isa |= MTOK_CPUF_SSE42;
     if (ymm && (c & (1u << 28)))
-        isa |= MTOK_ISA_AVX;
+        isa |= MTOK_CPUF_AVX;
     if (ymm && (c & (1u << 12)))
-        isa |= MTOK_ISA_FMA;
+        isa |= MTOK_CPUF_FMA;
     if (ymm && (c & (1u << 29)))
-        isa |= MTOK_ISA_F16C;
+        isa |= MTOK_CPUF_F16C;
     if (max_leaf >= 7) {
         __cpuid_count(7, 0, a, b, c, d);
         unsigned sub1 = a;
         if (ymm && (b & (1u << 5)))
-            isa |= MTOK_ISA_AVX2;
+            isa |= MTOK_CPUF_AVX2;
         if (zmm) {
             if (b & (1u << 16))
-                isa |= MTOK_ISA_AVX512F;
+                isa |= MTOK_CPUF_AVX512F;
             if (b & (1u << 17))
-                isa |= MTOK_ISA_AVX512DQ;
+                isa |= MTOK_CPUF_AVX512DQ;
             if (b & (1u << 30))
-                isa |= MTOK_ISA_AVX512BW;
+                isa |= MTOK_CPUF_AVX512BW;
             if (b & (1u << 31))
-                isa |= MTOK_ISA_AVX512VL;
+                isa |= MTOK_CPUF_AVX512VL;
             if (c & (1u << 11))
-                isa |= MTOK_ISA_AVX512_VNNI;
+                isa |= MTOK_CPUF_AVX512_VNNI;
             if (d & (1u << 23))
-                isa |= MTOK_ISA_AVX512_FP16;
+                isa |= MTOK_CPUF_AVX512_FP16;
         }
         if (tiles) {
             if (d & (1u << 24))
-                isa |= MTOK_ISA_AMX_TILE;
+                isa |= MTOK_CPUF_AMX_TILE;
             if (d & (1u << 22))
-                isa |= MTOK_ISA_AMX_BF16;
+                isa |= MTOK_CPUF_AMX_BF16;
             if (d & (1u << 25))
-                isa |= MTOK_ISA_AMX_INT8;
+                isa |= MTOK_CPUF_AMX_INT8;
         }
         if (sub1 >= 1) {
             __cpuid_count(7, 1, a, b, c, d);
             if (ymm && (a & (1u << 4)))
-                isa |= MTOK_ISA_AVX_VNNI;
+                isa |= MTOK_CPUF_AVX_VNNI;
             if (zmm && (a & (1u << 5)))
-                isa |= MTOK_ISA_AVX512_BF16;
+                isa |= MTOK_CPUF_AVX512_BF16;
         }
     }
     m->isa = isa;
@@ -262,7 +262,7 @@ void mtok_machine_detect(struct mtok_machine *m)
     m->l2_shared = m->l2_shared ? m->l2_shared : 1;
     m->l3_shared = m->l3_shared ? m->l3_shared : m->n_cpus;
     size_t off = 0;
-    for (int i = 0; i < MTOK_ISA_COUNT_; i++)
+    for (int i = 0; i < MTOK_CPUF_COUNT_; i++)
         if (m->isa & (1u << i))
             off += (size_t)snprintf(m->isa_names + off, sizeof m->isa_names - off, "%s%s",
                                     off ? " " : "", isa_names[i]);
@@ -302,9 +302,9 @@ struct mtok_machine_row mtok_machine_row(const struct mtok_machine *m)
                                      m->os,          m->n_cpus,   m->mem_bytes};
 }
 
-#define ISA_AVX2_SET (MTOK_ISA_AVX2 | MTOK_ISA_FMA)
+#define ISA_AVX2_SET (MTOK_CPUF_AVX2 | MTOK_CPUF_FMA)
 #define ISA_AVX512_SET                                                                             \
-    (ISA_AVX2_SET | MTOK_ISA_AVX512F | MTOK_ISA_AVX512BW | MTOK_ISA_AVX512DQ | MTOK_ISA_AVX512VL)
+    (ISA_AVX2_SET | MTOK_CPUF_AVX512F | MTOK_CPUF_AVX512BW | MTOK_CPUF_AVX512DQ | MTOK_CPUF_AVX512VL)
 
 const char *mtok_simd_variant(const struct mtok_machine *m)
 {
