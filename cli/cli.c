@@ -57,16 +57,26 @@ static const char usage[] =
 struct command {
     const char *name;
     int (*run)(struct cli *c, int argc, char **argv);
-    const char *issue; /* for commands this build does not have yet */
 };
 
 static const struct command commands[] = {
-    {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
-    {"check", cli_check, NULL},       {"db", cli_db, NULL},           {"sim", cli_sim, NULL},
-    {"sweep", cli_sweep, NULL},       {"claims", cli_claims, NULL},   {"cost", cli_cost, NULL},
-    {"train", cli_train, NULL},       {"ceilings", cli_ceilings, NULL}, {"bench", cli_bench, NULL},
-    {"compare", cli_compare, NULL},   {"track", cli_track, NULL},     {"history", cli_history, NULL},
-    {"report", cli_report, NULL},     {"fetch", cli_fetch, NULL},
+    {"models", cli_models},
+    {"hw", cli_hw},
+    {"prices", cli_prices},
+    {"check", cli_check},
+    {"db", cli_db},
+    {"sim", cli_sim},
+    {"sweep", cli_sweep},
+    {"claims", cli_claims},
+    {"cost", cli_cost},
+    {"train", cli_train},
+    {"ceilings", cli_ceilings},
+    {"bench", cli_bench},
+    {"compare", cli_compare},
+    {"track", cli_track},
+    {"history", cli_history},
+    {"report", cli_report},
+    {"fetch", cli_fetch},
 };
 
 int cli_fail(struct cli *c, const char *fmt, ...)
@@ -157,8 +167,8 @@ static int set_opt(struct cli *c, struct cli_opt *o, const char *val)
     return -1;
 }
 
-int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t n_opts,
-              char **pos, int max_pos)
+int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t n_opts, char **pos,
+              int max_pos)
 {
     struct cli_opt common[] = {
         {"json", OPT_FLAG, &c->json, 0, 0, 0},
@@ -181,7 +191,8 @@ int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t
             only_pos = true;
             continue;
         }
-        /* -j N is the one short option (sweep); everything else is --name [value] or --name=value */
+        /* -j N is the one short option (sweep); everything else is --name [value] or --name=value
+         */
         const char *name = a[1] == '-' ? a + 2 : a + 1;
         const char *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
@@ -251,8 +262,6 @@ int mtok_cli_main(int argc, char **argv, FILE *out, FILE *err)
         if (strcmp(commands[i].name, name) != 0)
             continue;
         c.cmd = name;
-        if (!commands[i].run)
-            return cli_fail(&c, "not available in this build yet (issue %s)", commands[i].issue);
         for (int k = 2; k < argc; k++)
             if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
                 fputs(usage, out);
