@@ -17,6 +17,7 @@
 
 #include "catalog/catalog.h"
 #include "core/core.h"
+#include "core/cpu.h"
 #include "sim/sim.h"
 #include "store/store.h"
 
@@ -59,27 +60,7 @@ size_t mtok_stats_changepoints(const double *x, size_t n, double min_rel_shift, 
 /* ================================================================================================
  * Machine and build identity. */
 
-enum mtok_cpu_flag {
-    MTOK_CPUF_SSE42 = 1u << 0,
-    MTOK_CPUF_AVX = 1u << 1,
-    MTOK_CPUF_AVX2 = 1u << 2,
-    MTOK_CPUF_FMA = 1u << 3,
-    MTOK_CPUF_F16C = 1u << 4,
-    MTOK_CPUF_AVX_VNNI = 1u << 5,
-    MTOK_CPUF_AVX512F = 1u << 6,
-    MTOK_CPUF_AVX512BW = 1u << 7,
-    MTOK_CPUF_AVX512DQ = 1u << 8,
-    MTOK_CPUF_AVX512VL = 1u << 9,
-    MTOK_CPUF_AVX512_VNNI = 1u << 10,
-    MTOK_CPUF_AVX512_BF16 = 1u << 11,
-    MTOK_CPUF_AVX512_FP16 = 1u << 12,
-    MTOK_CPUF_AMX_TILE = 1u << 13,
-    MTOK_CPUF_AMX_BF16 = 1u << 14,
-    MTOK_CPUF_AMX_INT8 = 1u << 15,
-    MTOK_CPUF_COUNT_ = 16
-};
-/* The lowercase /proc/cpuinfo-style name of one flag ("avx512_bf16"), "?" otherwise. */
-const char *mtok_cpu_flag_name(unsigned flag);
+/* CPU feature flags (enum mtok_cpu_flag, mtok_cpu_flag_name): core/cpu.h, shared with kernels/. */
 
 /* What the fingerprint is made of: only fields that do not change between boots or with load. */
 struct mtok_machine {
@@ -469,11 +450,7 @@ struct mtok_history_opts {
 enum mtok_status mtok_history_build(struct mtok_store *st, const struct mtok_history_opts *o,
                                     struct mtok_history **out, struct mtok_error *err);
 void mtok_history_destroy(struct mtok_history *h);
-/* Write the chart: OUT (png or svg by extension), its data OUT.dat and the gnuplot script OUT.gp
- * next to it, then run gnuplot on the script when it is installed (*rendered says whether it
- * did). */
-enum mtok_status mtok_history_chart(const struct mtok_history *h, const char *out_path,
-                                    bool *rendered, struct mtok_error *err);
+/* The chart is written by reports/ (mtok_report_history_chart in reports/reports.h). */
 
 /* asv-style tracking: for each commit of a range, a temporary git worktree, a build, the suite run
  * by that build's own binary into the caller's database, and the worktree removed again (also when

@@ -114,9 +114,11 @@ int cli_report(struct cli *c, int argc, char **argv)
     }
     if (!suite) {
         /* rendering only: the suite the latest report run was made with, else the default */
-        struct mtok_run_brief last;
+        struct mtok_run_summary last;
         const char *name = "default";
-        if (no_run && mtok_store_read_last_run(st, "report", NULL, &last) == MTOK_OK &&
+        if (no_run &&
+            mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "report"}, &last) ==
+                MTOK_OK &&
             last.suite[0])
             name = last.suite;
         if (mtok_report_suite_load(&suite, name, c->data_dir, cat, &d) != MTOK_OK &&

@@ -46,19 +46,19 @@ struct rpt {
     enum mtok_status status; /* first write failure */
 
     bool have_run;
-    struct mtok_run_brief run;
+    struct mtok_run_summary run;
     struct mtok_stored_sim *sims;
     size_t n_sims;
     struct pick *picks; /* [lengths][models][hw] */
 
     bool have_ceil;
-    struct mtok_run_brief ceil_run;
-    struct mtok_stored_ceiling *ceil;
+    struct mtok_run_summary ceil_run;
+    struct mtok_ceiling_row *ceil;
     size_t n_ceil;
 
     bool have_bench;
-    struct mtok_run_brief bench_run;
-    struct mtok_stored_bench *bench;
+    struct mtok_run_summary bench_run;
+    struct mtok_stored_result *bench;
     size_t n_bench;
 
     struct history_series *hist;
@@ -1673,7 +1673,7 @@ static void roofs(struct rpt *r, struct roof *peaks, size_t *np, struct roof *bw
     const char *pk = have_peak ? "peak" : "flops", *bk = have_plateau ? "plateau" : "bandwidth";
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < r->n_ceil; i++) {
-            const struct mtok_stored_ceiling *c = &r->ceil[i];
+            const struct mtok_ceiling_row *c = &r->ceil[i];
             if (c->threads != tmax || !(c->value > 0))
                 continue;
             struct roof *list = pass == 0 ? peaks : bws;
@@ -1687,7 +1687,7 @@ static void roofs(struct rpt *r, struct roof *peaks, size_t *np, struct roof *bw
                 if (dot)
                     *dot = '\0';
             } else {
-                if (strcmp(c->kind, bk) || !c->level[0] || !strcmp(c->level, "?") ||
+                if (strcmp(c->kind, bk) || !c->level || !c->level[0] || !strcmp(c->level, "?") ||
                     (have_read && strcmp(c->name, "read")))
                     continue;
                 /* one pattern per level: read when it was measured, else the best of any */
@@ -1756,8 +1756,8 @@ static void section_roofline(struct rpt *r)
         char kernels[10][64];
         size_t nk = 0, nkp = 0;
         for (size_t i = 0; i < r->n_bench; i++) {
-            const struct mtok_stored_bench *x = &r->bench[i];
-            if (!(x->flops > 0 && x->bytes > 0 && x->median_ns > 0))
+            const struct mtok_stored_result *x = &r->bench[i];
+            if (!(x->flops > 0 && x->bytes > 0 && x->median_ns > 0) || !x->kernel)
                 continue;
             size_t k = 0;
             while (k < nk && strcmp(kernels[k], x->kernel))
@@ -1768,8 +1768,8 @@ static void section_roofline(struct rpt *r)
         for (size_t k = 0; k < nk; k++) {
             size_t pts = 0;
             for (size_t i = 0; i < r->n_bench; i++) {
-                const struct mtok_stored_bench *x = &r->bench[i];
-                if (!(x->flops > 0 && x->bytes > 0 && x->median_ns > 0) ||
+                const struct mtok_stored_result *x = &r->bench[i];
+                if (!(x->flops > 0 && x->bytes > 0 && x->median_ns > 0) || !x->kernel ||
                     strcmp(x->kernel, kernels[k]))
                     continue;
                 double ai = x->flops / x->bytes, perf = x->flops / (x->median_ns * 1e-9);
@@ -1817,7 +1817,7 @@ static void section_roofline(struct rpt *r)
     table_col(t, 5, "value", "value");
     table_col(t, 6, "unit", "unit");
     for (size_t i = 0; i < r->n_ceil; i++) {
-        const struct mtok_stored_ceiling *x = &r->ceil[i];
+        const struct mtok_ceiling_row *x = &r->ceil[i];
         if (strcmp(x->kind, "peak") && strcmp(x->kind, "plateau") && strcmp(x->kind, "flops") &&
             strcmp(x->kind, "cache"))
             continue; /* the bandwidth sweep's points are in the database */
@@ -1852,7 +1852,7 @@ static void section_roofline(struct rpt *r)
     for (size_t j = 0; j < 10; j++)
         table_col(t, j, kc[j][0], kc[j][1]);
     for (size_t i = 0; i < r->n_bench; i++) {
-        const struct mtok_stored_bench *x = &r->bench[i];
+        const struct mtok_stored_result *x = &r->bench[i];
         struct cell *c2 = table_row(t);
         char a[64];
         double sec = x->median_ns * 1e-9;
@@ -1884,9 +1884,9 @@ static void section_roofline(struct rpt *r)
 
 static void load_history(struct rpt *r)
 {
-    struct mtok_run_brief *runs = NULL;
+    struct mtok_run_summary *runs = NULL;
     size_t n = 0;
-    if (mtok_store_read_runs(r->st, "bench", &runs, &n) != MTOK_OK)
+    if (mtok_store_runs(r->st, "bench", &runs, &n) != MTOK_OK)
         return;
     r->commits = mtok_xcalloc(n ? n : 1, sizeof *r->commits);
     for (size_t i = 0; i < n; i++) {
@@ -1901,9 +1901,9 @@ static void load_history(struct rpt *r)
             ci++;
         if (ci == r->n_commits)
             mtok_strlcpy(r->commits[r->n_commits++], commit, sizeof r->commits[0]);
-        struct mtok_stored_bench *res = NULL;
+        struct mtok_stored_result *res = NULL;
         size_t nr = 0;
-        if (mtok_store_read_results(r->st, runs[i].id, &res, &nr) != MTOK_OK)
+        if (mtok_store_results(r->st, runs[i].id, &res, &nr) != MTOK_OK)
             continue;
         for (size_t k = 0; k < nr; k++) {
             if (!(res[k].median_ns > 0))
@@ -1929,7 +1929,7 @@ static void load_history(struct rpt *r)
             mtok_strlcpy(sr->pts[pi].started_at, runs[i].started_at, sizeof sr->pts[pi].started_at);
             sr->pts[pi].median_ns = res[k].median_ns;
         }
-        free(res);
+        mtok_store_results_free(res, nr);
     }
     free(runs);
 }
@@ -2316,31 +2316,31 @@ enum mtok_status mtok_report_write(struct mtok_store *st, const struct mtok_cata
     info->charts_rendered = true;
     enum mtok_status s;
     /* what the database holds */
-    s = mtok_store_read_last_run(st, "report", NULL, &r.run);
+    s = mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "report"}, &r.run);
     if (s == MTOK_OK) {
         r.have_run = true;
         mtok_strlcpy(info->run_uuid, r.run.uuid, sizeof info->run_uuid);
-        s = mtok_store_read_sims(st, r.run.id, &r.sims, &r.n_sims);
+        s = mtok_store_sims(st, r.run.id, &r.sims, &r.n_sims);
     }
     if (s == MTOK_OK || s == MTOK_ENOTFOUND) {
-        s = mtok_store_read_last_run(st, "ceilings", NULL, &r.ceil_run);
+        s = mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "ceilings"}, &r.ceil_run);
         if (s == MTOK_OK) {
             r.have_ceil = true;
-            s = mtok_store_read_ceilings(st, r.ceil_run.id, &r.ceil, &r.n_ceil);
+            s = mtok_store_ceilings(st, r.ceil_run.id, &r.ceil, &r.n_ceil);
         }
     }
     if (s == MTOK_OK || s == MTOK_ENOTFOUND) {
-        s = mtok_store_read_last_run(st, "bench", NULL, &r.bench_run);
+        s = mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "bench"}, &r.bench_run);
         if (s == MTOK_OK) {
             r.have_bench = true;
-            s = mtok_store_read_results(st, r.bench_run.id, &r.bench, &r.n_bench);
+            s = mtok_store_results(st, r.bench_run.id, &r.bench, &r.n_bench);
         }
     }
     if (s != MTOK_OK && s != MTOK_ENOTFOUND) {
         s = mtok_error_set(err, MTOK_EDB, "%s", mtok_store_errmsg(st));
         mtok_store_sims_free(r.sims, r.n_sims);
         free(r.ceil);
-        free(r.bench);
+        mtok_store_results_free(r.bench, r.n_bench);
         return s;
     }
     load_history(&r);
@@ -2393,7 +2393,7 @@ enum mtok_status mtok_report_write(struct mtok_store *st, const struct mtok_cata
     free_picks(&r);
     mtok_store_sims_free(r.sims, r.n_sims);
     free(r.ceil);
-    free(r.bench);
+    mtok_store_results_free(r.bench, r.n_bench);
     for (size_t i = 0; i < r.n_hist; i++)
         free(r.hist[i].pts);
     free(r.hist);

@@ -93,7 +93,21 @@ static const char v3[] =
     "ALTER TABLE result ADD COLUMN error TEXT;"
     "CREATE INDEX run_kind_status ON run(kind, status, started_at);";
 
-const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1, v2, v3};
+/* v4 (bench part B, issue #4): the simulator's calibration from a benchmark run. One row per
+ * measured benchmark: the op's calibration key (hardware, op kind, dtype, the roof that bounds it),
+ * its size on that roof (FLOPs or bytes), the utilisation the measurement implies (roofline time /
+ * (median - op latency)), and the roofline and measured times it came from. `mtok sim --hw host`
+ * loads the rows of the latest complete bench run of the machine. */
+static const char v4[] =
+    "CREATE TABLE calibration ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL, hw TEXT NOT NULL, threads INTEGER NOT NULL,"
+    "  op_kind TEXT NOT NULL, dtype TEXT NOT NULL, bound TEXT NOT NULL,"
+    "  size REAL NOT NULL, utilisation REAL NOT NULL, sol_ns REAL, measured_ns REAL,"
+    "  UNIQUE (run_id, name));";
+
+const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1, v2, v3, v4};
 
 /* Local ids differ between databases; every INSERT maps the source's ids to this database's through
  * the natural keys. INSERT OR IGNORE on those keys makes a second merge a no-op. */
@@ -176,6 +190,12 @@ const char *const mtok_store_merge_sql[] = {
     "  w.deployment, w.feasible, w.devices, w.utilisation, w.hour_basis, w.usd_per_device_hour,"
     "  w.usd_per_month, w.usd_per_m_tokens, w.breakeven_requests_per_day, w.note"
     " FROM src.workload_cost w JOIN temp.run_map m ON m.src_id = w.run_id",
+
+    "INSERT OR IGNORE INTO main.calibration(run_id, name, hw, threads, op_kind, dtype, bound,"
+    " size, utilisation, sol_ns, measured_ns)"
+    " SELECT m.dst_id, c.name, c.hw, c.threads, c.op_kind, c.dtype, c.bound, c.size,"
+    "  c.utilisation, c.sol_ns, c.measured_ns"
+    " FROM src.calibration c JOIN temp.run_map m ON m.src_id = c.run_id",
 
     "DROP TABLE temp.run_map",
     "DROP TABLE temp.result_map",

@@ -350,14 +350,15 @@ static void test_v2_queries(void)
     CHECK(strcmp(sum.fingerprint, "fp-aaaa") == 0 && strcmp(sum.status, "complete") == 0);
     CHECK(mtok_store_run_get(st, 999, &sum) == MTOK_ENOTFOUND);
 
-    int64_t latest = 0;
-    CHECK(mtok_store_run_latest(st, "bench", "0123", NULL, &latest) == MTOK_OK && latest == id);
-    CHECK(mtok_store_run_latest(st, "bench", "FEDCBA", "fp-aaaa", &latest) == MTOK_OK &&
-          latest == id2);
-    CHECK(mtok_store_run_latest(st, "bench", NULL, NULL, &latest) == MTOK_OK && latest == id2);
-    CHECK(mtok_store_run_latest(st, "bench", "0123", "fp-bbbb", &latest) == MTOK_ENOTFOUND);
-    CHECK(mtok_store_run_latest(st, "bench", "99", NULL, &latest) == MTOK_ENOTFOUND);
-    CHECK(mtok_store_run_latest(st, "ceilings", NULL, NULL, &latest) == MTOK_ENOTFOUND);
+    struct mtok_run_summary latest;
+#define LATEST(k, c, f) mtok_store_run_latest(st, &(struct mtok_run_filter){k, NULL, c, f}, &latest)
+    CHECK(LATEST("bench", "0123", NULL) == MTOK_OK && latest.id == id);
+    CHECK(LATEST("bench", "FEDCBA", "fp-aaaa") == MTOK_OK && latest.id == id2);
+    CHECK(LATEST("bench", NULL, NULL) == MTOK_OK && latest.id == id2);
+    CHECK(LATEST("bench", "0123", "fp-bbbb") == MTOK_ENOTFOUND);
+    CHECK(LATEST("bench", "99", NULL) == MTOK_ENOTFOUND);
+    CHECK(LATEST("ceilings", NULL, NULL) == MTOK_ENOTFOUND);
+#undef LATEST
 
     struct mtok_run_summary *runs = NULL;
     size_t nr = 0;
