@@ -194,13 +194,13 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
     size_t nk = ceil_flops_all(ks, 32);
     for (size_t i = 0; i < nk; i++) {
         const struct ceil_flops_kernel *k = ks[i];
-        if ((m->isa & k->needs) != k->needs)
+        if (!ceil_flops_runs(k, m->isa))
             continue;
         if (quick) { /* a later (wider) kernel of the same dtype that runs here supersedes it */
             bool superseded = false;
             for (size_t j = i + 1; j < nk; j++)
                 superseded |=
-                    strcmp(ks[j]->dtype, k->dtype) == 0 && (m->isa & ks[j]->needs) == ks[j]->needs;
+                    strcmp(ks[j]->dtype, k->dtype) == 0 && ceil_flops_runs(ks[j], m->isa);
             if (superseded)
                 continue;
         }

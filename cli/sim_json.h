@@ -37,7 +37,11 @@ void cli_sim_print(struct cli *c, const struct cli_sim_result *r);
 /* data/pricing/tco.json from the CLI's data directory when it has one, else the embedded copy.
  * Returns CLI_OK, or CLI_ERROR after printing diagnostics. */
 int cli_tco_defaults(struct cli *c, struct mtok_tco_defaults *out);
-/* data/sim/defaults.json from the CLI's data directory; NULL after printing diagnostics. */
+/* data/sim/defaults.json from the CLI's data directory, its calibration table extended with the
+ * measured `host` entry's calibration (the latest bench run of this machine in the database, when
+ * the catalog has a host entry); NULL after printing diagnostics. Call cli_catalog first. */
 struct mtok_sim_defaults *cli_sim_defaults(struct cli *c);
+/* The same without the host's calibration (mtok bench builds its own per thread count). */
+struct mtok_sim_defaults *cli_sim_defaults_base(struct cli *c);
 
 #endif

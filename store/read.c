@@ -360,8 +360,12 @@ static void fill_calib(void *row, sqlite3_stmt *s, const char **strs)
     v->threads = sqlite3_column_int(s, 5);
     v->size = col_real(s, 6);
     v->utilisation = col_real(s, 7);
-    v->sol_ns = col_real(s, 8);
-    v->measured_ns = col_real(s, 9);
+    v->compute_size = col_real(s, 8);
+    v->memory_size = col_real(s, 9);
+    v->sol_compute_ns = col_real(s, 10);
+    v->sol_memory_ns = col_real(s, 11);
+    v->latency_ns = col_real(s, 12);
+    v->measured_ns = col_real(s, 13);
 }
 
 enum mtok_status mtok_store_calibration(struct mtok_store *st, int64_t run_id,
@@ -369,8 +373,9 @@ enum mtok_status mtok_store_calibration(struct mtok_store *st, int64_t run_id,
 {
     *out = NULL, *n = 0;
     sqlite3_stmt *s = prep(st, "SELECT name, hw, op_kind, dtype, bound, threads, size, "
-                               "utilisation, sol_ns, measured_ns FROM calibration WHERE run_id = "
-                               "?1 ORDER BY id");
+                               "utilisation, compute_size, memory_size, sol_compute_ns, "
+                               "sol_memory_ns, latency_ns, measured_ns FROM calibration WHERE "
+                               "run_id = ?1 ORDER BY id");
     if (!s)
         return MTOK_EDB;
     sqlite3_bind_int64(s, 1, run_id);

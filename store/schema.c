@@ -104,7 +104,8 @@ static const char v4[] =
     "  run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
     "  name TEXT NOT NULL, hw TEXT NOT NULL, threads INTEGER NOT NULL,"
     "  op_kind TEXT NOT NULL, dtype TEXT NOT NULL, bound TEXT NOT NULL,"
-    "  size REAL NOT NULL, utilisation REAL NOT NULL, sol_ns REAL, measured_ns REAL,"
+    "  size REAL NOT NULL, utilisation REAL NOT NULL, compute_size REAL, memory_size REAL,"
+    "  sol_compute_ns REAL, sol_memory_ns REAL, latency_ns REAL, measured_ns REAL,"
     "  UNIQUE (run_id, name));";
 
 const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1, v2, v3, v4};
@@ -192,9 +193,11 @@ const char *const mtok_store_merge_sql[] = {
     " FROM src.workload_cost w JOIN temp.run_map m ON m.src_id = w.run_id",
 
     "INSERT OR IGNORE INTO main.calibration(run_id, name, hw, threads, op_kind, dtype, bound,"
-    " size, utilisation, sol_ns, measured_ns)"
+    " size, utilisation, compute_size, memory_size, sol_compute_ns, sol_memory_ns, latency_ns,"
+    " measured_ns)"
     " SELECT m.dst_id, c.name, c.hw, c.threads, c.op_kind, c.dtype, c.bound, c.size,"
-    "  c.utilisation, c.sol_ns, c.measured_ns"
+    "  c.utilisation, c.compute_size, c.memory_size, c.sol_compute_ns, c.sol_memory_ns,"
+    "  c.latency_ns, c.measured_ns"
     " FROM src.calibration c JOIN temp.run_map m ON m.src_id = c.run_id",
 
     "DROP TABLE temp.run_map",

@@ -730,8 +730,9 @@ static bool write_calib(struct mtok_store *st, struct mtok_run *run)
     if (!run->calib.n)
         return true;
     sqlite3_stmt *s = prep(st, "INSERT INTO calibration(run_id, name, hw, threads, op_kind, dtype, "
-                               "bound, size, utilisation, sol_ns, measured_ns) VALUES (?1,?2,?3,"
-                               "?4,?5,?6,?7,?8,?9,?10,?11)");
+                               "bound, size, utilisation, compute_size, memory_size, "
+                               "sol_compute_ns, sol_memory_ns, latency_ns, measured_ns) VALUES "
+                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     if (!s)
         return false;
     bool ok = true;
@@ -740,8 +741,10 @@ static bool write_calib(struct mtok_store *st, struct mtok_run *run)
         sqlite3_bind_int64(s, 1, run->id);
         bind_text(s, 2, c->name), bind_text(s, 3, c->hw), sqlite3_bind_int(s, 4, c->threads);
         bind_text(s, 5, c->op_kind), bind_text(s, 6, c->dtype), bind_text(s, 7, c->bound);
-        bind_real(s, 8, c->size), bind_real(s, 9, c->utilisation), bind_real(s, 10, c->sol_ns);
-        bind_real(s, 11, c->measured_ns);
+        bind_real(s, 8, c->size), bind_real(s, 9, c->utilisation);
+        bind_real(s, 10, c->compute_size), bind_real(s, 11, c->memory_size);
+        bind_real(s, 12, c->sol_compute_ns), bind_real(s, 13, c->sol_memory_ns);
+        bind_real(s, 14, c->latency_ns), bind_real(s, 15, c->measured_ns);
         ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert calibration"), false);
         sqlite3_reset(s);
     }

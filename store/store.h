@@ -82,17 +82,21 @@ struct mtok_ceiling_row {
 };
 
 /* One calibration point (schema v4): what a measured benchmark says about the simulator's
- * utilisation for its op on hardware `hw` (sim/sim.h, mtok_calib_add). */
+ * utilisation for its op on hardware `hw` (sim/sim.h, mtok_calib_add), with the op's roofline so
+ * that it can be predicted again under another calibration. */
 struct mtok_calib_row {
     const char *name;    /* the benchmark result it comes from (unique within the run) */
     const char *hw;      /* hardware id: "host" */
     int threads;         /* threads the benchmark ran on */
     const char *op_kind; /* mtok_op_kind_name */
     const char *dtype;   /* the calibration dtype (mtok_dtype_name) */
-    const char *bound;   /* compute | memory */
-    double size;         /* FLOPs (compute) or bytes (memory) of the op */
-    double utilisation;  /* roofline time / (measured - latency) */
-    double sol_ns, measured_ns;
+    const char *bound;   /* compute | memory: the roof that bounds the op */
+    double size;         /* the op's size on that roof */
+    double utilisation;  /* roofline time on that roof / (measured - latency) */
+    double compute_size, memory_size;   /* FLOPs + other operations; bytes */
+    double sol_compute_ns, sol_memory_ns; /* the two roofs at utilisation 1 */
+    double latency_ns;   /* the op kind's latency (sim defaults) */
+    double measured_ns;  /* the median it was calibrated on */
 };
 
 struct mtok_sim_row {
