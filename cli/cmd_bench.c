@@ -833,3 +833,169 @@ done:
     mtok_sim_defaults_destroy(def);
     return rc;
 }
+
+/* ================================================================================================
+ * Measurements for other commands (mtok report): the quick ceilings and a kernel suite, each
+ * recorded as a run of its own in an open store. */
+
+struct measure_progress {
+    void (*fn)(void *arg, const char *phase, size_t done, size_t total);
+    void *arg;
+    size_t done;
+};
+
+static void measure_ceil_line(void *ctx, const char *what)
+{
+    struct measure_progress *p = ctx;
+    (void)what;
+    p->done++;
+    if (p->fn)
+        p->fn(p->arg, "ceilings", p->done, 0);
+}
+
+static void measure_bench_line(void *ctx, size_t i, size_t n, const char *name,
+                               const struct mtok_bench_result *r)
+{
+    struct measure_progress *p = ctx;
+    (void)name;
+    if (r && p->fn)
+        p->fn(p->arg, "bench", i + 1, n);
+}
+
+/* Record a begun run's failure or commit it. */
+static enum mtok_status finish_run(struct mtok_store *st, struct mtok_run *run, bool ok,
+                                   struct mtok_error *err)
+{
+    if (!ok) {
+        mtok_store_run_fail(st, run);
+        return err->code ? err->code : MTOK_EINTERNAL;
+    }
+    if (mtok_store_run_commit(st, run) != MTOK_OK)
+        return mtok_error_set(err, MTOK_EDB, "%s", mtok_store_errmsg(st));
+    return MTOK_OK;
+}
+
+static struct mtok_run *start_run(struct mtok_store *st, const char *kind, const char *suite,
+                                  const char *args, const struct mtok_machine *m,
+                                  const struct mtok_build *b, struct mtok_error *err)
+{
+    struct mtok_machine_row mr = mtok_machine_row(m);
+    struct mtok_build_row br = mtok_build_row(b);
+    struct mtok_run_info info = {kind, suite, args, &mr, &br};
+    struct mtok_run *run = mtok_run_create(&info);
+    mtok_run_set_machine_detail(run, m->detail);
+    if (mtok_store_run_begin(st, run) != MTOK_OK) {
+        mtok_error_set(err, MTOK_EDB, "%s", mtok_store_errmsg(st));
+        mtok_run_destroy(run);
+        return NULL;
+    }
+    return run;
+}
+
+enum mtok_status cli_measure_ceilings(struct cli *c, struct mtok_store *st,
+                                      void (*progress)(void *, const char *, size_t, size_t),
+                                      void *arg, char uuid[33], struct mtok_error *err)
+{
+    (void)c;
+    struct mtok_machine m;
+    struct mtok_build b;
+    mtok_machine_detect(&m);
+    mtok_build_detect(&b, &m);
+    struct mtok_run *run = start_run(st, "ceilings", NULL, "mtok report (quick ceilings)", &m, &b,
+                                     err);
+    if (!run)
+        return MTOK_EDB;
+    struct measure_progress mp = {progress, arg, 0};
+    struct mtok_ceilings_config cfg = {.quick = true,
+                                       .progress = measure_ceil_line,
+                                       .progress_ctx = &mp};
+    struct mtok_ceilings *cl = NULL;
+    bool ok = mtok_ceilings_measure(&m, &cfg, &cl, err) == MTOK_OK;
+    if (ok) {
+        cJSON *meta = cJSON_CreateObject();
+        cJSON_AddBoolToObject(meta, "quick", true);
+        cJSON_AddNumberToObject(meta, "threads_all", cl->threads_all);
+        cJSON_AddNumberToObject(meta, "others_cpu", cl->others_busy);
+        cJSON_AddNumberToObject(meta, "steal_cpu", cl->steal);
+        char *ms = cJSON_PrintUnformatted(meta);
+        cJSON_Delete(meta);
+        mtok_run_set_meta(run, ms);
+        cJSON_free(ms);
+        mtok_ceilings_record(cl, &m, run);
+    }
+    enum mtok_status s = finish_run(st, run, ok, err);
+    if (s == MTOK_OK && uuid)
+        mtok_strlcpy(uuid, mtok_run_uuid(run), 33);
+    mtok_ceilings_destroy(cl);
+    mtok_run_destroy(run);
+    return s;
+}
+
+enum mtok_status cli_measure_bench(struct cli *c, struct mtok_store *st, const char *suite_name,
+                                   const struct mtok_catalog *cat,
+                                   const struct mtok_sim_defaults *def,
+                                   void (*progress)(void *, const char *, size_t, size_t),
+                                   void *arg, char uuid[33], struct mtok_error *err)
+{
+    struct mtok_machine m;
+    struct mtok_build b;
+    mtok_machine_detect(&m);
+    mtok_build_detect(&b, &m);
+    struct mtok_bench_load_opts lo = {.data_dir = c->data_dir, .cat = cat, .sim = def};
+    struct mtok_bench_suite *suite = NULL;
+    struct mtok_diags d = {0};
+    if (mtok_bench_suite_load(&suite, suite_name, &m, &lo, &d) != MTOK_OK) {
+        enum mtok_status s =
+            mtok_error_set(err, MTOK_EINVAL, "%s", d.n ? d.lines[0] : "cannot load the suite");
+        mtok_diags_free(&d);
+        return s;
+    }
+    mtok_diags_free(&d);
+    char args[160];
+    snprintf(args, sizeof args, "mtok report (bench --suite %s --quick)", suite_name);
+    struct mtok_run *run = start_run(st, "bench", mtok_bench_suite_name(suite), args, &m, &b, err);
+    if (!run) {
+        mtok_bench_suite_destroy(suite);
+        return MTOK_EDB;
+    }
+    struct mtok_predictor *pred = NULL;
+    struct mtok_error perr = {0};
+    struct measure_progress mp = {progress, arg, 0};
+    struct mtok_bench_config cfg;
+    mtok_bench_config_default(&cfg);
+    cfg.min_sample_s = 0.002, cfg.warmup_s = 0.01;
+    cfg.progress = measure_bench_line, cfg.progress_ctx = &mp;
+    if (mtok_predictor_create(&pred, st, cat, def, m.fingerprint, &perr) == MTOK_OK)
+        cfg.predict = mtok_predictor_bench, cfg.predict_ctx = pred;
+    struct mtok_bench_report *rep = NULL;
+    struct mtok_load load;
+    double others = 0, steal = 0;
+    mtok_load_begin(&load);
+    bool ok = mtok_bench_run(suite, &cfg, &rep, err) == MTOK_OK;
+    mtok_load_end(&load, &others, &steal);
+    if (ok) {
+        cJSON *meta = cJSON_CreateObject();
+        cJSON_AddBoolToObject(meta, "quick", true);
+        cJSON_AddNumberToObject(meta, "reps", cfg.reps);
+        cJSON_AddNumberToObject(meta, "min_sample_s", cfg.min_sample_s);
+        cJSON_AddNumberToObject(meta, "others_cpu", others);
+        cJSON_AddNumberToObject(meta, "steal_cpu", steal);
+        if (pred)
+            cJSON_AddStringToObject(meta, "calibrated_by", mtok_predictor_calib_run(pred));
+        char *ms = cJSON_PrintUnformatted(meta);
+        cJSON_Delete(meta);
+        mtok_run_set_meta(run, ms);
+        cJSON_free(ms);
+        mtok_bench_report_record(rep, run);
+        if (pred)
+            mtok_predictor_record(pred, rep, run);
+    }
+    enum mtok_status s = finish_run(st, run, ok, err);
+    if (s == MTOK_OK && uuid)
+        mtok_strlcpy(uuid, mtok_run_uuid(run), 33);
+    mtok_bench_report_destroy(rep);
+    mtok_predictor_destroy(pred);
+    mtok_bench_suite_destroy(suite);
+    mtok_run_destroy(run);
+    return s;
+}

@@ -18,7 +18,7 @@
 /* The calibration of the measured `host` entry: the points of the latest bench run of this
  * machine (bench/bench.h, mtok_host_calib_load), added to the defaults' table under hardware id
  * "host", when the catalog has a host entry and there is a database (never created here). */
-static void add_host_calib(struct cli *c, struct mtok_sim_defaults *def)
+void cli_sim_add_host_calib(struct cli *c, struct mtok_sim_defaults *def)
 {
     if (!c->cat || !mtok_catalog_hw(c->cat, "host"))
         return;
@@ -52,7 +52,7 @@ struct mtok_sim_defaults *cli_sim_defaults(struct cli *c)
 {
     struct mtok_sim_defaults *def = cli_sim_defaults_base(c);
     if (def)
-        add_host_calib(c, def);
+        cli_sim_add_host_calib(c, def);
     return def;
 }
 

@@ -427,7 +427,7 @@ static void test_report_default(void)
     snprintf(dir, sizeof dir, "%s/default", tmpdir);
     snprintf(db, sizeof db, "%s/default.db", tmpdir);
     char *argv[] = {ARG("mtok"), ARG("report"), ARG("--out"), dir, ARG("--db"),
-                    db,          ARG("--json"), NULL};
+                    db,          ARG("--json"), ARG("--no-measure"), NULL};
     int rc = run_cli(out, sizeof out, err, sizeof err, argv);
     CHECK_MSG(rc == 0, "%s", err);
     cJSON *o = cJSON_Parse(out);
@@ -518,6 +518,7 @@ static void test_report_no_gnuplot(void)
                     db,
                     ARG("--gnuplot"),
                     ARG("/nonexistent/bin/gnuplot"),
+                    ARG("--no-measure"),
                     NULL};
     CHECK_MSG(run_cli(out, sizeof out, err, sizeof err, argv) == 0, "%s", err);
     CHECK(strstr(out, "charts: charts could not be rendered") != NULL);
