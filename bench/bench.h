@@ -131,11 +131,11 @@ void mtok_load_end(const struct mtok_load *l, double *others, double *steal);
 /* One op of a composite case's iteration (a decode step's q_a_proj, attn_csa, ...), timed by the
  * case after the samples: its op per call, calls per iteration and time per iteration. */
 struct mtok_bench_part {
-    char name[48];    /* the op's role (op.name) */
-    int layer;        /* the first layer it ran in (-1: outside layers) */
-    struct mtok_op op; /* one call (op.name points at `name`) */
-    double calls;     /* per iteration */
-    double ns;        /* measured, per iteration (all calls) */
+    char name[48];       /* the op's role (op.name) */
+    int layer;           /* the first layer it ran in (-1: outside layers) */
+    struct mtok_op op;   /* one call (op.name points at `name`) */
+    double calls;        /* per iteration */
+    double ns;           /* measured, per iteration (all calls) */
     double predicted_ns; /* the simulator's prediction for the same calls (NAN without one) */
     const char *provenance;
 };
@@ -193,12 +193,12 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
 
 /* How a kernel suite is expanded into cases. */
 struct mtok_bench_load_opts {
-    const char *data_dir;                  /* catalog directory; NULL = the embedded data/ */
-    const struct mtok_catalog *cat;        /* for model entries ("model": id); may be NULL */
-    const struct mtok_sim_defaults *sim;   /* for model entries; may be NULL */
-    int threads;                           /* > 0: every case on this many threads */
-    int threads_all;                       /* what "all" means; 0 = the CPUs we may run on */
-    double rotate_bytes;                   /* > 0: overrides the suite's rotate_mib */
+    const char *data_dir;                /* catalog directory; NULL = the embedded data/ */
+    const struct mtok_catalog *cat;      /* for model entries ("model": id); may be NULL */
+    const struct mtok_sim_defaults *sim; /* for model entries; may be NULL */
+    int threads;                         /* > 0: every case on this many threads */
+    int threads_all;                     /* what "all" means; 0 = the CPUs we may run on */
+    double rotate_bytes;                 /* > 0: overrides the suite's rotate_mib */
 };
 
 /* A kernel suite (data/suites/NAME.json with a "bench" key, format in data/SCHEMA.md): NAME in
@@ -230,7 +230,8 @@ struct mtok_bench_config {
     const char *filter; /* POSIX extended regex over result names; NULL = every case */
     /* The simulator's prediction for one iteration of case c (op: the op the result records, or
      * one part's op with c NULL) on `host` at `threads` threads, in ns, and its provenance (a
-     * static string). NULL: predicted_ns is NAN and provenance NULL. mtok_predictor_bench is one. */
+     * static string). NULL: predicted_ns is NAN and provenance NULL. mtok_predictor_bench is one.
+     */
     double (*predict)(void *ctx, const struct mtok_bench_case *c, const struct mtok_op *op,
                       int threads, const char **provenance);
     void *predict_ctx;
@@ -266,7 +267,7 @@ struct mtok_bench_result {
     char pinned[64]; /* CPUs the threads were pinned to ("0", "0,1"), "" none */
     struct mtok_bench_counter *counters;
     size_t n_counters;
-    struct mtok_op op; /* what one iteration cost: the case's op, or op_of's */
+    struct mtok_op op;             /* what one iteration cost: the case's op, or op_of's */
     struct mtok_bench_part *parts; /* the case's breakdown (parts), NULL without one */
     size_t n_parts;
 };
@@ -433,8 +434,8 @@ enum mtok_status mtok_host_load(struct mtok_catalog *cat, struct mtok_store *st,
  * read plateau (else the largest working set's read bandwidth) of the ceiling rows measured with
  * that many threads, where the rows have them. vector_only: the peaks of the vector units only
  * (the best "flops" loop that is not a tile unit's, AMX). */
-void mtok_host_at_threads(const struct mtok_hw *host, const struct mtok_ceiling_row *rows,
-                          size_t n, int threads, bool vector_only, struct mtok_hw *out);
+void mtok_host_at_threads(const struct mtok_hw *host, const struct mtok_ceiling_row *rows, size_t n,
+                          int threads, bool vector_only, struct mtok_hw *out);
 
 /* A calibration point (a store row with parsed keys; strings point into the row). */
 struct mtok_calib_point {
@@ -502,9 +503,8 @@ void mtok_predictor_op(struct mtok_predictor *p, const struct mtok_op *op, int t
 /* One decode step (batch 1) of the model in `json` (a config.json; `name` for diagnostics) at
  * context ctx, native precision. per_kind (may be NULL) receives the calibrated time per op kind
  * and sol_per_kind (may be NULL) the pure-roofline one, in ns. */
-enum mtok_status mtok_predictor_model(struct mtok_predictor *p, const char *name,
-                                      const char *json, double ctx, int threads,
-                                      struct mtok_prediction *out,
+enum mtok_status mtok_predictor_model(struct mtok_predictor *p, const char *name, const char *json,
+                                      double ctx, int threads, struct mtok_prediction *out,
                                       double per_kind[MTOK_OP_KIND_COUNT],
                                       double sol_per_kind[MTOK_OP_KIND_COUNT],
                                       struct mtok_error *err);
@@ -527,10 +527,10 @@ struct mtok_accuracy_row {
     int threads;
     char kind[16], dtype[8], bound[8];
     double measured_ns;
-    double sol_ns;       /* pure roofline */
-    double in_ns;        /* calibrated on the same run, this point included */
-    double loo_ns;       /* calibrated on the same run without this point (leave one out) */
-    double cross_ns;     /* calibrated on the previous run of the suite (NAN: none) */
+    double sol_ns;   /* pure roofline */
+    double in_ns;    /* calibrated on the same run, this point included */
+    double loo_ns;   /* calibrated on the same run without this point (leave one out) */
+    double cross_ns; /* calibrated on the previous run of the suite (NAN: none) */
     enum mtok_prov in_prov, loo_prov, cross_prov;
 };
 struct mtok_accuracy_stats {
@@ -552,8 +552,7 @@ enum mtok_status mtok_accuracy_compute(struct mtok_store *st, const char *finger
                                        struct mtok_accuracy **out, struct mtok_error *err);
 void mtok_accuracy_destroy(struct mtok_accuracy *a);
 /* Median and worst absolute relative error of pred against meas over n entries (NAN skipped). */
-struct mtok_accuracy_stats mtok_accuracy_stats_of(const double *pred, const double *meas,
-                                                  size_t n);
+struct mtok_accuracy_stats mtok_accuracy_stats_of(const double *pred, const double *meas, size_t n);
 
 /* ================================================================================================
  * Regressions. */

@@ -75,7 +75,8 @@ static double dot_amx_int8(uint64_t iters)
     return (double)out[0] + (double)out[255];
 }
 
-/* tdpbf16ps: 16 x 16 outputs x 32 bf16 pairs = 8192 multiply-adds; tdpbssd: 16 x 16 x 64 = 16384. */
+/* tdpbf16ps: 16 x 16 outputs x 32 bf16 pairs = 8192 multiply-adds; tdpbssd: 16 x 16 x 64 = 16384.
+ */
 const struct ceil_flops_kernel mtok_ceil_flops_amx[] = {
     {"bf16", "amx", MTOK_CPUF_AMX_TILE | MTOK_CPUF_AMX_BF16, 2.0 * 8192 * 4, dot_amx_bf16},
     {"int8", "amx", MTOK_CPUF_AMX_TILE | MTOK_CPUF_AMX_INT8, 2.0 * 16384 * 4, dot_amx_int8},

@@ -224,8 +224,8 @@ static void run_case(struct mtok_bench_result *r, const struct mtok_bench_config
         for (size_t i = 0; i < r->n_parts; i++) {
             struct mtok_bench_part *p = &r->parts[i];
             p->op.name = p->name;
-            p->predicted_ns = p->calls * cfg->predict(cfg->predict_ctx, NULL, &p->op, c->threads,
-                                                      &p->provenance);
+            p->predicted_ns =
+                p->calls * cfg->predict(cfg->predict_ctx, NULL, &p->op, c->threads, &p->provenance);
         }
     } else {
         for (size_t i = 0; i < r->n_parts; i++)

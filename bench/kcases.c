@@ -36,7 +36,7 @@ struct kctx {
     /* MoE */
     size_t tokens, experts, etopk;
     enum mtok_score_fn score;
-    size_t *offsets;  /* experts + 1 */
+    size_t *offsets;   /* experts + 1 */
     int32_t *slot_row; /* tokens x etopk */
     float *weights;    /* tokens x etopk */
     size_t rows, touched;
@@ -640,8 +640,14 @@ static void sum_after(void *ctx, const struct mtok_op *op, int layer)
 static void engine_op_of(void *state, struct mtok_op *op)
 {
     struct kstate *s = state;
-    struct mtok_op t = {.kind = MTOK_OP_GEMM, .name = "decode_step", .wdtype = MTOK_FP8,
-                        .adtype = MTOK_F32, .cdtype = MTOK_F32, .m = 1, .n = 1, .k = 1,
+    struct mtok_op t = {.kind = MTOK_OP_GEMM,
+                        .name = "decode_step",
+                        .wdtype = MTOK_FP8,
+                        .adtype = MTOK_F32,
+                        .cdtype = MTOK_F32,
+                        .m = 1,
+                        .n = 1,
+                        .k = 1,
                         .groups = 1};
     struct mtok_engine_hooks hk = {NULL, sum_after, &t};
     mtok_kernels_set_threads(s->threads);
@@ -679,8 +685,8 @@ static void prof_after(void *ctx, const struct mtok_op *op, int layer)
         i++;
     if (i == p->n) {
         if (p->n == p->cap)
-            p->parts = mtok_xrealloc(p->parts, (p->cap = p->cap ? 2 * p->cap : 64) *
-                                                   sizeof *p->parts);
+            p->parts =
+                mtok_xrealloc(p->parts, (p->cap = p->cap ? 2 * p->cap : 64) * sizeof *p->parts);
         struct mtok_bench_part *x = &p->parts[p->n++];
         memset(x, 0, sizeof *x);
         mtok_strlcpy(x->name, op->name ? op->name : "?", sizeof x->name);
@@ -796,10 +802,23 @@ static void add_gemm(struct adder *ad, enum mtok_dtype dt, size_t m, size_t n, s
 static void add_gqa(struct adder *ad, enum mtok_dtype kv, size_t heads, size_t kvh, size_t dim,
                     size_t ctx, size_t window)
 {
-    struct kctx x = {.kc = KC_GQA, .kv = kv, .heads = heads, .kv_heads = kvh, .dim = dim,
-                     .ctx = ctx, .window = window, .rotate = ad->rotate, .seed = ad->seed};
-    struct mtok_gqa a = {.q_len = 1, .kv_len = ctx, .heads = heads, .kv_heads = kvh, .dqk = dim,
-                         .dv = dim, .kv_dtype = kv, .window = window};
+    struct kctx x = {.kc = KC_GQA,
+                     .kv = kv,
+                     .heads = heads,
+                     .kv_heads = kvh,
+                     .dim = dim,
+                     .ctx = ctx,
+                     .window = window,
+                     .rotate = ad->rotate,
+                     .seed = ad->seed};
+    struct mtok_gqa a = {.q_len = 1,
+                         .kv_len = ctx,
+                         .heads = heads,
+                         .kv_heads = kvh,
+                         .dqk = dim,
+                         .dv = dim,
+                         .kv_dtype = kv,
+                         .window = window};
     char shape[96];
     snprintf(shape, sizeof shape, "ctx=%zu,h=%zu,kv=%zu,d=%zu%s", ctx, heads, kvh, dim,
              window ? ",window" : "");
@@ -816,8 +835,14 @@ static void add_gqa(struct adder *ad, enum mtok_dtype kv, size_t heads, size_t k
 static void add_mqa(struct adder *ad, enum v4t v4, size_t heads, size_t ctx, size_t topk,
                     size_t window, size_t kv_lora, size_t rope)
 {
-    struct kctx x = {.kc = KC_MQA, .v4 = v4, .heads = heads, .ctx = ctx, .topk = topk,
-                     .window = window, .rotate = ad->rotate, .seed = ad->seed};
+    struct kctx x = {.kc = KC_MQA,
+                     .v4 = v4,
+                     .heads = heads,
+                     .ctx = ctx,
+                     .topk = topk,
+                     .window = window,
+                     .rotate = ad->rotate,
+                     .seed = ad->seed};
     x.dim = v4 == V4_NONE ? kv_lora + rope : 512;
     x.dv = v4 == V4_NONE ? kv_lora : 512;
     struct mtok_mqa a;
@@ -844,8 +869,14 @@ static void add_mqa(struct adder *ad, enum v4t v4, size_t heads, size_t ctx, siz
 static void add_indexer(struct adder *ad, size_t heads, size_t dim, size_t ctx, size_t ratio,
                         size_t topk)
 {
-    struct kctx x = {.kc = KC_INDEXER, .heads = heads, .dim = dim, .ctx = ctx, .ratio = ratio,
-                     .topk = topk, .rotate = ad->rotate, .seed = ad->seed};
+    struct kctx x = {.kc = KC_INDEXER,
+                     .heads = heads,
+                     .dim = dim,
+                     .ctx = ctx,
+                     .ratio = ratio,
+                     .topk = topk,
+                     .rotate = ad->rotate,
+                     .seed = ad->seed};
     struct mtok_indexer ix = {.heads = heads, .dim = dim, .n_keys = indexer_keys(&x)};
     char shape[96];
     snprintf(shape, sizeof shape, "keys=%zu,h=%zu,d=%zu,top=%zu", ix.n_keys, heads, dim, topk);
@@ -864,8 +895,12 @@ static void add_moe(struct adder *ad, enum mtok_dtype dt, size_t tokens, size_t 
                     size_t topk, size_t hidden, size_t inter, enum mtok_score_fn score)
 {
     char shape[128];
-    struct kctx r = {.kc = KC_ROUTE, .tokens = tokens, .experts = experts, .etopk = topk,
-                     .score = score, .seed = ad->seed};
+    struct kctx r = {.kc = KC_ROUTE,
+                     .tokens = tokens,
+                     .experts = experts,
+                     .etopk = topk,
+                     .score = score,
+                     .seed = ad->seed};
     snprintf(shape, sizeof shape, "t=%zu,e=%zu,k=%zu", tokens, experts, topk);
     struct mtok_bench_case c = {.kernel = "moe_route",
                                 .dtype = "f32",
@@ -877,8 +912,13 @@ static void add_moe(struct adder *ad, enum mtok_dtype dt, size_t tokens, size_t 
                                 .no_calib = true};
     add_each(ad, c, &r);
 
-    struct kctx g = {.kc = KC_GROUPED, .dt = dt, .tokens = tokens, .experts = experts,
-                     .etopk = topk, .rotate = ad->rotate, .seed = ad->seed};
+    struct kctx g = {.kc = KC_GROUPED,
+                     .dt = dt,
+                     .tokens = tokens,
+                     .experts = experts,
+                     .etopk = topk,
+                     .rotate = ad->rotate,
+                     .seed = ad->seed};
     route_fixed(&g);
     const struct mtok_wmat **wd = mtok_xcalloc(experts, sizeof *wd);
     for (int which = 0; which < 2; which++) {
@@ -1006,8 +1046,8 @@ static size_t items_of(struct ck *ck, const cJSON *a, const char *field, const c
 
 /* A whole number or a list of 1..MAXV of them, each in [lo, hi]. Returns the count (0 when absent
  * and not required, or on error). */
-static size_t get_nums(struct ck *ck, const cJSON *o, const char *where, const char *key,
-                       double lo, double hi, bool required, size_t *v)
+static size_t get_nums(struct ck *ck, const cJSON *o, const char *where, const char *key, double lo,
+                       double hi, bool required, size_t *v)
 {
     char field[160];
     snprintf(field, sizeof field, "%s%s", where, key);
@@ -1031,8 +1071,8 @@ static size_t get_nums(struct ck *ck, const cJSON *o, const char *where, const c
     return n;
 }
 
-static size_t get_num1(struct ck *ck, const cJSON *o, const char *where, const char *key,
-                       double lo, double hi, size_t dflt)
+static size_t get_num1(struct ck *ck, const cJSON *o, const char *where, const char *key, double lo,
+                       double hi, size_t dflt)
 {
     size_t v[MAXV];
     if (!cJSON_GetObjectItemCaseSensitive(o, key))
@@ -1129,8 +1169,8 @@ static void case_attention(struct expand *x, const cJSON *e, const char *w, cons
 {
     size_t ctx[MAXV];
     if (strcmp(kernel, "attn_gqa") == 0) {
-        static const char *const known[] = {"kernel", "dtype", "heads", "kv_heads", "head_dim",
-                                            "ctx",    "window", "note", NULL};
+        static const char *const known[] = {"kernel", "dtype",  "heads", "kv_heads", "head_dim",
+                                            "ctx",    "window", "note",  NULL};
         check_keys(x->ck, e, w, known);
         static const char *const kvs[] = {"bf16", "f32", NULL};
         enum mtok_dtype kv[MAXV];
@@ -1154,8 +1194,8 @@ static void case_attention(struct expand *x, const cJSON *e, const char *w, cons
         return;
     }
     if (strcmp(kernel, "attn_mla") == 0) {
-        static const char *const known[] = {"kernel", "heads", "kv_lora_rank", "rope_dim",
-                                            "ctx",    "note",  NULL};
+        static const char *const known[] = {"kernel", "heads", "kv_lora_rank", "rope_dim", "ctx",
+                                            "note",   NULL};
         check_keys(x->ck, e, w, known);
         size_t h = get_num1(x->ck, e, w, "heads", 1, 1024, 128);
         size_t kvl = get_num1(x->ck, e, w, "kv_lora_rank", 16, 4096, 512);
@@ -1166,8 +1206,8 @@ static void case_attention(struct expand *x, const cJSON *e, const char *w, cons
         return;
     }
     if (strcmp(kernel, "attn_v4") == 0) {
-        static const char *const known[] = {"kernel", "type", "heads", "ctx",
-                                            "topk",   "window", "note", NULL};
+        static const char *const known[] = {"kernel", "type",   "heads", "ctx",
+                                            "topk",   "window", "note",  NULL};
         check_keys(x->ck, e, w, known);
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "type");
         enum v4t types[3];
@@ -1238,8 +1278,8 @@ static bool score_parse(const char *s, enum mtok_score_fn *out)
 
 static void case_moe(struct expand *x, const cJSON *e, const char *w)
 {
-    static const char *const known[] = {"kernel", "dtype", "tokens", "experts", "topk",
-                                        "hidden", "intermediate", "score", "note", NULL};
+    static const char *const known[] = {"kernel", "dtype",        "tokens", "experts", "topk",
+                                        "hidden", "intermediate", "score",  "note",    NULL};
     check_keys(x->ck, e, w, known);
     enum mtok_dtype dt[MAXV];
     size_t nd = get_dtypes(x->ck, e, w, "dtype", gemm_dtypes, true, dt);
@@ -1329,8 +1369,8 @@ static void collect_gemm(void *arg, const struct mtok_op_cost *c)
 {
     struct gemm_list *g = arg;
     const struct mtok_op *op = &c->op;
-    if (op->kind != MTOK_OP_GEMM || op->m < 1 || op->n < 1 || op->k < 1 ||
-        op->m != floor(op->m) || op->n != floor(op->n) || op->k != floor(op->k))
+    if (op->kind != MTOK_OP_GEMM || op->m < 1 || op->n < 1 || op->k < 1 || op->m != floor(op->m) ||
+        op->n != floor(op->n) || op->k != floor(op->k))
         return;
     size_t t[4] = {(size_t)op->m, (size_t)op->n, (size_t)op->k, (size_t)op->wdtype};
     for (size_t i = 0; i < g->n; i++)
@@ -1403,9 +1443,9 @@ static void case_model(struct expand *x, const cJSON *e, const char *w)
         free(g.v);
         mtok_plan_destroy(plan);
         /* MoE at the token counts, in the routed experts' format */
-        enum mtok_score_fn fn = m->router == MTOK_ROUTER_SIGMOID       ? MTOK_SCORE_SIGMOID
+        enum mtok_score_fn fn = m->router == MTOK_ROUTER_SIGMOID        ? MTOK_SCORE_SIGMOID
                                 : m->router == MTOK_ROUTER_SQRTSOFTPLUS ? MTOK_SCORE_SQRTSOFTPLUS
-                                                                         : MTOK_SCORE_SOFTMAX;
+                                                                        : MTOK_SCORE_SOFTMAX;
         if (m->n_experts && m->topk)
             for (size_t t = 0; t < nm; t++)
                 add_moe(&x->ad, prec.w[MTOK_W_EXPERT], mtok[t], (size_t)m->n_experts,
@@ -1498,8 +1538,8 @@ enum mtok_status mtok_bench_suite_parse(struct mtok_bench_suite **out, const cha
         cJSON_Delete(root);
         return MTOK_EINVAL;
     }
-    static const char *const known[] = {"bench", "description", "threads", "rotate_mib", "cases",
-                                        "source", "date", "uncertain", "note", NULL};
+    static const char *const known[] = {"bench",  "description", "threads",   "rotate_mib", "cases",
+                                        "source", "date",        "uncertain", "note",       NULL};
     check_keys(&ck, root, "", known);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "bench");
     if (!cJSON_IsString(id) || !id_ok(id->valuestring))

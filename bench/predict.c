@@ -11,8 +11,8 @@
 /* ---- the host at a thread count ---- */
 
 static const struct mtok_ceiling_row *row_of(const struct mtok_ceiling_row *rows, size_t n,
-                                             const char *kind, const char *name,
-                                             const char *level, int threads)
+                                             const char *kind, const char *name, const char *level,
+                                             int threads)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].kind, kind) == 0 && strcmp(rows[i].name, name) == 0 &&
@@ -22,8 +22,8 @@ static const struct mtok_ceiling_row *row_of(const struct mtok_ceiling_row *rows
     return NULL;
 }
 
-void mtok_host_at_threads(const struct mtok_hw *host, const struct mtok_ceiling_row *rows,
-                          size_t n, int threads, bool vector_only, struct mtok_hw *out)
+void mtok_host_at_threads(const struct mtok_hw *host, const struct mtok_ceiling_row *rows, size_t n,
+                          int threads, bool vector_only, struct mtok_hw *out)
 {
     *out = *host;
     static const struct {
@@ -169,8 +169,8 @@ size_t mtok_calib_from_points(struct mtok_calib *c, const char *hw_id,
                     us[m++] = clamp_u(pts[i].utilisation);
             if (!m)
                 continue;
-            snprintf(src, sizeof src, "%s: median of %zu %s-bound %s point%s (%d thread%s)",
-                     source, m, mtok_bound_name(bound),
+            snprintf(src, sizeof src, "%s: median of %zu %s-bound %s point%s (%d thread%s)", source,
+                     m, mtok_bound_name(bound),
                      kind == MTOK_OP_KIND_COUNT ? "benchmark"
                                                 : mtok_op_kind_name((enum mtok_op_kind)kind),
                      m > 1 ? "s" : "", t, t > 1 ? "s" : "");
@@ -187,8 +187,8 @@ size_t mtok_calib_from_points(struct mtok_calib *c, const char *hw_id,
 double mtok_calib_point_predict(const struct mtok_calib *c, const char *hw_id,
                                 const struct mtok_calib_point *p, enum mtok_prov *prov)
 {
-    struct mtok_util uc = mtok_calib_lookup(c, hw_id, p->kind, p->dtype, MTOK_BOUND_COMPUTE,
-                                            p->compute_size);
+    struct mtok_util uc =
+        mtok_calib_lookup(c, hw_id, p->kind, p->dtype, MTOK_BOUND_COMPUTE, p->compute_size);
     struct mtok_util um =
         mtok_calib_lookup(c, hw_id, p->kind, p->dtype, MTOK_BOUND_MEMORY, p->memory_size);
     double tc = p->sol_compute_ns / uc.u, tm = p->sol_memory_ns / um.u;
@@ -299,10 +299,9 @@ enum mtok_status mtok_predictor_create(struct mtok_predictor **out, struct mtok_
         return mtok_error_set(err, MTOK_ENOTFOUND,
                               "no host entry: run `mtok ceilings` on this machine first");
     struct mtok_run_summary ceil;
-    if (mtok_store_run_latest(st,
-                              &(struct mtok_run_filter){.kind = "ceilings",
-                                                        .fingerprint = fingerprint},
-                              &ceil) != MTOK_OK)
+    if (mtok_store_run_latest(
+            st, &(struct mtok_run_filter){.kind = "ceilings", .fingerprint = fingerprint}, &ceil) !=
+        MTOK_OK)
         return mtok_error_set(err, MTOK_ENOTFOUND, "%s", mtok_store_errmsg(st));
     struct mtok_predictor *p = mtok_xcalloc(1, sizeof *p);
     p->d = d, p->host = host;
@@ -425,9 +424,8 @@ static void sum_kind(void *arg, const struct mtok_op_cost *c)
         k->per_kind[c->op.kind] += c->count * c->t_s * 1e9;
 }
 
-enum mtok_status mtok_predictor_model(struct mtok_predictor *p, const char *name,
-                                      const char *json, double ctx, int threads,
-                                      struct mtok_prediction *out,
+enum mtok_status mtok_predictor_model(struct mtok_predictor *p, const char *name, const char *json,
+                                      double ctx, int threads, struct mtok_prediction *out,
                                       double per_kind[MTOK_OP_KIND_COUNT],
                                       double sol_per_kind[MTOK_OP_KIND_COUNT],
                                       struct mtok_error *err)
@@ -513,20 +511,19 @@ bool mtok_predictor_point(struct mtok_predictor *p, const struct mtok_op *op, in
     if (eff < 0.5 * measured_ns)
         eff = 0.5 * measured_ns;
     bool comp = raw.t_compute_s > raw.t_memory_s ? tc > 0 : !(tm > 0);
-    *out = (struct mtok_calib_point){
-        .name = name,
-        .threads = threads,
-        .kind = c.kind,
-        .dtype = mtok_calib_dtype(&c),
-        .bound = comp ? MTOK_BOUND_COMPUTE : MTOK_BOUND_MEMORY,
-        .size = comp ? c.flops + c.other : mtok_op_bytes(&c),
-        .utilisation = clamp_u((comp ? tc : tm) / eff),
-        .compute_size = c.flops + c.other,
-        .memory_size = mtok_op_bytes(&c),
-        .sol_compute_ns = tc,
-        .sol_memory_ns = tm,
-        .latency_ns = lat,
-        .measured_ns = measured_ns};
+    *out = (struct mtok_calib_point){.name = name,
+                                     .threads = threads,
+                                     .kind = c.kind,
+                                     .dtype = mtok_calib_dtype(&c),
+                                     .bound = comp ? MTOK_BOUND_COMPUTE : MTOK_BOUND_MEMORY,
+                                     .size = comp ? c.flops + c.other : mtok_op_bytes(&c),
+                                     .utilisation = clamp_u((comp ? tc : tm) / eff),
+                                     .compute_size = c.flops + c.other,
+                                     .memory_size = mtok_op_bytes(&c),
+                                     .sol_compute_ns = tc,
+                                     .sol_memory_ns = tm,
+                                     .latency_ns = lat,
+                                     .measured_ns = measured_ns};
     return true;
 }
 

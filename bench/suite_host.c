@@ -199,8 +199,7 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
         if (quick) { /* a later (wider) kernel of the same dtype that runs here supersedes it */
             bool superseded = false;
             for (size_t j = i + 1; j < nk; j++)
-                superseded |=
-                    strcmp(ks[j]->dtype, k->dtype) == 0 && ceil_flops_runs(ks[j], m->isa);
+                superseded |= strcmp(ks[j]->dtype, k->dtype) == 0 && ceil_flops_runs(ks[j], m->isa);
             if (superseded)
                 continue;
         }

@@ -61,12 +61,23 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"models", cli_models, NULL},    {"hw", cli_hw, NULL},         {"prices", cli_prices, NULL},
-    {"check", cli_check, NULL},       {"db", cli_db, NULL},           {"sim", cli_sim, NULL},
-    {"sweep", cli_sweep, NULL},       {"claims", cli_claims, NULL},   {"cost", cli_cost, NULL},
-    {"train", cli_train, NULL},       {"ceilings", cli_ceilings, NULL}, {"bench", cli_bench, NULL},
-    {"compare", cli_compare, NULL},   {"track", cli_track, NULL},     {"history", cli_history, NULL},
-    {"report", cli_report, NULL},     {"fetch", cli_fetch, NULL},
+    {"models", cli_models, NULL},
+    {"hw", cli_hw, NULL},
+    {"prices", cli_prices, NULL},
+    {"check", cli_check, NULL},
+    {"db", cli_db, NULL},
+    {"sim", cli_sim, NULL},
+    {"sweep", cli_sweep, NULL},
+    {"claims", cli_claims, NULL},
+    {"cost", cli_cost, NULL},
+    {"train", cli_train, NULL},
+    {"ceilings", cli_ceilings, NULL},
+    {"bench", cli_bench, NULL},
+    {"compare", cli_compare, NULL},
+    {"track", cli_track, NULL},
+    {"history", cli_history, NULL},
+    {"report", cli_report, NULL},
+    {"fetch", cli_fetch, NULL},
 };
 
 int cli_fail(struct cli *c, const char *fmt, ...)
@@ -157,8 +168,8 @@ static int set_opt(struct cli *c, struct cli_opt *o, const char *val)
     return -1;
 }
 
-int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t n_opts,
-              char **pos, int max_pos)
+int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t n_opts, char **pos,
+              int max_pos)
 {
     struct cli_opt common[] = {
         {"json", OPT_FLAG, &c->json, 0, 0, 0},
@@ -181,7 +192,8 @@ int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t
             only_pos = true;
             continue;
         }
-        /* -j N is the one short option (sweep); everything else is --name [value] or --name=value */
+        /* -j N is the one short option (sweep); everything else is --name [value] or --name=value
+         */
         const char *name = a[1] == '-' ? a + 2 : a + 1;
         const char *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);

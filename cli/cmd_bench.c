@@ -349,9 +349,9 @@ static cJSON *bench_json(const struct mtok_bench_report *rep, struct mtok_predic
                 cJSON_AddNumberToObject(x, "calls", p->calls);
                 cJSON_AddNumberToObject(x, "ns", p->ns);
                 cJSON_AddItemToObject(x, "predicted_ns", num_or_null(p->predicted_ns));
-                cJSON_AddItemToObject(x, "provenance", p->provenance
-                                                           ? cJSON_CreateString(p->provenance)
-                                                           : cJSON_CreateNull());
+                cJSON_AddItemToObject(x, "provenance",
+                                      p->provenance ? cJSON_CreateString(p->provenance)
+                                                    : cJSON_CreateNull());
                 cJSON_AddItemToArray(parts, x);
             }
         }
@@ -387,14 +387,14 @@ static const char *fmt_err(char *buf, size_t n, double pred, double meas)
 static void bench_print(struct cli *c, const struct mtok_bench_report *rep,
                         struct mtok_predictor *pred, const char *uuid)
 {
-    const char *hdr[] = {"benchmark", "median", "MAD",       "GFLOP/s", "GB/s",
+    const char *hdr[] = {"benchmark", "median",    "MAD",   "GFLOP/s",    "GB/s",
                          "SOL",       "predicted", "error", "provenance", "n"};
     struct cli_table *t = cli_table_create(10, hdr);
     for (size_t i = 0; i < rep->n; i++) {
         const struct mtok_bench_result *r = &rep->results[i];
         if (r->status != MTOK_OK) {
-            cli_table_row(t, r->name, r->status == MTOK_EUNSUPPORTED ? "skipped" : "FAILED", "",
-                          "", "", "", "", "", "", r->error);
+            cli_table_row(t, r->name, r->status == MTOK_EUNSUPPORTED ? "skipped" : "FAILED", "", "",
+                          "", "", "", "", "", r->error);
             continue;
         }
         char med[32], mad[32], gf[32], gb[32], n[16], sol[32], pr[32], er[32];
@@ -443,8 +443,7 @@ static cJSON *engine_report(struct cli *c, struct mtok_store *st, int64_t run_id
         struct mtok_error err = {0};
         bool have_pred = bc && bc->model_json && pred &&
                          mtok_predictor_model(pred, bc->shape, bc->model_json, bc->model_ctx,
-                                              bc->threads, &p, cal_kind, sol_kind,
-                                              &err) == MTOK_OK;
+                                              bc->threads, &p, cal_kind, sol_kind, &err) == MTOK_OK;
         /* the parts: shape "<engine shape>:<kind>:<op>" */
         size_t sl = strlen(r->shape ? r->shape : "");
         double ops_ns = 0;
@@ -455,11 +454,11 @@ static cJSON *engine_report(struct cli *c, struct mtok_store *st, int64_t run_id
         cJSON_AddNumberToObject(e, "tok_s", 1e9 / r->median_ns);
         cJSON_AddItemToObject(e, "predicted_sol_ns", num_or_null(have_pred ? p.sol_ns : NAN));
         cJSON_AddItemToObject(e, "predicted_ns", num_or_null(have_pred ? p.ns : NAN));
-        cJSON_AddItemToObject(e, "provenance", have_pred ? cJSON_CreateString(mtok_prov_name(p.prov))
-                                                         : cJSON_CreateNull());
+        cJSON_AddItemToObject(e, "provenance",
+                              have_pred ? cJSON_CreateString(mtok_prov_name(p.prov))
+                                        : cJSON_CreateNull());
         cJSON *ops = cJSON_AddArrayToObject(e, "ops");
-        const char *hdr[] = {"op", "kind", "measured", "share", "predicted", "error",
-                             "provenance"};
+        const char *hdr[] = {"op", "kind", "measured", "share", "predicted", "error", "provenance"};
         struct cli_table *t = cli_table_create(7, hdr);
         for (size_t k = 0; k < n; k++) {
             const struct mtok_stored_result *q = &res[k];
@@ -498,7 +497,8 @@ static cJSON *engine_report(struct cli *c, struct mtok_store *st, int64_t run_id
             cJSON *x = cJSON_CreateObject();
             cJSON_AddStringToObject(x, "kind", mtok_op_kind_name((enum mtok_op_kind)k));
             cJSON_AddNumberToObject(x, "measured_ns", meas_kind[k]);
-            cJSON_AddItemToObject(x, "predicted_sol_ns", num_or_null(have_pred ? sol_kind[k] : NAN));
+            cJSON_AddItemToObject(x, "predicted_sol_ns",
+                                  num_or_null(have_pred ? sol_kind[k] : NAN));
             cJSON_AddItemToObject(x, "predicted_ns", num_or_null(have_pred ? cal_kind[k] : NAN));
             cJSON_AddItemToArray(kinds, x);
             char a1[32], a2[32], a3[32], a4[32], a5[32];
@@ -520,7 +520,8 @@ static cJSON *engine_report(struct cli *c, struct mtok_store *st, int64_t run_id
         }
         if (print) {
             FILE *o = c->out;
-            fprintf(o, "\nengine decode %s (%d thread%s): measured %.2f tok/s (%.3g ms per token)\n",
+            fprintf(o,
+                    "\nengine decode %s (%d thread%s): measured %.2f tok/s (%.3g ms per token)\n",
                     r->shape, r->threads, r->threads > 1 ? "s" : "", 1e9 / r->median_ns,
                     r->median_ns / 1e6);
             if (have_pred)
@@ -629,24 +630,22 @@ static int bench_accuracy(struct cli *c, const char *suite_name, const struct mt
             "SOL: pure roofline on the measured host. in-sample: calibrated on this run with the "
             "point itself. leave-one-out: calibrated on this run without the point (held out). "
             "cross-run: calibrated on the run before (held out in time).\n\n",
-            a->suite, a->run, a->started_at, a->base_run[0] ? "; previous run " : "",
-            a->base_run, a->base_run[0] ? "" : "; no previous run (no cross-run column)");
-    const char *hdr[] = {"benchmark", "key", "measured", "SOL", "err", "in-sample", "err",
-                         "leave-one-out", "err", "cross-run", "err"};
+            a->suite, a->run, a->started_at, a->base_run[0] ? "; previous run " : "", a->base_run,
+            a->base_run[0] ? "" : "; no previous run (no cross-run column)");
+    const char *hdr[] = {"benchmark", "key",           "measured", "SOL",       "err", "in-sample",
+                         "err",       "leave-one-out", "err",      "cross-run", "err"};
     struct cli_table *t = cli_table_create(11, hdr);
     for (size_t i = 0; i < a->n; i++) {
         const struct mtok_accuracy_row *r = &a->rows[i];
         char key[64], m1[32], s1[32], e1[32], i1[32], e2[32], l1[32], e3[32], c1[32], e4[32];
         snprintf(key, sizeof key, "%s/%s/%s", r->kind, r->dtype, r->bound);
-        cli_table_row(t, r->name, key, fmt_time(m1, sizeof m1, r->measured_ns),
-                      fmt_time(s1, sizeof s1, r->sol_ns),
-                      fmt_err(e1, sizeof e1, r->sol_ns, r->measured_ns),
-                      fmt_time(i1, sizeof i1, r->in_ns),
-                      fmt_err(e2, sizeof e2, r->in_ns, r->measured_ns),
-                      fmt_time(l1, sizeof l1, r->loo_ns),
-                      fmt_err(e3, sizeof e3, r->loo_ns, r->measured_ns),
-                      fmt_time(c1, sizeof c1, r->cross_ns),
-                      fmt_err(e4, sizeof e4, r->cross_ns, r->measured_ns));
+        cli_table_row(
+            t, r->name, key, fmt_time(m1, sizeof m1, r->measured_ns),
+            fmt_time(s1, sizeof s1, r->sol_ns), fmt_err(e1, sizeof e1, r->sol_ns, r->measured_ns),
+            fmt_time(i1, sizeof i1, r->in_ns), fmt_err(e2, sizeof e2, r->in_ns, r->measured_ns),
+            fmt_time(l1, sizeof l1, r->loo_ns), fmt_err(e3, sizeof e3, r->loo_ns, r->measured_ns),
+            fmt_time(c1, sizeof c1, r->cross_ns),
+            fmt_err(e4, sizeof e4, r->cross_ns, r->measured_ns));
     }
     cli_table_print(t, o);
     cli_table_destroy(t);
@@ -683,11 +682,16 @@ int cli_bench(struct cli *c, int argc, char **argv)
     double min_time = 0.02;
     int quick = 0, list = 0, no_pin = 0, no_counters = 0, accuracy = 0;
     struct cli_opt opts[] = {
-        {"suite", OPT_STR, &suite_name, 0, 0, 0},  {"filter", OPT_STR, &filter, 0, 0, 0},
-        {"reps", OPT_LONG, &reps, 10, 100000, 0},  {"min-time", OPT_DOUBLE, &min_time, 0, 0, 0},
-        {"quick", OPT_FLAG, &quick, 0, 0, 0},      {"list", OPT_FLAG, &list, 0, 0, 0},
-        {"no-pin", OPT_FLAG, &no_pin, 0, 0, 0},    {"no-counters", OPT_FLAG, &no_counters, 0, 0, 0},
-        {"threads", OPT_LONG, &threads, 1, 4096, 0}, {"rotate-mib", OPT_LONG, &rotate_mib, 1, 1 << 20, 0},
+        {"suite", OPT_STR, &suite_name, 0, 0, 0},
+        {"filter", OPT_STR, &filter, 0, 0, 0},
+        {"reps", OPT_LONG, &reps, 10, 100000, 0},
+        {"min-time", OPT_DOUBLE, &min_time, 0, 0, 0},
+        {"quick", OPT_FLAG, &quick, 0, 0, 0},
+        {"list", OPT_FLAG, &list, 0, 0, 0},
+        {"no-pin", OPT_FLAG, &no_pin, 0, 0, 0},
+        {"no-counters", OPT_FLAG, &no_counters, 0, 0, 0},
+        {"threads", OPT_LONG, &threads, 1, 4096, 0},
+        {"rotate-mib", OPT_LONG, &rotate_mib, 1, 1 << 20, 0},
         {"accuracy", OPT_FLAG, &accuracy, 0, 0, 0},
     };
     char *pos[1];
@@ -901,14 +905,13 @@ enum mtok_status cli_measure_ceilings(struct cli *c, struct mtok_store *st,
     struct mtok_build b;
     mtok_machine_detect(&m);
     mtok_build_detect(&b, &m);
-    struct mtok_run *run = start_run(st, "ceilings", NULL, "mtok report (quick ceilings)", &m, &b,
-                                     err);
+    struct mtok_run *run =
+        start_run(st, "ceilings", NULL, "mtok report (quick ceilings)", &m, &b, err);
     if (!run)
         return MTOK_EDB;
     struct measure_progress mp = {progress, arg, 0};
-    struct mtok_ceilings_config cfg = {.quick = true,
-                                       .progress = measure_ceil_line,
-                                       .progress_ctx = &mp};
+    struct mtok_ceilings_config cfg = {
+        .quick = true, .progress = measure_ceil_line, .progress_ctx = &mp};
     struct mtok_ceilings *cl = NULL;
     bool ok = mtok_ceilings_measure(&m, &cfg, &cl, err) == MTOK_OK;
     if (ok) {

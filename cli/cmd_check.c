@@ -8,8 +8,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "claims/claims.h"
 #include "bench/bench.h"
+#include "claims/claims.h"
 #include "cli/cli.h"
 #include "pricing/pricing.h"
 #include "reports/reports.h"
@@ -131,10 +131,16 @@ static const struct {
     const char *key;
     check_fn check;
 } kinds[] = {
-    {"suite", check_suite},    {"report", check_report_suite},  {"bench", check_bench_suite},
-    {"claims", check_claims},  {"efficiency", check_sim_defaults},
-    {"capital", check_tco},    {"prices", check_prices}, {"compute", check_hw},
-    {"workload", check_workload}, {"runs", check_training},
+    {"suite", check_suite},
+    {"report", check_report_suite},
+    {"bench", check_bench_suite},
+    {"claims", check_claims},
+    {"efficiency", check_sim_defaults},
+    {"capital", check_tco},
+    {"prices", check_prices},
+    {"compute", check_hw},
+    {"workload", check_workload},
+    {"runs", check_training},
 };
 
 static void check_file(struct cli *c, const char *path, struct mtok_diags *d)

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "bench/bench.h"
-#include "reports/reports.h"
 #include "cli/cli.h"
+#include "reports/reports.h"
 #include "store/store.h"
 
 static const char *fmt_ns(char *buf, size_t n, double ns)

@@ -70,8 +70,7 @@ static void measure(struct cli *c, const struct mtok_report_suite *suite, struct
         uint64_t t0 = mtok_now_ns();
         char uuid[33] = "";
         if (cli_measure_ceilings(c, st, phase_cb, &bar, uuid, &err) != MTOK_OK) {
-            fprintf(c->err, "%smtok report: ceilings not measured: %s\n", tty ? "\n" : "",
-                    err.msg);
+            fprintf(c->err, "%smtok report: ceilings not measured: %s\n", tty ? "\n" : "", err.msg);
         } else {
             struct mtok_diags d = {0};
             if (mtok_host_load(cat, st, m.fingerprint, &d) != MTOK_OK)
@@ -89,8 +88,7 @@ static void measure(struct cli *c, const struct mtok_report_suite *suite, struct
         char uuid[33] = "";
         memset(&err, 0, sizeof err);
         if (cli_measure_bench(c, st, "quick", cat, def, phase_cb, &bar, uuid, &err) != MTOK_OK)
-            fprintf(c->err, "%smtok report: kernels not measured: %s\n", tty ? "\n" : "",
-                    err.msg);
+            fprintf(c->err, "%smtok report: kernels not measured: %s\n", tty ? "\n" : "", err.msg);
         else {
             secs[1] = (double)(mtok_now_ns() - t0) / 1e9;
             fprintf(c->err, "bench      quick kernel suite measured in %.1f s (run %.8s)\n",

@@ -117,10 +117,10 @@ static void detect(void)
     c->amx_int8 = os_amx && ((d7 >> 25) & 1);
     if (c->amx_tile)
         c->amx_granted = request_amx();
-    const bool bits[MTOK_CPUF_COUNT_] = {
-        c->sse42,    c->avx,        c->avx2,       c->fma,        c->f16c,     c->avx_vnni,
-        c->avx512f,  c->avx512bw,   c->avx512dq,   c->avx512vl,   c->avx512vnni,
-        c->avx512bf16, c->avx512fp16, c->amx_tile, c->amx_bf16,   c->amx_int8};
+    const bool bits[MTOK_CPUF_COUNT_] = {c->sse42,      c->avx,      c->avx2,       c->fma,
+                                         c->f16c,       c->avx_vnni, c->avx512f,    c->avx512bw,
+                                         c->avx512dq,   c->avx512vl, c->avx512vnni, c->avx512bf16,
+                                         c->avx512fp16, c->amx_tile, c->amx_bf16,   c->amx_int8};
     for (int i = 0; i < MTOK_CPUF_COUNT_; i++)
         if (bits[i])
             c->flags |= 1u << i;

@@ -35,16 +35,16 @@ enum mtok_cpu_flag {
 const char *mtok_cpu_flag_name(unsigned flag);
 
 struct mtok_cpu {
-    char vendor[13];  /* GenuineIntel, AuthenticAMD, ... ("unknown" without CPUID) */
-    char brand[49];   /* the CPUID brand string, leading spaces removed ("" when absent) */
+    char vendor[13]; /* GenuineIntel, AuthenticAMD, ... ("unknown" without CPUID) */
+    char brand[49];  /* the CPUID brand string, leading spaces removed ("" when absent) */
     int family, model, stepping;
-    unsigned flags;   /* MTOK_CPUF_* */
+    unsigned flags; /* MTOK_CPUF_* */
     /* the same as booleans, plus features the kernels use that are not fingerprinted */
-    bool sse42, avx, avx2, fma, f16c, bmi2, avx_vnni;    /* with OS support for ymm state */
+    bool sse42, avx, avx2, fma, f16c, bmi2, avx_vnni; /* with OS support for ymm state */
     bool avx512f, avx512bw, avx512vl, avx512dq, avx512vbmi, avx512vnni, avx512bf16,
-        avx512fp16;                                      /* with OS support for zmm state */
-    bool amx_tile, amx_bf16, amx_int8;                   /* CPUID and XCR0 */
-    bool amx_granted;                                    /* the OS granted tile data to us */
+        avx512fp16;                    /* with OS support for zmm state */
+    bool amx_tile, amx_bf16, amx_int8; /* CPUID and XCR0 */
+    bool amx_granted;                  /* the OS granted tile data to us */
 };
 
 /* The CPU's features (detected on first call). */

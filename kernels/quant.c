@@ -372,7 +372,7 @@ void mtok_wmat_dequant_rows(const struct mtok_wmat *w, size_t r0, size_t r1, flo
             for (size_t b = 0; b < kb && b * bs < k; b++) {
                 uint8_t sc = scales[(p * kb + b) * 16 + rr];
                 float sf = w->dtype == MTOK_MXFP4 ? mtok_e8m0_to_f32(sc)
-                                                 : mtok_e4m3_to_f32(sc) * w->gscale;
+                                                  : mtok_e4m3_to_f32(sc) * w->gscale;
                 const uint8_t *blk = data + (p * kb + b) * (bs * 8);
                 for (size_t c = 0; c < bs && b * bs + c < k; c++) {
                     uint8_t byte = blk[(c / 8) * 64 + rr * 4 + (c % 4)];

@@ -31,7 +31,8 @@ enum mtok_status mtok_report_history_chart(const struct mtok_history *h, const c
             char commit[16];
             size_t k = 0;
             for (const char *c = p->commit; *c && k < 10; c++) /* hex: no spaces or quotes */
-                if ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') || (*c >= 'A' && *c <= 'F'))
+                if ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') ||
+                    (*c >= 'A' && *c <= 'F'))
                     commit[k++] = *c;
             commit[k] = '\0';
             mtok_buf_printf(&dat, "%zu %s %.6g %.6g %d %s\n", i, k ? commit : "unknown",
@@ -92,8 +93,8 @@ enum mtok_status mtok_report_history_chart(const struct mtok_history *h, const c
         if (slash)
             *slash = '\0';
         struct mtok_error gerr = {0};
-        *rendered = mtok_gnuplot_run(gnuplot, slash ? (dir[0] ? dir : "/") : ".", gpbase,
-                                     timeout_s, &gerr) == MTOK_OK;
+        *rendered = mtok_gnuplot_run(gnuplot, slash ? (dir[0] ? dir : "/") : ".", gpbase, timeout_s,
+                                     &gerr) == MTOK_OK;
         free(dir);
     }
     mtok_buf_free(&dat), mtok_buf_free(&gp), mtok_buf_free(&datpath), mtok_buf_free(&gppath);

@@ -1745,8 +1745,9 @@ static void section_roofline(struct rpt *r)
              r->have_ceil ? r->ceil_run.uuid : "none", r->have_bench ? r->bench_run.uuid : "none");
     char title[160];
     int rt = roof_threads(r);
-    snprintf(title, sizeof title, "Roofline of this machine (%d thread%s) with the measured kernels",
-             rt, rt == 1 ? "" : "s");
+    snprintf(title, sizeof title,
+             "Roofline of this machine (%d thread%s) with the measured kernels", rt,
+             rt == 1 ? "" : "s");
     chart_style(&c, title, foot);
     if (!np || !nb) {
         chart_placeholder(&c, "not measured yet: mtok ceilings measures this machine's roofline");
@@ -1916,7 +1917,8 @@ static void section_roofline(struct rpt *r)
 static void history_label(const struct mtok_run_summary *run, bool by_run, char *buf, size_t n)
 {
     if (by_run)
-        snprintf(buf, n, "%.10s %.5s", run->started_at, run->started_at[0] ? run->started_at + 11 : "");
+        snprintf(buf, n, "%.10s %.5s", run->started_at,
+                 run->started_at[0] ? run->started_at + 11 : "");
     else if (run->git_commit[0])
         snprintf(buf, n, "%.12s%s", run->git_commit, run->dirty ? "+" : "");
     else
@@ -1931,8 +1933,8 @@ static void load_history(struct rpt *r)
         return;
     bool by_run = n > 1;
     for (size_t i = 1; i < n && by_run; i++)
-        by_run = strcmp(runs[i].git_commit, runs[0].git_commit) == 0 &&
-                 runs[i].dirty == runs[0].dirty;
+        by_run =
+            strcmp(runs[i].git_commit, runs[0].git_commit) == 0 && runs[i].dirty == runs[0].dirty;
     r->history_by_run = by_run;
     r->commits = mtok_xcalloc(n ? n : 1, sizeof *r->commits);
     for (size_t i = 0; i < n; i++) {

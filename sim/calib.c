@@ -88,7 +88,8 @@ void mtok_calib_merge(struct mtok_calib *dst, const struct mtok_calib *src)
     for (size_t i = 0; src && i < src->n; i++) {
         const struct entry *e = &src->e[i];
         if (dst->n == dst->cap)
-            dst->e = mtok_xrealloc(dst->e, (dst->cap = dst->cap ? 2 * dst->cap : 16) * sizeof *dst->e);
+            dst->e =
+                mtok_xrealloc(dst->e, (dst->cap = dst->cap ? 2 * dst->cap : 16) * sizeof *dst->e);
         dst->e[dst->n++] = (struct entry){
             .hw = e->hw ? mtok_xstrdup(e->hw) : NULL,
             .kind = e->kind,

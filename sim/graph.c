@@ -493,9 +493,9 @@ static void indexer(struct em *x, int family, double keys)
      * V4: FP4, FACTS A1.2), so the key format is the arithmetic */
     int idx = x->e->d->kv_index_format[family];
     enum mtok_dtype kd = x->e->d->formats[idx].quant;
-    struct mtok_op op = mtok_op_indexer("indexer", x->b, x->s->q, keys, m->index_heads,
-                                        m->index_head_dim, index_key_bytes(x->e, family),
-                                        m->index_topk, MTOK_BF16, kd);
+    struct mtok_op op =
+        mtok_op_indexer("indexer", x->b, x->s->q, keys, m->index_heads, m->index_head_dim,
+                        index_key_bytes(x->e, family), m->index_topk, MTOK_BF16, kd);
     op.wdtype = kd; /* the key format, as for attention's KV format */
     put(x, op, 0);
 }
@@ -517,7 +517,8 @@ static void emit_gqa(struct em *x, bool sliding)
         len = sim_mean_min(s->prior, s->q, 1, W), rd = s->prior < W ? s->prior : W;
     else
         len = s->prior + (s->q + 1) / 2, rd = s->prior;
-    attention(x, sliding ? "attn_sliding" : "attn", MTOK_KVF_GQA, len, rd, hq, kvh, hd, hd, per_head);
+    attention(x, sliding ? "attn_sliding" : "attn", MTOK_KVF_GQA, len, rd, hq, kvh, hd, hd,
+              per_head);
     if (m->attn_output_gate)
         ew(x, "attn_gate", x->t * hq * hd, 5);
     gemm(x, "o_proj", MTOK_W_ATTN, x->t, m->hidden, hq * hd);

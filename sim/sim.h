@@ -188,8 +188,8 @@ struct mtok_util {
 };
 
 /* The utilisation for an op of `kind` with calibration dtype `dtype`, bounded by `bound`, of the
- * given size on hardware `hw_id`. The most specific matching key wins (hardware id over "*", then op kind
- * over any, then dtype over any). With no match at all: u = 1, prov SOL, source "none". */
+ * given size on hardware `hw_id`. The most specific matching key wins (hardware id over "*", then
+ * op kind over any, then dtype over any). With no match at all: u = 1, prov SOL, source "none". */
 struct mtok_util mtok_calib_lookup(const struct mtok_calib *c, const char *hw_id,
                                    enum mtok_op_kind kind, enum mtok_dtype dtype,
                                    enum mtok_bound bound, double size);

@@ -151,7 +151,8 @@ const char *const mtok_store_merge_sql[] = {
     " JOIN main.result mr ON mr.run_id = m.dst_id AND mr.name = sr.name",
 
     "INSERT OR IGNORE INTO main.sample(result_id, idx, ns)"
-    " SELECT m.dst_id, s.idx, s.ns FROM src.sample s JOIN temp.result_map m ON m.src_id = s.result_id",
+    " SELECT m.dst_id, s.idx, s.ns FROM src.sample s JOIN temp.result_map m ON m.src_id = "
+    "s.result_id",
 
     "INSERT OR IGNORE INTO main.counter(result_id, name, value, available, note)"
     " SELECT m.dst_id, c.name, c.value, c.available, c.note"

@@ -2,11 +2,11 @@
 #include "store/store.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -853,8 +853,8 @@ enum mtok_status mtok_store_run_commit(struct mtok_store *st, struct mtok_run *r
         return fail(st, "begin");
     int64_t *ids = mtok_xcalloc(run->results.n + 1, sizeof *ids);
     bool ok = write_results(st, run, ids) && write_samples(st, run, ids) &&
-              write_ceilings(st, run) && write_calib(st, run) && write_sims(st, run) && write_prices(st, run) &&
-              write_workload_costs(st, run) &&
+              write_ceilings(st, run) && write_calib(st, run) && write_sims(st, run) &&
+              write_prices(st, run) && write_workload_costs(st, run) &&
               set_status(st, run, "complete") == MTOK_OK;
     free(ids);
     if (ok && exec(st, "COMMIT") == SQLITE_OK)
@@ -875,15 +875,15 @@ enum mtok_status mtok_store_run_fail(struct mtok_store *st, struct mtok_run *run
 
 size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_t *counts, size_t n)
 {
-    static const char *const tables[] = {"machine", "build",          "run",           "result",
-                                         "sample",  "counter",        "ceiling",       "simulation",
-                                         "cost",    "price_snapshot", "workload_cost", "calibration"};
+    static const char *const tables[] = {
+        "machine", "build",      "run",  "result",         "sample",        "counter",
+        "ceiling", "simulation", "cost", "price_snapshot", "workload_cost", "calibration"};
     static const char *const sql[] = {
-        "SELECT count(*) FROM machine", "SELECT count(*) FROM build",
-        "SELECT count(*) FROM run",     "SELECT count(*) FROM result",
-        "SELECT count(*) FROM sample",  "SELECT count(*) FROM counter",
-        "SELECT count(*) FROM ceiling", "SELECT count(*) FROM simulation",
-        "SELECT count(*) FROM cost",    "SELECT count(*) FROM price_snapshot",
+        "SELECT count(*) FROM machine",       "SELECT count(*) FROM build",
+        "SELECT count(*) FROM run",           "SELECT count(*) FROM result",
+        "SELECT count(*) FROM sample",        "SELECT count(*) FROM counter",
+        "SELECT count(*) FROM ceiling",       "SELECT count(*) FROM simulation",
+        "SELECT count(*) FROM cost",          "SELECT count(*) FROM price_snapshot",
         "SELECT count(*) FROM workload_cost", "SELECT count(*) FROM calibration"};
     size_t total = sizeof tables / sizeof *tables;
     for (size_t i = 0; i < total && i < n; i++) {

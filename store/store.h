@@ -93,10 +93,10 @@ struct mtok_calib_row {
     const char *bound;   /* compute | memory: the roof that bounds the op */
     double size;         /* the op's size on that roof */
     double utilisation;  /* roofline time on that roof / (measured - latency) */
-    double compute_size, memory_size;   /* FLOPs + other operations; bytes */
+    double compute_size, memory_size;     /* FLOPs + other operations; bytes */
     double sol_compute_ns, sol_memory_ns; /* the two roofs at utilisation 1 */
-    double latency_ns;   /* the op kind's latency (sim defaults) */
-    double measured_ns;  /* the median it was calibrated on */
+    double latency_ns;                    /* the op kind's latency (sim defaults) */
+    double measured_ns;                   /* the median it was calibrated on */
 };
 
 struct mtok_sim_row {
@@ -205,11 +205,12 @@ struct mtok_run_summary {
     char git_commit[64];   /* build commit, "" without a build row */
     bool dirty;
     char simd[32];
-    char args[1024];       /* the command line, truncated */
+    char args[1024]; /* the command line, truncated */
 };
 
 /* The run with database id `id`, whatever its status. MTOK_ENOTFOUND when there is none. */
-enum mtok_status mtok_store_run_get(struct mtok_store *st, int64_t id, struct mtok_run_summary *out);
+enum mtok_status mtok_store_run_get(struct mtok_store *st, int64_t id,
+                                    struct mtok_run_summary *out);
 /* The run whose UUID is `uuid` or starts with it (at least 8 hex digits). MTOK_ENOTFOUND when none,
  * MTOK_EINVAL when the prefix is ambiguous. */
 enum mtok_status mtok_store_run_find_uuid(struct mtok_store *st, const char *uuid, int64_t *id);

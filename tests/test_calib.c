@@ -158,8 +158,7 @@ static void test_reproduce(void)
     CHECK(mtok_store_run_begin(st, run) == MTOK_OK);
     for (size_t i = 0; i < nm; i++) {
         struct mtok_calib_point pt;
-        CHECK(mtok_predictor_point(p, &meas[i].op, meas[i].threads, meas[i].ns, meas[i].name,
-                                   &pt));
+        CHECK(mtok_predictor_point(p, &meas[i].op, meas[i].threads, meas[i].ns, meas[i].name, &pt));
         /* the bound the kernel has with its own arithmetic at the vector peaks */
         if (!strcmp(meas[i].name, "attn/a") || !strncmp(meas[i].name, "gemm", 4))
             CHECK(pt.bound == MTOK_BOUND_COMPUTE);
@@ -241,12 +240,12 @@ static void test_reproduce(void)
     free(rows);
     mtok_calib_destroy(c);
     mtok_calib_destroy(c2);
-    CHECK(mtok_host_calib_load(c = mtok_calib_create(), st, "0000", 1, NULL, &e) ==
-          MTOK_ENOTFOUND);
+    CHECK(mtok_host_calib_load(c = mtok_calib_create(), st, "0000", 1, NULL, &e) == MTOK_ENOTFOUND);
     mtok_calib_destroy(c);
 
     /* the decode step of a model (the reference engine's config) on the calibrated host */
-    const struct mtok_blob *b = mtok_embedded_find("data/engine/deepseek-v4-flash-mini_config.json");
+    const struct mtok_blob *b =
+        mtok_embedded_find("data/engine/deepseek-v4-flash-mini_config.json");
     CHECK(b != NULL);
     if (b) {
         double pk[MTOK_OP_KIND_COUNT], sk[MTOK_OP_KIND_COUNT];
@@ -284,8 +283,8 @@ static void test_curves(void)
     /* curves: gemm/bf16/memory (2 sizes, b and b2 merged), attention/fp8/compute; medians: gemm
      * memory, attention compute, memory overall, compute overall */
     CHECK(added == 3 + 4);
-    struct mtok_util u = mtok_calib_lookup(c, "host", MTOK_OP_GEMM, MTOK_BF16, MTOK_BOUND_MEMORY,
-                                           1e8);
+    struct mtok_util u =
+        mtok_calib_lookup(c, "host", MTOK_OP_GEMM, MTOK_BF16, MTOK_BOUND_MEMORY, 1e8);
     CHECK_NEAR(u.u, sqrt(0.8 * 0.9), 1e-12); /* merged: geometric mean */
     CHECK(u.prov == MTOK_PROV_MEASURED);
     u = mtok_calib_lookup(c, "host", MTOK_OP_GEMM, MTOK_BF16, MTOK_BOUND_MEMORY, 1e7);
@@ -338,9 +337,8 @@ static void add_points_run(struct mtok_store *st, const struct mtok_machine *m, 
         char name[32];
         snprintf(name, sizeof name, "gemv/%d", i);
         double t = 2 * sol * scale;
-        struct mtok_calib_row r = {name,  "host", 1,       "gemm", "bf16", "memory",
-                                   bytes, sol / t, bytes / 1000, bytes, 1,   sol,
-                                   0,     t};
+        struct mtok_calib_row r = {name,    "host",       1,     "gemm", "bf16", "memory", bytes,
+                                   sol / t, bytes / 1000, bytes, 1,      sol,    0,        t};
         mtok_run_add_calib(run, &r);
     }
     CHECK(mtok_store_run_commit(st, run) == MTOK_OK);
@@ -405,15 +403,15 @@ static void test_suite_files(void)
     struct mtok_bench_load_opts lo = {.cat = cat, .sim = def, .threads_all = 2};
     char **names = NULL;
     size_t n = mtok_bench_suite_names(NULL, &names);
-    static const char *const want[] = {"default", "llama-3.1-70b", "quick", "v3.2", "v4-flash",
-                                       "v4-pro"};
+    static const char *const want[] = {"default", "llama-3.1-70b", "quick",
+                                       "v3.2",    "v4-flash",      "v4-pro"};
     CHECK(n == 6);
     for (size_t i = 0; i < n && i < 6; i++)
         CHECK_MSG(!strcmp(names[i], want[i]), "%s", names[i]);
     for (size_t i = 0; i < n; i++) {
         struct mtok_bench_suite *s = NULL;
-        CHECK_MSG(mtok_bench_suite_load(&s, names[i], &m, &lo, &d) == MTOK_OK, "%s: %s",
-                  names[i], d.n ? d.lines[0] : "");
+        CHECK_MSG(mtok_bench_suite_load(&s, names[i], &m, &lo, &d) == MTOK_OK, "%s: %s", names[i],
+                  d.n ? d.lines[0] : "");
         if (s) {
             CHECK(mtok_bench_suite_count(s) >= 10 && !strcmp(mtok_bench_suite_name(s), names[i]));
             for (size_t k = 0; k < mtok_bench_suite_count(s); k++) {
@@ -519,8 +517,7 @@ static void test_cli_end_to_end(void)
 {
     char db[600], suite[600], config[700];
     snprintf(db, sizeof db, "%s/cli.db", tmpdir);
-    snprintf(config, sizeof config, "%s/tests/data/engine/v4-tiny_config.json",
-             test_source_dir());
+    snprintf(config, sizeof config, "%s/tests/data/engine/v4-tiny_config.json", test_source_dir());
     snprintf(suite, sizeof suite, "%s/engine.json", tmpdir);
     FILE *f = fopen(suite, "w");
     CHECK(f != NULL);
@@ -534,13 +531,21 @@ static void test_cli_end_to_end(void)
             "false}",
             config);
     fclose(f);
-    char *ceil[] = {ARG("mtok"), ARG("ceilings"), ARG("--quick"), ARG("--max-mib"), ARG("32"),
-                    ARG("--db"), db,               NULL};
+    char *ceil[] = {
+        ARG("mtok"), ARG("ceilings"), ARG("--quick"), ARG("--max-mib"), ARG("32"), ARG("--db"), db,
+        NULL};
     CHECK_MSG(run_cli(ceil) == 0, "%s", err);
     /* the quick suite twice: the second run is predicted with the first one's calibration */
     for (int pass = 0; pass < 2; pass++) {
-        char *bench[] = {ARG("mtok"), ARG("bench"), ARG("--suite"), ARG("quick"), ARG("--quick"),
-                         ARG("--json"), ARG("--db"), db, NULL};
+        char *bench[] = {ARG("mtok"),
+                         ARG("bench"),
+                         ARG("--suite"),
+                         ARG("quick"),
+                         ARG("--quick"),
+                         ARG("--json"),
+                         ARG("--db"),
+                         db,
+                         NULL};
         CHECK_MSG(run_cli(bench) == 0, "%s", err);
         cJSON *a = cJSON_Parse(out);
         CHECK(cJSON_IsArray(a) && cJSON_GetArraySize(a) >= 10);
@@ -548,8 +553,8 @@ static void test_cli_end_to_end(void)
         size_t calibrated = 0;
         cJSON_ArrayForEach(e, a)
         {
-            static const char *const keys[] = {"kernel",   "dtype",   "shape",    "threads",
-                                               "median_ns", "mad_ns", "gflops",   "gbytes_s",
+            static const char *const keys[] = {"kernel",       "dtype",     "shape",  "threads",
+                                               "median_ns",    "mad_ns",    "gflops", "gbytes_s",
                                                "predicted_ns", "provenance"};
             for (int k = 0; k < 10; k++)
                 CHECK_MSG(cJSON_GetObjectItem(e, keys[k]) != NULL, "%s", keys[k]);
@@ -557,15 +562,22 @@ static void test_cli_end_to_end(void)
             CHECK(cJSON_GetObjectItem(e, "predicted_ns")->valuedouble > 0);
             const cJSON *p = cJSON_GetObjectItem(e, "provenance");
             CHECK(cJSON_IsString(p));
-            if (cJSON_IsString(p) && (!strcmp(p->valuestring, "measured") ||
-                                      !strcmp(p->valuestring, "calibrated")))
+            if (cJSON_IsString(p) &&
+                (!strcmp(p->valuestring, "measured") || !strcmp(p->valuestring, "calibrated")))
                 calibrated++;
         }
         CHECK(pass == 0 ? calibrated == 0 : calibrated >= 10);
         cJSON_Delete(a);
     }
-    char *acc[] = {ARG("mtok"),  ARG("bench"), ARG("--suite"), ARG("quick"),
-                   ARG("--accuracy"), ARG("--json"), ARG("--db"), db, NULL};
+    char *acc[] = {ARG("mtok"),
+                   ARG("bench"),
+                   ARG("--suite"),
+                   ARG("quick"),
+                   ARG("--accuracy"),
+                   ARG("--json"),
+                   ARG("--db"),
+                   db,
+                   NULL};
     CHECK_MSG(run_cli(acc) == 0, "%s", err);
     cJSON *o = cJSON_Parse(out);
     const cJSON *ae = cJSON_GetObjectItem(o, "abs_error");
@@ -573,13 +585,14 @@ static void test_cli_end_to_end(void)
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(ae, "in_sample"), "median")->valuedouble < 0.05);
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(ae, "cross_run"), "n")->valuedouble >= 10);
     cJSON_Delete(o);
-    char *acc_text[] = {ARG("mtok"),        ARG("bench"), ARG("--suite"), ARG("quick"),
-                        ARG("--accuracy"), ARG("--db"),  db,              NULL};
+    char *acc_text[] = {
+        ARG("mtok"), ARG("bench"), ARG("--suite"), ARG("quick"), ARG("--accuracy"), ARG("--db"),
+        db,          NULL};
     CHECK(run_cli(acc_text) == 0 && strstr(out, "leave-one-out") && strstr(out, "cross-run"));
 
     /* mtok sim --hw host: the measured entry with this machine's calibration (the quick runs) */
-    char *sim[] = {ARG("mtok"),  ARG("sim"),  ARG("--model"), ARG("deepseek-v4-flash"),
-                   ARG("--hw"),  ARG("host"), ARG("--db"),    db,
+    char *sim[] = {ARG("mtok"),   ARG("sim"),  ARG("--model"), ARG("deepseek-v4-flash"),
+                   ARG("--hw"),   ARG("host"), ARG("--db"),    db,
                    ARG("--json"), NULL};
     CHECK_MSG(run_cli(sim) == 0, "%s", err);
     o = cJSON_Parse(out);
@@ -590,8 +603,8 @@ static void test_cli_end_to_end(void)
     cJSON_Delete(o);
 
     /* the engine's decode step: its result and one result per op, predicted */
-    char *eng[] = {ARG("mtok"), ARG("bench"), ARG("--suite"), suite, ARG("--quick"),
-                   ARG("--db"), db,           NULL};
+    char *eng[] = {ARG("mtok"), ARG("bench"), ARG("--suite"), suite, ARG("--quick"), ARG("--db"),
+                   db,          NULL};
     CHECK_MSG(run_cli(eng) == 0, "%s", err);
     CHECK(strstr(out, "engine decode v4-tiny,ctx=64") && strstr(out, "by op kind") &&
           strstr(out, "moe_gate_up"));
@@ -599,8 +612,8 @@ static void test_cli_end_to_end(void)
     struct mtok_error e = {0};
     CHECK(mtok_store_open(&st, db, &e) == MTOK_OK);
     struct mtok_run_summary run;
-    CHECK(mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "bench", .suite =
-                                                                                "engine-test"},
+    CHECK(mtok_store_run_latest(st,
+                                &(struct mtok_run_filter){.kind = "bench", .suite = "engine-test"},
                                 &run) == MTOK_OK);
     struct mtok_stored_result *res = NULL;
     size_t n = 0;
@@ -628,7 +641,6 @@ static void test_cli_end_to_end(void)
     free(cr);
     mtok_store_results_free(res, n);
     mtok_store_close(st);
-
 }
 
 int main(void)

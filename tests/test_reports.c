@@ -426,7 +426,7 @@ static void test_report_default(void)
     char dir[512], db[512];
     snprintf(dir, sizeof dir, "%s/default", tmpdir);
     snprintf(db, sizeof db, "%s/default.db", tmpdir);
-    char *argv[] = {ARG("mtok"), ARG("report"), ARG("--out"), dir, ARG("--db"),
+    char *argv[] = {ARG("mtok"), ARG("report"), ARG("--out"),        dir, ARG("--db"),
                     db,          ARG("--json"), ARG("--no-measure"), NULL};
     int rc = run_cli(out, sizeof out, err, sizeof err, argv);
     CHECK_MSG(rc == 0, "%s", err);
@@ -510,16 +510,11 @@ static void test_report_no_gnuplot(void)
     char dir[512], db[512];
     snprintf(dir, sizeof dir, "%s/nognuplot", tmpdir);
     snprintf(db, sizeof db, "%s/nognuplot.db", tmpdir);
-    char *argv[] = {ARG("mtok"),
-                    ARG("report"),
-                    ARG("--out"),
-                    dir,
-                    ARG("--db"),
-                    db,
-                    ARG("--gnuplot"),
-                    ARG("/nonexistent/bin/gnuplot"),
-                    ARG("--no-measure"),
-                    NULL};
+    char *argv[] = {ARG("mtok"),         ARG("report"),
+                    ARG("--out"),        dir,
+                    ARG("--db"),         db,
+                    ARG("--gnuplot"),    ARG("/nonexistent/bin/gnuplot"),
+                    ARG("--no-measure"), NULL};
     CHECK_MSG(run_cli(out, sizeof out, err, sizeof err, argv) == 0, "%s", err);
     CHECK(strstr(out, "charts: charts could not be rendered") != NULL);
     check_files(dir, false);

@@ -90,8 +90,8 @@ static enum mtok_status write_run(struct mtok_store *st, const struct mtok_machi
     for (int i = 0; i < n; i++) {
         char name[64];
         snprintf(name, sizeof name, "gemm/f32/%d", i);
-        struct mtok_calib_row cr = {name,  "host", 1,   "gemm", "f32", "compute", 5.2e5, 0.5,
-                                    5.2e5, 49152,  2.6, 3.1,    3000,  100 + i};
+        struct mtok_calib_row cr = {name, "host", 1,     "gemm", "f32", "compute", 5.2e5,
+                                    0.5,  5.2e5,  49152, 2.6,    3.1,   3000,      100 + i};
         mtok_run_add_calib(run, &cr);
     }
     for (int i = 0; i < 2; i++) {
@@ -300,9 +300,10 @@ static void test_merge(void)
     CHECK(nr && mtok_store_calibration(st, runs[0].id, &cal, &ncal) == MTOK_OK && ncal == 3);
     if (ncal == 3)
         CHECK(!strcmp(cal[1].name, "gemm/f32/1") && !strcmp(cal[1].op_kind, "gemm") &&
-              !strcmp(cal[1].bound, "compute") && cal[1].threads == 1 && cal[1].utilisation == 0.5 &&
-              cal[1].memory_size == 49152 && cal[1].sol_memory_ns == 3.1 &&
-              cal[1].latency_ns == 3000 && cal[1].measured_ns == 101);
+              !strcmp(cal[1].bound, "compute") && cal[1].threads == 1 &&
+              cal[1].utilisation == 0.5 && cal[1].memory_size == 49152 &&
+              cal[1].sol_memory_ns == 3.1 && cal[1].latency_ns == 3000 &&
+              cal[1].measured_ns == 101);
     free(cal);
     free(runs);
     mtok_store_close(st);
