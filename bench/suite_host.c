@@ -1,5 +1,6 @@
 /* The built-in "host" suite: the ceilings' own loops and STREAM-style memory benchmarks, as
- * harness cases. They measure the machine, not mtok's kernels (those arrive with part B). */
+ * harness cases. They measure the machine; mtok's kernels are in the suites of data/suites/
+ * (bench/kcases.c). */
 #define _GNU_SOURCE
 #include <omp.h>
 #include <stdio.h>
@@ -180,9 +181,9 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
                                           struct mtok_error *err)
 {
     *out = NULL;
-    /* "default" is the host suite until part B brings the kernel suites of data/suites/. */
-    if (strcmp(name, "host") != 0 && strcmp(name, "default") != 0)
-        return mtok_error_set(err, MTOK_ENOTFOUND, "no suite \"%s\" (built in: host, default)",
+    /* the kernel suites are files (data/suites/, mtok_bench_suite_load) */
+    if (strcmp(name, "host") != 0)
+        return mtok_error_set(err, MTOK_ENOTFOUND, "no built-in suite \"%s\" (built in: host)",
                               name);
     struct mtok_bench_suite *s = mtok_bench_suite_create(name);
     int cpus[1024];

@@ -632,7 +632,9 @@ static void test_cli_end_to_end(void)
         }
     }
     CHECK(step > 0 && nparts >= 20 && kinds >= 3);
-    CHECK(parts > 0.5 * step && parts < 2 * step); /* the ops account for the step */
+    /* the ops account for the step: a loose bound, since both are timings of a tiny model taken
+     * on a machine that may be busy with other tests (the figures themselves belong to benchmarks) */
+    CHECK_MSG(parts > 0.2 * step && parts < 5 * step, "parts %.0f ns, step %.0f ns", parts, step);
     /* only the single op calibrates: the step and its parts do not */
     struct mtok_calib_row *cr = NULL;
     size_t nc = 0;
