@@ -17,6 +17,7 @@
 
 #include "catalog/catalog.h"
 #include "core/core.h"
+#include "core/cpu.h"
 #include "sim/sim.h"
 #include "store/store.h"
 
@@ -59,27 +60,7 @@ size_t mtok_stats_changepoints(const double *x, size_t n, double min_rel_shift, 
 /* ================================================================================================
  * Machine and build identity. */
 
-enum mtok_cpu_flag {
-    MTOK_CPUF_SSE42 = 1u << 0,
-    MTOK_CPUF_AVX = 1u << 1,
-    MTOK_CPUF_AVX2 = 1u << 2,
-    MTOK_CPUF_FMA = 1u << 3,
-    MTOK_CPUF_F16C = 1u << 4,
-    MTOK_CPUF_AVX_VNNI = 1u << 5,
-    MTOK_CPUF_AVX512F = 1u << 6,
-    MTOK_CPUF_AVX512BW = 1u << 7,
-    MTOK_CPUF_AVX512DQ = 1u << 8,
-    MTOK_CPUF_AVX512VL = 1u << 9,
-    MTOK_CPUF_AVX512_VNNI = 1u << 10,
-    MTOK_CPUF_AVX512_BF16 = 1u << 11,
-    MTOK_CPUF_AVX512_FP16 = 1u << 12,
-    MTOK_CPUF_AMX_TILE = 1u << 13,
-    MTOK_CPUF_AMX_BF16 = 1u << 14,
-    MTOK_CPUF_AMX_INT8 = 1u << 15,
-    MTOK_CPUF_COUNT_ = 16
-};
-/* The lowercase /proc/cpuinfo-style name of one flag ("avx512_bf16"), "?" otherwise. */
-const char *mtok_cpu_flag_name(unsigned flag);
+/* CPU feature flags (enum mtok_cpu_flag, mtok_cpu_flag_name): core/cpu.h, shared with kernels/. */
 
 /* What the fingerprint is made of: only fields that do not change between boots or with load. */
 struct mtok_machine {
@@ -135,23 +116,30 @@ void mtok_load_end(const struct mtok_load *l, double *others, double *steal);
 /* ================================================================================================
  * Benchmark cases and the harness.
  *
- * How part B plugs in (kernels, simulator calibration):
- *   - kernels: build one mtok_bench_case per kernel x dtype x shape x variant x threads (shapes
- *     from data/suites/), `op` from the sim/sim.h constructors for ONE call, and add them to a
- *     suite beside (or instead of) the built-in "host" cases in mtok_bench_suite_builtin;
- *   - prediction: set mtok_bench_config.predict to the simulator's time for `op` on `host` (the
- *     catalog entry mtok_host_load provides); it lands in result.predicted_ns / provenance;
- *   - calibration: every stored result carries the op's analytic flops, bytes and kv_bytes with
- *     the raw samples (mtok_store_results), so utilisation = roofline time on host / median, per
- *     kernel and shape, can be read back from any complete bench run (mtok_store_run_latest).
- *
  * A case is one thing to time: setup once, run N iterations many times, teardown once. The harness
  * warms it up, scales N until one sample takes at least min_sample_s, takes `reps` samples (time
  * per iteration), then one more sample under the PAPI event sets (hardware presets where there are
  * any, and mtok's analytic counters as software-defined events, fed from `op` x iterations).
  *
- * Part B (kernels, issue #7) registers one case per kernel x dtype x shape x variant x threads,
- * with `op` from the sim/sim.h constructors (mtok_op_gemm, mtok_op_attention, ...). */
+ * The kernel suites (data/suites/, mtok_bench_suite_load) register one case per kernel x dtype x
+ * shape x threads, with `op` from the kernel's own _op() function (kernels/kernels.h), which builds
+ * it with the simulator's constructors: a measured kernel and the simulator's op are the same op.
+ * A decode step of the reference engine is one case whose op sums the step's ops; it names the
+ * model it runs (model_json) so that the prediction simulates the model, and it times its ops one
+ * by one after the samples (parts). */
+
+/* One op of a composite case's iteration (a decode step's q_a_proj, attn_csa, ...), timed by the
+ * case after the samples: its op per call, calls per iteration and time per iteration. */
+struct mtok_bench_part {
+    char name[48];       /* the op's role (op.name) */
+    int layer;           /* the first layer it ran in (-1: outside layers) */
+    struct mtok_op op;   /* one call (op.name points at `name`) */
+    double calls;        /* per iteration */
+    double ns;           /* measured, per iteration (all calls) */
+    double predicted_ns; /* the simulator's prediction for the same calls (NAN without one) */
+    const char *provenance;
+};
+
 struct mtok_bench_case {
     const char *kernel; /* "gemm", "stream_triad", "peak_fma" ... */
     const char *dtype;  /* dtype name (core.h): f32, bf16, fp8, mxfp4, nvfp4, int8, f64 */
@@ -171,6 +159,18 @@ struct mtok_bench_case {
      * `#pragma omp parallel num_threads(threads)` for multi-threaded cases. */
     void (*run)(void *state, uint64_t iters);
     void (*teardown)(void *state); /* may be NULL */
+    /* Optional, for cases whose cost is only known once set up: the op of one iteration (the
+     * result records it instead of `op`). */
+    void (*op_of)(void *state, struct mtok_op *op);
+    /* Optional: time the ops of one iteration after the samples (a decode step's breakdown).
+     * Returns the number of parts written into *out (malloc'd, the caller frees). */
+    size_t (*parts)(void *state, struct mtok_bench_part **out);
+    /* The model config.json (text) a composite case decodes, at context model_ctx with batch 1:
+     * the predictor simulates the model's decode step instead of `op`. NULL for single ops. */
+    const char *model_json;
+    double model_ctx;
+    /* Excluded from the simulator's calibration (composite and cache-resident cases). */
+    bool no_calib;
 };
 
 /* A list of cases. mtok_bench_suite_add copies the case struct and its strings (not ctx, which
@@ -185,12 +185,37 @@ const char *mtok_bench_suite_name(const struct mtok_bench_suite *s);
 /* The result name of a case: kernel/dtype/shape[/variant]/tTHREADS. Unique within a run. */
 void mtok_bench_case_name(const struct mtok_bench_case *c, char *buf, size_t n);
 
-/* Suites built into this part: "host" (the ceilings' own loops and STREAM-style memory
- * benchmarks). `quick` shrinks working sets for smoke tests. Part B adds the kernel suites from
- * data/suites/ beside it. MTOK_ENOTFOUND for an unknown name. */
+/* Suites built into bench/: "host" (the ceilings' own loops and STREAM-style memory benchmarks).
+ * `quick` shrinks working sets for smoke tests. MTOK_ENOTFOUND for an unknown name. */
 enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const char *name,
                                           const struct mtok_machine *m, bool quick,
                                           struct mtok_error *err);
+
+/* How a kernel suite is expanded into cases. */
+struct mtok_bench_load_opts {
+    const char *data_dir;                /* catalog directory; NULL = the embedded data/ */
+    const struct mtok_catalog *cat;      /* for model entries ("model": id); may be NULL */
+    const struct mtok_sim_defaults *sim; /* for model entries; may be NULL */
+    int threads;                         /* > 0: every case on this many threads */
+    int threads_all;                     /* what "all" means; 0 = the CPUs we may run on */
+    double rotate_bytes;                 /* > 0: overrides the suite's rotate_mib */
+};
+
+/* A kernel suite (data/suites/NAME.json with a "bench" key, format in data/SCHEMA.md): NAME in
+ * data_dir/suites or the embedded data/suites, or a path to a file (anything with a '/' or ending
+ * in .json). "host" gives the built-in suite. Every problem is one `FILE: FIELD: problem` line in
+ * diags (MTOK_EINVAL; MTOK_ENOTFOUND for an unknown name); *out NULL on failure. */
+enum mtok_status mtok_bench_suite_load(struct mtok_bench_suite **out, const char *name_or_path,
+                                       const struct mtok_machine *m,
+                                       const struct mtok_bench_load_opts *o,
+                                       struct mtok_diags *diags);
+/* The same from JSON text; `name` names it in diagnostics. */
+enum mtok_status mtok_bench_suite_parse(struct mtok_bench_suite **out, const char *name,
+                                        const char *json, size_t len, const struct mtok_machine *m,
+                                        const struct mtok_bench_load_opts *o,
+                                        struct mtok_diags *diags);
+/* Names of the kernel suites in data_dir/suites (or the embedded data/suites), malloc'd. */
+size_t mtok_bench_suite_names(const char *data_dir, char ***out);
 
 struct mtok_bench_result; /* below */
 
@@ -203,9 +228,12 @@ struct mtok_bench_config {
     bool pin;           /* pin the case's threads to distinct CPUs (true) */
     bool counters;      /* the extra sample under PAPI (true) */
     const char *filter; /* POSIX extended regex over result names; NULL = every case */
-    /* The simulator's prediction for one iteration of `op` on `host`, in ns, and its provenance;
-     * NULL until part B wires the simulator in: predicted_ns is then NAN and provenance NULL. */
-    double (*predict)(void *ctx, const struct mtok_op *op, int threads, const char **provenance);
+    /* The simulator's prediction for one iteration of case c (op: the op the result records, or
+     * one part's op with c NULL) on `host` at `threads` threads, in ns, and its provenance (a
+     * static string). NULL: predicted_ns is NAN and provenance NULL. mtok_predictor_bench is one.
+     */
+    double (*predict)(void *ctx, const struct mtok_bench_case *c, const struct mtok_op *op,
+                      int threads, const char **provenance);
     void *predict_ctx;
     /* Called once per case when it is about to run (r == NULL) and when done. For the CLI's
      * progress lines; the library itself never prints. */
@@ -239,6 +267,9 @@ struct mtok_bench_result {
     char pinned[64]; /* CPUs the threads were pinned to ("0", "0,1"), "" none */
     struct mtok_bench_counter *counters;
     size_t n_counters;
+    struct mtok_op op;             /* what one iteration cost: the case's op, or op_of's */
+    struct mtok_bench_part *parts; /* the case's breakdown (parts), NULL without one */
+    size_t n_parts;
 };
 
 struct mtok_bench_report {
@@ -253,8 +284,12 @@ enum mtok_status mtok_bench_run(const struct mtok_bench_suite *s,
                                 const struct mtok_bench_config *cfg, struct mtok_bench_report **out,
                                 struct mtok_error *err);
 void mtok_bench_report_destroy(struct mtok_bench_report *r);
-/* Add results, raw samples and counters to a run being recorded (skipped cases are not added). */
+/* Add results, raw samples and counters to a run being recorded (skipped cases are not added).
+ * A case's parts become results of their own, kernel "<kernel>_op", shape "<shape>:<op kind>:<op>",
+ * median = the part's time per iteration (one sample). */
 void mtok_bench_report_record(const struct mtok_bench_report *r, struct mtok_run *run);
+/* The result name of part i of result r. */
+void mtok_bench_part_name(const struct mtok_bench_result *r, size_t i, char *buf, size_t n);
 
 /* ================================================================================================
  * PAPI. One event set per PAPI component (PAPI cannot mix components in one set): the CPU
@@ -383,6 +418,143 @@ enum mtok_status mtok_host_load(struct mtok_catalog *cat, struct mtok_store *st,
                                 const char *fingerprint, struct mtok_diags *diags);
 
 /* ================================================================================================
+ * Predictions and calibration: the simulator (sim/) on the measured `host`.
+ *
+ * A benchmark's op is predicted exactly as the simulator predicts the same op of a model: through
+ * its precision rules (mtok_sim_op_canonical), on the `host` entry as it stands at the case's
+ * thread count (the peaks and DRAM bandwidth `mtok ceilings` measured with that many threads),
+ * with the calibration of the latest bench run of this machine (mtok_sim_op_cost). A measurement
+ * calibrates its op's key (host, op kind, calibration dtype, the roof that bounds the op at
+ * utilisation 1): utilisation = roofline time on that roof / (median - the op kind's latency), a
+ * point at the op's size on that roof. Points of one key form a curve over size (provenance
+ * measured at a point, calibrated in between); each op kind and roof also gets the median of its
+ * points, and each roof the median of all, for ops no point matches (calibrated). */
+
+/* The host entry at `threads` threads: host's figures with the peaks ("peak" rows) and the DRAM
+ * read plateau (else the largest working set's read bandwidth) of the ceiling rows measured with
+ * that many threads, where the rows have them. vector_only: the peaks of the vector units only
+ * (the best "flops" loop that is not a tile unit's, AMX). */
+void mtok_host_at_threads(const struct mtok_hw *host, const struct mtok_ceiling_row *rows, size_t n,
+                          int threads, bool vector_only, struct mtok_hw *out);
+
+/* A calibration point (a store row with parsed keys; strings point into the row). */
+struct mtok_calib_point {
+    const char *name;
+    int threads;
+    enum mtok_op_kind kind;
+    enum mtok_dtype dtype; /* mtok_calib_dtype of the op */
+    enum mtok_bound bound;
+    double size, utilisation;
+    double compute_size, memory_size;
+    double sol_compute_ns, sol_memory_ns, latency_ns, measured_ns;
+};
+/* Parse stored rows into points (rows with unknown keys are dropped). Returns how many; *out
+ * malloc'd, pointing into rows. */
+size_t mtok_calib_points(const struct mtok_calib_row *rows, size_t n,
+                         struct mtok_calib_point **out);
+
+/* Add calibration entries for hardware hw_id from the points at thread count `threads` (the
+ * nearest thread count that has points when none has exactly that many), leaving out point `skip`
+ * (SIZE_MAX: none): a curve per key (measured), a size-independent entry per op kind and roof and
+ * one per roof (calibrated, the medians). Points of one key within 1% in size are merged (the
+ * geometric mean of their utilisations). `source` names the run. Returns the entries added. */
+size_t mtok_calib_from_points(struct mtok_calib *c, const char *hw_id,
+                              const struct mtok_calib_point *pts, size_t n, int threads,
+                              size_t skip, const char *source);
+
+/* A point's time under calibration c on hw_id, by the simulator's op formula: max(compute roof /
+ * u_compute, memory roof / u_memory) + latency; *prov: the bounding roof's provenance. */
+double mtok_calib_point_predict(const struct mtok_calib *c, const char *hw_id,
+                                const struct mtok_calib_point *p, enum mtok_prov *prov);
+
+/* Load into c the calibration of hardware "host" simulated at `threads` threads: the points of
+ * the latest complete bench run of this machine that has any (a run of the "quick" suite only
+ * when there is no other). run_uuid (may be NULL) receives that run's UUID. MTOK_ENOTFOUND when
+ * there is none (c is then unchanged). */
+enum mtok_status mtok_host_calib_load(struct mtok_calib *c, struct mtok_store *st,
+                                      const char *fingerprint, int threads, char run_uuid[33],
+                                      struct mtok_error *err);
+
+struct mtok_predictor;
+
+/* A predictor for this machine: the `host` entry of cat (see mtok_host_load) with the ceiling
+ * rows of the latest ceilings run of `fingerprint`, and the calibration mtok_host_calib_load
+ * finds (none: the simulator's sourced defaults, or pure roofline). d is kept (it must outlive
+ * the predictor). MTOK_ENOTFOUND without a host entry or ceilings run. */
+enum mtok_status mtok_predictor_create(struct mtok_predictor **out, struct mtok_store *st,
+                                       const struct mtok_catalog *cat,
+                                       const struct mtok_sim_defaults *d, const char *fingerprint,
+                                       struct mtok_error *err);
+void mtok_predictor_destroy(struct mtok_predictor *p);
+/* The bench run whose calibration the predictor uses ("" = none). */
+const char *mtok_predictor_calib_run(const struct mtok_predictor *p);
+/* The host entry at `threads` threads, as the predictor simulates it. */
+const struct mtok_hw *mtok_predictor_hw(struct mtok_predictor *p, int threads);
+
+struct mtok_prediction {
+    double sol_ns; /* pure roofline */
+    double ns;     /* with the calibration (or the defaults without one) */
+    enum mtok_prov prov;
+    enum mtok_bound bound; /* of the calibrated prediction */
+};
+/* One op (canonicalised first) at `threads` threads. */
+void mtok_predictor_op(struct mtok_predictor *p, const struct mtok_op *op, int threads,
+                       struct mtok_prediction *out);
+/* One decode step (batch 1) of the model in `json` (a config.json; `name` for diagnostics) at
+ * context ctx, native precision. per_kind (may be NULL) receives the calibrated time per op kind
+ * and sol_per_kind (may be NULL) the pure-roofline one, in ns. */
+enum mtok_status mtok_predictor_model(struct mtok_predictor *p, const char *name, const char *json,
+                                      double ctx, int threads, struct mtok_prediction *out,
+                                      double per_kind[MTOK_OP_KIND_COUNT],
+                                      double sol_per_kind[MTOK_OP_KIND_COUNT],
+                                      struct mtok_error *err);
+/* The harness's predict callback (mtok_bench_config.predict; predict_ctx = the predictor). */
+double mtok_predictor_bench(void *ctx, const struct mtok_bench_case *c, const struct mtok_op *op,
+                            int threads, const char **provenance);
+/* The calibration point a measurement of op makes (strings of *out point at name). False when it
+ * makes none (no positive time or roof). */
+bool mtok_predictor_point(struct mtok_predictor *p, const struct mtok_op *op, int threads,
+                          double measured_ns, const char *name, struct mtok_calib_point *out);
+/* Add the calibration rows of a bench report to the run: one per result of a case that
+ * calibrates (not no_calib), for hardware "host". Returns how many. */
+size_t mtok_predictor_record(struct mtok_predictor *p, const struct mtok_bench_report *r,
+                             struct mtok_run *run);
+
+/* ---- accuracy: the simulator's prediction against the measurement ---- */
+
+struct mtok_accuracy_row {
+    char name[256];
+    int threads;
+    char kind[16], dtype[8], bound[8];
+    double measured_ns;
+    double sol_ns;   /* pure roofline */
+    double in_ns;    /* calibrated on the same run, this point included */
+    double loo_ns;   /* calibrated on the same run without this point (leave one out) */
+    double cross_ns; /* calibrated on the previous run of the suite (NAN: none) */
+    enum mtok_prov in_prov, loo_prov, cross_prov;
+};
+struct mtok_accuracy_stats {
+    size_t n;
+    double median, worst; /* of |predicted / measured - 1| */
+};
+struct mtok_accuracy {
+    char run[33], base_run[33]; /* evaluated run; the previous run of the suite ("" none) */
+    char suite[128], started_at[32], base_started_at[32];
+    struct mtok_accuracy_row *rows;
+    size_t n;
+    struct mtok_accuracy_stats sol, in, loo, cross;
+};
+/* Compute it from the store: the latest complete bench run of `suite` (NULL = "default") on this
+ * machine (fingerprint) with calibration points, and the one before it. base (may be NULL): the
+ * table the host entries are added to (the simulator's defaults). */
+enum mtok_status mtok_accuracy_compute(struct mtok_store *st, const char *fingerprint,
+                                       const char *suite, const struct mtok_calib *base,
+                                       struct mtok_accuracy **out, struct mtok_error *err);
+void mtok_accuracy_destroy(struct mtok_accuracy *a);
+/* Median and worst absolute relative error of pred against meas over n entries (NAN skipped). */
+struct mtok_accuracy_stats mtok_accuracy_stats_of(const double *pred, const double *meas, size_t n);
+
+/* ================================================================================================
  * Regressions. */
 
 /* Resolve one side of a comparison to a complete run:
@@ -469,11 +641,7 @@ struct mtok_history_opts {
 enum mtok_status mtok_history_build(struct mtok_store *st, const struct mtok_history_opts *o,
                                     struct mtok_history **out, struct mtok_error *err);
 void mtok_history_destroy(struct mtok_history *h);
-/* Write the chart: OUT (png or svg by extension), its data OUT.dat and the gnuplot script OUT.gp
- * next to it, then run gnuplot on the script when it is installed (*rendered says whether it
- * did). */
-enum mtok_status mtok_history_chart(const struct mtok_history *h, const char *out_path,
-                                    bool *rendered, struct mtok_error *err);
+/* The chart is written by reports/ (mtok_report_history_chart in reports/reports.h). */
 
 /* asv-style tracking: for each commit of a range, a temporary git worktree, a build, the suite run
  * by that build's own binary into the caller's database, and the worktree removed again (also when

@@ -26,6 +26,7 @@ size_t ceil_flops_all(const struct ceil_flops_kernel **out, size_t max)
         {mtok_ceil_flops_avx512, mtok_ceil_flops_avx512_n},
         {mtok_ceil_flops_avx512bf16, mtok_ceil_flops_avx512bf16_n},
         {mtok_ceil_flops_avx512vnni, mtok_ceil_flops_avx512vnni_n},
+        {mtok_ceil_flops_amx, mtok_ceil_flops_amx_n},
 #endif
     };
     size_t n = 0;
@@ -33,6 +34,13 @@ size_t ceil_flops_all(const struct ceil_flops_kernel **out, size_t max)
         for (size_t i = 0; i < tables[t].n && n < max; i++)
             out[n++] = &tables[t].v[i];
     return n;
+}
+
+bool ceil_flops_runs(const struct ceil_flops_kernel *k, unsigned isa)
+{
+    if ((isa & k->needs) != k->needs)
+        return false;
+    return !(k->needs & MTOK_CPUF_AMX_TILE) || mtok_cpu_get()->amx_granted;
 }
 
 const struct ceil_bw_kernels *ceil_bw_best(unsigned isa)
@@ -162,7 +170,7 @@ static void measure_flops(const struct mtok_machine *m, const struct mtok_ceilin
     out->peaks = mtok_xcalloc(nk * (size_t)n_counts + 1, sizeof *out->peaks);
     for (size_t i = 0; i < nk; i++) {
         const struct ceil_flops_kernel *k = ks[i];
-        if ((m->isa & k->needs) != k->needs)
+        if (!ceil_flops_runs(k, m->isa))
             continue;
         for (int t = 0; t < n_counts; t++) {
             int threads = thread_counts[t];

@@ -50,12 +50,15 @@ enum mtok_status mtok_compare_resolve(struct mtok_store *st, const char *spec, c
         struct mtok_error e = {0};
         if (mtok_store_open(&other, spec, &e) != MTOK_OK)
             return mtok_error_set(err, MTOK_EINVAL, "%s", e.msg);
-        if (mtok_store_run_latest(other, kind, NULL, NULL, run_id) != MTOK_OK) {
+        struct mtok_run_summary latest;
+        if (mtok_store_run_latest(other, &(struct mtok_run_filter){.kind = kind}, &latest) !=
+            MTOK_OK) {
             mtok_error_set(err, MTOK_ENOTFOUND, "%s", mtok_store_errmsg(other));
             mtok_store_close(other);
             return MTOK_ENOTFOUND;
         }
         *run_store = other;
+        *run_id = latest.id;
         return MTOK_OK;
     }
     /* A run id. */
@@ -93,8 +96,12 @@ enum mtok_status mtok_compare_resolve(struct mtok_store *st, const char *spec, c
         commit = spec;
     enum mtok_status s = MTOK_ENOTFOUND;
     if (commit) {
-        s = mtok_store_run_latest(st, kind, commit, NULL, run_id);
-        if (s != MTOK_OK)
+        struct mtok_run_summary latest;
+        s = mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = kind, .commit = commit},
+                                  &latest);
+        if (s == MTOK_OK)
+            *run_id = latest.id;
+        else
             mtok_error_set(err, s, "%s", mtok_store_errmsg(st));
     } else {
         mtok_error_set(err, MTOK_ENOTFOUND,

@@ -113,7 +113,7 @@ static void summarise(struct mtok_bench_result *r)
     r->median_ns = mtok_stats_median(x, n);
     r->mad_ns = mtok_stats_mad(x, n);
     mtok_stats_median_ci(x, n, 0.95, &r->ci_lo_ns, &r->ci_hi_ns);
-    const struct mtok_op *op = &r->bc->op;
+    const struct mtok_op *op = &r->op;
     r->gflops = op->flops > 0 ? op->flops / r->median_ns : 0; /* FLOP/ns = GFLOP/s */
     r->gbytes_s = mtok_op_bytes(op) > 0 ? mtok_op_bytes(op) / r->median_ns : 0; /* B/ns = GB/s */
 }
@@ -139,7 +139,7 @@ static void count(struct mtok_bench_result *r, struct mtok_counters *ctr, const 
     bool ok = mtok_counters_start(ctr, &err) == MTOK_OK;
     if (ok) {
         c->run(state, r->iters);
-        mtok_sde_account(&c->op, r->iters);
+        mtok_sde_account(&r->op, r->iters);
         ok = mtok_counters_stop(ctr, values, &err) == MTOK_OK;
     }
     r->n_counters = n;
@@ -168,6 +168,7 @@ static void run_case(struct mtok_bench_result *r, const struct mtok_bench_config
 {
     const struct mtok_bench_case *c = r->bc;
     r->predicted_ns = NAN;
+    r->op = c->op;
     if (c->threads > n_cpus) {
         r->status = MTOK_EUNSUPPORTED;
         snprintf(r->error, sizeof r->error, "needs %d CPUs, this process may use %d", c->threads,
@@ -186,6 +187,8 @@ static void run_case(struct mtok_bench_result *r, const struct mtok_bench_config
             return;
         }
     }
+    if (c->op_of)
+        c->op_of(state, &r->op);
     /* Scale the iteration count until one sample lasts min_sample_s. This is the first part of
      * the warm-up (caches, page faults, clock ramp). */
     uint64_t iters = 1;
@@ -204,7 +207,7 @@ static void run_case(struct mtok_bench_result *r, const struct mtok_bench_config
     uint64_t t0 = mtok_now_ns();
     for (int i = 0; i < cfg->reps; i++) {
         double s = time_run(c, state, iters);
-        mtok_sde_account(&c->op, iters);
+        mtok_sde_account(&r->op, iters);
         r->samples[r->n_samples++] = s * 1e9 / (double)iters;
         if (r->n_samples >= 10 && (double)(mtok_now_ns() - t0) * 1e-9 > cfg->max_case_s)
             break;
@@ -212,10 +215,22 @@ static void run_case(struct mtok_bench_result *r, const struct mtok_bench_config
     summarise(r);
     if (cfg->counters)
         count(r, ctr, ctr_error, state);
+    if (c->parts)
+        r->n_parts = c->parts(state, &r->parts);
     if (c->teardown)
         c->teardown(state);
-    if (cfg->predict)
-        r->predicted_ns = cfg->predict(cfg->predict_ctx, &c->op, c->threads, &r->provenance);
+    if (cfg->predict) {
+        r->predicted_ns = cfg->predict(cfg->predict_ctx, c, &r->op, c->threads, &r->provenance);
+        for (size_t i = 0; i < r->n_parts; i++) {
+            struct mtok_bench_part *p = &r->parts[i];
+            p->op.name = p->name;
+            p->predicted_ns =
+                p->calls * cfg->predict(cfg->predict_ctx, NULL, &p->op, c->threads, &p->provenance);
+        }
+    } else {
+        for (size_t i = 0; i < r->n_parts; i++)
+            r->parts[i].predicted_ns = NAN, r->parts[i].provenance = NULL;
+    }
     r->status = MTOK_OK;
 }
 
@@ -280,6 +295,7 @@ void mtok_bench_report_destroy(struct mtok_bench_report *r)
     for (size_t i = 0; i < r->n; i++) {
         free(r->results[i].samples);
         free(r->results[i].counters);
+        free(r->results[i].parts);
     }
     free(r->results);
     free(r);
@@ -304,9 +320,9 @@ void mtok_bench_report_record(const struct mtok_bench_report *rep, struct mtok_r
                                       .mad_ns = ok ? r->mad_ns : NAN,
                                       .ci_lo_ns = ok ? r->ci_lo_ns : NAN,
                                       .ci_hi_ns = ok ? r->ci_hi_ns : NAN,
-                                      .flops = c->op.flops,
-                                      .bytes = mtok_op_bytes(&c->op),
-                                      .kv_bytes = c->op.kv_bytes,
+                                      .flops = r->op.flops,
+                                      .bytes = mtok_op_bytes(&r->op),
+                                      .kv_bytes = r->op.kv_bytes,
                                       .predicted_ns = isnan(r->predicted_ns) ? 0 : r->predicted_ns,
                                       .provenance = isnan(r->predicted_ns) ? NULL : r->provenance};
         size_t idx = mtok_run_add_result(run, &row);
@@ -318,5 +334,60 @@ void mtok_bench_report_record(const struct mtok_bench_report *rep, struct mtok_r
             mtok_run_add_counter(run, idx, x->name, x->value, x->available,
                                  x->note[0] ? x->note : NULL);
         }
+        for (size_t k = 0; k < r->n_parts; k++) {
+            const struct mtok_bench_part *p = &r->parts[k];
+            char name[256], kernel[64], shape[256];
+            mtok_bench_part_name(r, k, name, sizeof name);
+            snprintf(kernel, sizeof kernel, "%s_op", c->kernel);
+            /* the shape is the part of the name between the dtype and the variant */
+            const char *s0 = strchr(name, '/');
+            s0 = s0 ? strchr(s0 + 1, '/') : NULL;
+            snprintf(shape, sizeof shape, "%s", s0 ? s0 + 1 : name);
+            char *end = strrchr(shape, '/');
+            if (end && c->variant)
+                *end = '\0', end = strrchr(shape, '/');
+            if (end)
+                *end = '\0';
+            struct mtok_op op = p->op;
+            op.flops *= p->calls, op.other *= p->calls, op.w_bytes *= p->calls;
+            op.a_bytes *= p->calls, op.kv_bytes *= p->calls;
+            struct mtok_result_row pr = {
+                .name = name,
+                .kernel = kernel,
+                .dtype = mtok_dtype_name(mtok_calib_dtype(&p->op)),
+                .shape = shape,
+                .variant = c->variant,
+                .threads = c->threads,
+                .min_ns = p->ns,
+                .median_ns = p->ns,
+                .mad_ns = NAN,
+                .ci_lo_ns = NAN,
+                .ci_hi_ns = NAN,
+                .flops = op.flops,
+                .bytes = mtok_op_bytes(&op),
+                .kv_bytes = op.kv_bytes,
+                .predicted_ns = isnan(p->predicted_ns) ? 0 : p->predicted_ns,
+                .provenance = isnan(p->predicted_ns) ? NULL : p->provenance};
+            size_t pi = mtok_run_add_result(run, &pr);
+            mtok_run_set_result_extra(run, pi, 1, NULL);
+            mtok_run_add_sample(run, pi, p->ns);
+        }
     }
+}
+
+void mtok_bench_part_name(const struct mtok_bench_result *r, size_t i, char *buf, size_t n)
+{
+    const struct mtok_bench_case *c = r->bc;
+    const struct mtok_bench_part *p = &r->parts[i];
+    /* the same op name can run at several shapes (layers of different kinds): number repeats */
+    int dup = 0;
+    for (size_t k = 0; k < i; k++)
+        dup += strcmp(r->parts[k].name, p->name) == 0;
+    char suffix[16] = "";
+    if (dup)
+        snprintf(suffix, sizeof suffix, "#%d", dup + 1);
+    snprintf(buf, n, "%s_op/%s/%s:%s:%s%s%s%s/t%d", c->kernel,
+             mtok_dtype_name(mtok_calib_dtype(&p->op)), c->shape ? c->shape : "-",
+             mtok_op_kind_name(p->op.kind), p->name, suffix, c->variant ? "/" : "",
+             c->variant ? c->variant : "", c->threads);
 }

@@ -1,5 +1,5 @@
-/* `mtok history`: each benchmark's median over commits, step changes flagged, charted with
- * gnuplot. (The chart writer is small and lives here until reports/ owns gnuplot output.) */
+/* `mtok history`: each benchmark's median over commits, step changes flagged. The chart is
+ * reports/'s (mtok_report_history_chart): reports/ owns gnuplot scripts and running gnuplot. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <regex.h>
@@ -225,99 +225,4 @@ enum mtok_status mtok_history_build(struct mtok_store *st, const struct mtok_his
     }
     *out = h;
     return MTOK_OK;
-}
-
-/* ---- the chart ---- */
-
-static void gp_quote(struct mtok_buf *b, const char *s)
-{
-    mtok_buf_puts(b, "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            mtok_buf_append(b, "\\", 1);
-        if (*s == '_' || *s == '^' || *s == '{' || *s == '}' || *s == '@' || *s == '&')
-            mtok_buf_append(b, "\\\\", 2); /* gnuplot's enhanced text markup */
-        mtok_buf_append(b, s, 1);
-    }
-    mtok_buf_puts(b, "\"");
-}
-
-enum mtok_status mtok_history_chart(const struct mtok_history *h, const char *out_path,
-                                    bool *rendered, struct mtok_error *err)
-{
-    *rendered = false;
-    size_t len = strlen(out_path);
-    bool svg = len > 4 && strcmp(out_path + len - 4, ".svg") == 0;
-    struct mtok_buf dat = {0}, gp = {0};
-    /* The data: one block per benchmark; x = position in commit order. Times are relative to the
-     * benchmark's first point, so that every benchmark fits one axis. */
-    mtok_buf_printf(&dat, "# mtok history: x commit median_ns relative step(0/1) run\n");
-    for (size_t s = 0; s < h->n; s++) {
-        const struct mtok_history_series *se = &h->series[s];
-        mtok_buf_printf(&dat, "# %s\n", se->name);
-        for (size_t i = 0; i < se->n; i++) {
-            const struct mtok_history_point *p = &se->points[i];
-            mtok_buf_printf(&dat, "%zu %.10s %.6g %.6g %d %s\n", i, p->commit, p->median_ns,
-                            p->median_ns / se->points[0].median_ns, p->step ? 1 : 0, p->run_uuid);
-        }
-        mtok_buf_puts(&dat, "\n\n");
-    }
-    struct mtok_buf datpath = {0}, gppath = {0};
-    mtok_buf_printf(&datpath, "%s.dat", out_path);
-    mtok_buf_printf(&gppath, "%s.gp", out_path);
-    const char *base = strrchr(datpath.data, '/');
-    base = base ? base + 1 : datpath.data;
-    const char *outbase = strrchr(out_path, '/');
-    outbase = outbase ? outbase + 1 : out_path;
-
-    mtok_buf_printf(&gp, "# Written by mtok history; re-render with: gnuplot %s.gp\n", outbase);
-    mtok_buf_printf(&gp, "set terminal %s size 1200,700 font \"sans,10\"\n",
-                    svg ? "svg enhanced" : "pngcairo enhanced");
-    mtok_buf_puts(&gp, "set output ");
-    gp_quote(&gp, outbase);
-    mtok_buf_printf(&gp,
-                    "\nset title \"Benchmark medians over %s (1 = first point); circled: "
-                    "step change\"\n",
-                    h->git_order ? "commits (git order)" : "runs (time order)");
-    mtok_buf_puts(&gp, "set ylabel \"median time relative to the first point\"\n"
-                       "set xlabel \"commit\"\nset xtics rotate by -45\nset grid\n"
-                       "set key outside right top\n");
-    if (h->n == 0) {
-        mtok_buf_puts(&gp, "set label \"no benchmark runs\" at graph 0.5, graph 0.5 center\n"
-                           "plot [0:1] [0:1] 1/0 notitle\n");
-    } else {
-        mtok_buf_puts(&gp, "plot ");
-        for (size_t s = 0; s < h->n; s++) {
-            mtok_buf_printf(&gp,
-                            "%s\\\n  \"%s\" index %zu using 1:4:xtic(2) with linespoints "
-                            "title ",
-                            s ? ", " : "", base, s);
-            gp_quote(&gp, h->series[s].name);
-            mtok_buf_printf(&gp,
-                            ", \\\n  \"%s\" index %zu using 1:($5 > 0 ? $4 : 1/0) with "
-                            "points pt 6 ps 3 lc rgb \"red\" notitle",
-                            base, s);
-        }
-        mtok_buf_puts(&gp, "\n");
-    }
-    enum mtok_status st = mtok_file_write(datpath.data, dat.data, dat.len, err);
-    if (st == MTOK_OK)
-        st = mtok_file_write(gppath.data, gp.data, gp.len, err);
-    if (st == MTOK_OK) {
-        /* gnuplot runs in the chart's folder, where the script names its files. */
-        char *dir = mtok_xstrdup(out_path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *slash = '\0';
-        const char *gpbase = strrchr(gppath.data, '/');
-        gpbase = gpbase ? gpbase + 1 : gppath.data;
-        const char *argv[] = {"gnuplot", gpbase, NULL};
-        char *output = NULL;
-        int rc = bench_spawn(argv, slash ? (dir[0] ? dir : "/") : NULL, NULL, &output);
-        *rendered = rc == 0;
-        free(output);
-        free(dir);
-    }
-    mtok_buf_free(&dat), mtok_buf_free(&gp), mtok_buf_free(&datpath), mtok_buf_free(&gppath);
-    return st;
 }

@@ -207,18 +207,17 @@ char *mtok_host_json(const struct mtok_ceiling_row *rows, size_t n, const char *
 enum mtok_status mtok_host_load(struct mtok_catalog *cat, struct mtok_store *st,
                                 const char *fingerprint, struct mtok_diags *diags)
 {
-    int64_t id;
-    enum mtok_status s = mtok_store_run_latest(st, "ceilings", NULL, fingerprint, &id);
+    struct mtok_run_summary run;
+    enum mtok_status s = mtok_store_run_latest(
+        st, &(struct mtok_run_filter){.kind = "ceilings", .fingerprint = fingerprint}, &run);
     if (s != MTOK_OK) {
         mtok_diags_add(diags, "host", "(store)", "%s%s", mtok_store_errmsg(st),
                        s == MTOK_ENOTFOUND ? " (run `mtok ceilings` first)" : "");
         return s;
     }
-    struct mtok_run_summary run;
     struct mtok_ceiling_row *rows = NULL;
     size_t n = 0;
-    if ((s = mtok_store_run_get(st, id, &run)) != MTOK_OK ||
-        (s = mtok_store_ceilings(st, id, &rows, &n)) != MTOK_OK) {
+    if ((s = mtok_store_ceilings(st, run.id, &rows, &n)) != MTOK_OK) {
         mtok_diags_add(diags, "host", "(store)", "%s", mtok_store_errmsg(st));
         return s;
     }

@@ -51,12 +51,17 @@ extern const struct ceil_flops_kernel mtok_ceil_flops_avx512bf16[];
 extern const size_t mtok_ceil_flops_avx512bf16_n;
 extern const struct ceil_flops_kernel mtok_ceil_flops_avx512vnni[];
 extern const size_t mtok_ceil_flops_avx512vnni_n;
+extern const struct ceil_flops_kernel mtok_ceil_flops_amx[];
+extern const size_t mtok_ceil_flops_amx_n;
 extern const struct ceil_bw_kernels mtok_ceil_bw_avx2;
 extern const struct ceil_bw_kernels mtok_ceil_bw_avx512;
 #endif
 
-/* Every FLOP loop this build has, whether or not the CPU can run it (check `needs`). */
+/* Every FLOP loop this build has, whether or not the CPU can run it (ceil_flops_runs). */
 size_t ceil_flops_all(const struct ceil_flops_kernel **out, size_t max);
+/* Whether this machine can run loop k: the ISA flags it needs, and for AMX loops the OS's grant of
+ * the tile data to this process. */
+bool ceil_flops_runs(const struct ceil_flops_kernel *k, unsigned isa);
 /* The widest streaming loops the CPU can run. */
 const struct ceil_bw_kernels *ceil_bw_best(unsigned isa);
 

@@ -15,109 +15,17 @@
 
 #include "bench/internal.h"
 
-static const char *const isa_names[MTOK_CPUF_COUNT_] = {
-    "sse4_2",      "avx",      "avx2",     "fma",      "f16c",        "avx_vnni",
-    "avx512f",     "avx512bw", "avx512dq", "avx512vl", "avx512_vnni", "avx512_bf16",
-    "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8"};
-
-const char *mtok_cpu_flag_name(unsigned flag)
+/* Vendor, model, brand string and ISA flags from the one CPU detector (core/cpu.h). */
+static void cpuid_detect(struct mtok_machine *m)
 {
-    for (int i = 0; i < MTOK_CPUF_COUNT_; i++)
-        if (flag == 1u << i)
-            return isa_names[i];
-    return "?";
+    const struct mtok_cpu *c = mtok_cpu_get();
+    mtok_strlcpy(m->vendor, strcmp(c->vendor, "unknown") == 0 ? "" : c->vendor, sizeof m->vendor);
+    m->family = c->family, m->model = c->model, m->stepping = c->stepping;
+    m->isa = c->flags;
+    mtok_strlcpy(m->cpu_model, c->brand, sizeof m->cpu_model);
 }
 
 #ifdef MTOK_X86
-static uint64_t xgetbv0(void)
-{
-    uint32_t lo, hi;
-    __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-/* Flags the CPU reports AND the OS saves the state of (XCR0): a CPU with AVX-512 under an OS that
- * does not enable ZMM state cannot run AVX-512 code. */
-static void cpuid_detect(struct mtok_machine *m)
-{
-    unsigned a, b, c, d;
-    if (!__get_cpuid(0, &a, &b, &c, &d))
-        return;
-    unsigned max_leaf = a;
-    memcpy(m->vendor, &b, 4), memcpy(m->vendor + 4, &d, 4), memcpy(m->vendor + 8, &c, 4);
-    m->vendor[12] = '\0';
-    __get_cpuid(1, &a, &b, &c, &d);
-    int family = (a >> 8) & 0xf, model = (a >> 4) & 0xf;
-    if (family == 0xf)
-        family += (a >> 20) & 0xff;
-    if (family == 0x6 || family >= 0xf)
-        model += ((a >> 16) & 0xf) << 4;
-    m->family = family, m->model = model, m->stepping = a & 0xf;
-    bool osxsave = c & (1u << 27);
-    uint64_t xcr0 = osxsave ? xgetbv0() : 0;
-    bool ymm = (xcr0 & 0x6) == 0x6, zmm = ymm && (xcr0 & 0xe0) == 0xe0;
-    bool tiles = (xcr0 & 0x60000) == 0x60000;
-    unsigned isa = 0;
-    if (c & (1u << 20))
-        isa |= MTOK_CPUF_SSE42;
-    if (ymm && (c & (1u << 28)))
-        isa |= MTOK_CPUF_AVX;
-    if (ymm && (c & (1u << 12)))
-        isa |= MTOK_CPUF_FMA;
-    if (ymm && (c & (1u << 29)))
-        isa |= MTOK_CPUF_F16C;
-    if (max_leaf >= 7) {
-        __cpuid_count(7, 0, a, b, c, d);
-        unsigned sub1 = a;
-        if (ymm && (b & (1u << 5)))
-            isa |= MTOK_CPUF_AVX2;
-        if (zmm) {
-            if (b & (1u << 16))
-                isa |= MTOK_CPUF_AVX512F;
-            if (b & (1u << 17))
-                isa |= MTOK_CPUF_AVX512DQ;
-            if (b & (1u << 30))
-                isa |= MTOK_CPUF_AVX512BW;
-            if (b & (1u << 31))
-                isa |= MTOK_CPUF_AVX512VL;
-            if (c & (1u << 11))
-                isa |= MTOK_CPUF_AVX512_VNNI;
-            if (d & (1u << 23))
-                isa |= MTOK_CPUF_AVX512_FP16;
-        }
-        if (tiles) {
-            if (d & (1u << 24))
-                isa |= MTOK_CPUF_AMX_TILE;
-            if (d & (1u << 22))
-                isa |= MTOK_CPUF_AMX_BF16;
-            if (d & (1u << 25))
-                isa |= MTOK_CPUF_AMX_INT8;
-        }
-        if (sub1 >= 1) {
-            __cpuid_count(7, 1, a, b, c, d);
-            if (ymm && (a & (1u << 4)))
-                isa |= MTOK_CPUF_AVX_VNNI;
-            if (zmm && (a & (1u << 5)))
-                isa |= MTOK_CPUF_AVX512_BF16;
-        }
-    }
-    m->isa = isa;
-    __get_cpuid(0x80000000, &a, &b, &c, &d);
-    if (a >= 0x80000004) {
-        unsigned regs[12];
-        for (unsigned i = 0; i < 3; i++)
-            __get_cpuid(0x80000002 + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2],
-                        &regs[4 * i + 3]);
-        char brand[49];
-        memcpy(brand, regs, 48);
-        brand[48] = '\0';
-        const char *s = brand;
-        while (*s == ' ')
-            s++;
-        mtok_strlcpy(m->cpu_model, s, sizeof m->cpu_model);
-    }
-}
-
 /* Cache sizes from CPUID when sysfs has none: leaf 4 (Intel) or 0x8000001D (AMD). */
 static void cpuid_caches(struct mtok_machine *m)
 {
@@ -244,9 +152,7 @@ static uint64_t fnv1a64(const char *s)
 void mtok_machine_detect(struct mtok_machine *m)
 {
     memset(m, 0, sizeof *m);
-#ifdef MTOK_X86
     cpuid_detect(m);
-#endif
     proc_cpuinfo(m);
     sysfs_caches(m);
 #ifdef MTOK_X86
@@ -265,7 +171,7 @@ void mtok_machine_detect(struct mtok_machine *m)
     for (int i = 0; i < MTOK_CPUF_COUNT_; i++)
         if (m->isa & (1u << i))
             off += (size_t)snprintf(m->isa_names + off, sizeof m->isa_names - off, "%s%s",
-                                    off ? " " : "", isa_names[i]);
+                                    off ? " " : "", mtok_cpu_flag_name(1u << i));
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages > 0 && page > 0) /* whole GiB: the kernel's reserve moves MemTotal between boots */
         m->mem_bytes = round((double)pages * (double)page / 1073741824.0) * 1073741824.0;

@@ -1,5 +1,6 @@
 /* The built-in "host" suite: the ceilings' own loops and STREAM-style memory benchmarks, as
- * harness cases. They measure the machine, not mtok's kernels (those arrive with part B). */
+ * harness cases. They measure the machine; mtok's kernels are in the suites of data/suites/
+ * (bench/kcases.c). */
 #define _GNU_SOURCE
 #include <omp.h>
 #include <stdio.h>
@@ -180,9 +181,9 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
                                           struct mtok_error *err)
 {
     *out = NULL;
-    /* "default" is the host suite until part B brings the kernel suites of data/suites/. */
-    if (strcmp(name, "host") != 0 && strcmp(name, "default") != 0)
-        return mtok_error_set(err, MTOK_ENOTFOUND, "no suite \"%s\" (built in: host, default)",
+    /* the kernel suites are files (data/suites/, mtok_bench_suite_load) */
+    if (strcmp(name, "host") != 0)
+        return mtok_error_set(err, MTOK_ENOTFOUND, "no built-in suite \"%s\" (built in: host)",
                               name);
     struct mtok_bench_suite *s = mtok_bench_suite_create(name);
     int cpus[1024];
@@ -194,13 +195,12 @@ enum mtok_status mtok_bench_suite_builtin(struct mtok_bench_suite **out, const c
     size_t nk = ceil_flops_all(ks, 32);
     for (size_t i = 0; i < nk; i++) {
         const struct ceil_flops_kernel *k = ks[i];
-        if ((m->isa & k->needs) != k->needs)
+        if (!ceil_flops_runs(k, m->isa))
             continue;
         if (quick) { /* a later (wider) kernel of the same dtype that runs here supersedes it */
             bool superseded = false;
             for (size_t j = i + 1; j < nk; j++)
-                superseded |=
-                    strcmp(ks[j]->dtype, k->dtype) == 0 && (m->isa & ks[j]->needs) == ks[j]->needs;
+                superseded |= strcmp(ks[j]->dtype, k->dtype) == 0 && ceil_flops_runs(ks[j], m->isa);
             if (superseded)
                 continue;
         }

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "bench/bench.h"
 #include "claims/claims.h"
 #include "cli/cli.h"
 #include "pricing/pricing.h"
@@ -25,6 +26,23 @@ static void check_suite(struct cli *c, const char *path, const char *json, size_
     if (mtok_suite_parse(&s, path, json, len, c->cat, d) == MTOK_OK)
         fprintf(c->out, "%s: suite ok (%zu points)\n", path, mtok_suite_points(s));
     mtok_suite_destroy(s);
+}
+
+static void check_bench_suite(struct cli *c, const char *path, const char *json, size_t len,
+                              struct mtok_diags *d)
+{
+    struct mtok_machine m;
+    mtok_machine_detect(&m);
+    struct mtok_sim_defaults *def = NULL;
+    struct mtok_diags dd = {0};
+    mtok_sim_defaults_load(&def, c->data_dir, &dd);
+    mtok_diags_free(&dd);
+    struct mtok_bench_load_opts lo = {.data_dir = c->data_dir, .cat = c->cat, .sim = def};
+    struct mtok_bench_suite *s = NULL;
+    if (mtok_bench_suite_parse(&s, path, json, len, &m, &lo, d) == MTOK_OK)
+        fprintf(c->out, "%s: benchmark suite ok (%zu cases)\n", path, mtok_bench_suite_count(s));
+    mtok_bench_suite_destroy(s);
+    mtok_sim_defaults_destroy(def);
 }
 
 static void check_report_suite(struct cli *c, const char *path, const char *json, size_t len,
@@ -113,10 +131,16 @@ static const struct {
     const char *key;
     check_fn check;
 } kinds[] = {
-    {"suite", check_suite},    {"report", check_report_suite},
-    {"claims", check_claims},  {"efficiency", check_sim_defaults},
-    {"capital", check_tco},    {"prices", check_prices}, {"compute", check_hw},
-    {"workload", check_workload}, {"runs", check_training},
+    {"suite", check_suite},
+    {"report", check_report_suite},
+    {"bench", check_bench_suite},
+    {"claims", check_claims},
+    {"efficiency", check_sim_defaults},
+    {"capital", check_tco},
+    {"prices", check_prices},
+    {"compute", check_hw},
+    {"workload", check_workload},
+    {"runs", check_training},
 };
 
 static void check_file(struct cli *c, const char *path, struct mtok_diags *d)
@@ -203,7 +227,6 @@ static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d,
     struct mtok_sim_defaults *def = NULL;
     if (!data_dir || exists(data_dir, "sim/defaults.json"))
         mtok_sim_defaults_load(&def, data_dir, d);
-    mtok_sim_defaults_destroy(def);
     struct mtok_train_runs runs = {0};
     if (!data_dir || exists(data_dir, "training/runs.json"))
         mtok_train_runs_load(&runs, data_dir, cat, d);
@@ -218,6 +241,20 @@ static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d,
     if (!data_dir || exists(data_dir, "reports/default.json"))
         mtok_report_suite_load(&rs, "default", data_dir, cat, d);
     mtok_report_suite_destroy(rs);
+    /* every benchmark suite (data/suites/ files with a "bench" key) expands */
+    char **names = NULL;
+    size_t nn = mtok_bench_suite_names(data_dir, &names);
+    struct mtok_machine m;
+    mtok_machine_detect(&m);
+    for (size_t i = 0; i < nn; i++) {
+        struct mtok_bench_load_opts lo = {.data_dir = data_dir, .cat = cat, .sim = def};
+        struct mtok_bench_suite *bs = NULL;
+        mtok_bench_suite_load(&bs, names[i], &m, &lo, d);
+        mtok_bench_suite_destroy(bs);
+        free(names[i]);
+    }
+    free(names);
+    mtok_sim_defaults_destroy(def);
     if (d->n == before && !data_dir)
         fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices, %zu claims\n",
                 mtok_catalog_model_count(cat), mtok_catalog_hw_count(cat),

@@ -8,6 +8,7 @@
 
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "reports/reports.h"
 #include "store/store.h"
 
 static const char *fmt_ns(char *buf, size_t n, double ns)
@@ -181,7 +182,7 @@ int cli_history(struct cli *c, int argc, char **argv)
     int rc = CLI_OK;
     bool rendered = false;
     if (mtok_history_build(st, &o, &h, &err) != MTOK_OK ||
-        mtok_history_chart(h, out, &rendered, &err) != MTOK_OK) {
+        mtok_report_history_chart(h, out, NULL, 60, &rendered, &err) != MTOK_OK) {
         rc = cli_fail(c, "%s", err.msg);
         goto done;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "claims/claims.h"
 #include "cli/cli.h"
 #include "cli/sim_json.h"
@@ -22,8 +23,13 @@ struct bar {
 static void bar_cb(void *arg, size_t done, size_t total)
 {
     struct bar *b = arg;
-    if (!b->tty || total == 0)
+    if (!b->tty)
         return;
+    if (total == 0) { /* steps of unknown number: a counter */
+        fprintf(b->err, "\r%-10s step %zu", b->what, done);
+        fflush(b->err);
+        return;
+    }
     int pct = (int)(100.0 * (double)done / (double)total);
     if (pct == b->last && done != total)
         return;
@@ -36,6 +42,60 @@ static void bar_cb(void *arg, size_t done, size_t total)
     if (done == total)
         fputc('\n', b->err);
     fflush(b->err);
+}
+
+/* A measurement's progress on the bar: its phase name and steps. */
+static void phase_cb(void *arg, const char *phase, size_t done, size_t total)
+{
+    struct bar *b = arg;
+    if (b->what != phase && b->what && strcmp(b->what, phase) != 0)
+        b->last = -1;
+    b->what = phase;
+    bar_cb(b, done, total);
+}
+
+/* The measurements the suite asks for, each recorded as its own run: the quick ceilings (then the
+ * `host` entry is loaded from them, so the host column is simulated) and the quick kernel suite
+ * (predictions and calibration points); then the host's calibration for the simulation. A
+ * measurement that fails is reported and the report goes on without it. */
+static void measure(struct cli *c, const struct mtok_report_suite *suite, struct mtok_store *st,
+                    struct mtok_catalog *cat, struct mtok_sim_defaults *def, double *secs)
+{
+    struct mtok_machine m;
+    mtok_machine_detect(&m);
+    struct mtok_error err = {0};
+    bool tty = isatty(fileno(c->err)) != 0;
+    if (suite->ceilings) {
+        struct bar bar = {.err = c->err, .tty = tty, .what = "ceilings", .last = -1};
+        uint64_t t0 = mtok_now_ns();
+        char uuid[33] = "";
+        if (cli_measure_ceilings(c, st, phase_cb, &bar, uuid, &err) != MTOK_OK) {
+            fprintf(c->err, "%smtok report: ceilings not measured: %s\n", tty ? "\n" : "", err.msg);
+        } else {
+            struct mtok_diags d = {0};
+            if (mtok_host_load(cat, st, m.fingerprint, &d) != MTOK_OK)
+                for (size_t i = 0; i < d.n; i++)
+                    fprintf(c->err, "mtok report: host entry: %s\n", d.lines[i]);
+            mtok_diags_free(&d);
+            secs[0] = (double)(mtok_now_ns() - t0) / 1e9;
+            fprintf(c->err, "%sceilings   quick ceilings measured in %.1f s (run %.8s)\n",
+                    tty ? "\r" : "", secs[0], uuid);
+        }
+    }
+    if (suite->bench) {
+        struct bar bar = {.err = c->err, .tty = tty, .what = "bench", .last = -1};
+        uint64_t t0 = mtok_now_ns();
+        char uuid[33] = "";
+        memset(&err, 0, sizeof err);
+        if (cli_measure_bench(c, st, "quick", cat, def, phase_cb, &bar, uuid, &err) != MTOK_OK)
+            fprintf(c->err, "%smtok report: kernels not measured: %s\n", tty ? "\n" : "", err.msg);
+        else {
+            secs[1] = (double)(mtok_now_ns() - t0) / 1e9;
+            fprintf(c->err, "bench      quick kernel suite measured in %.1f s (run %.8s)\n",
+                    secs[1], uuid);
+        }
+    }
+    cli_sim_add_host_calib(c, def);
 }
 
 static struct mtok_claim_result *eval_claims(struct cli *c, struct mtok_catalog *cat,
@@ -62,13 +122,14 @@ static struct mtok_claim_result *eval_claims(struct cli *c, struct mtok_catalog 
 int cli_report(struct cli *c, int argc, char **argv)
 {
     const char *out = "reports/out", *suite_arg = NULL, *gnuplot = NULL, *api_date = NULL;
-    int no_run = 0, no_charts = 0;
+    int no_run = 0, no_charts = 0, no_measure = 0;
     double timeout = 60;
     struct cli_opt opts[] = {
         {"out", OPT_STR, &out, 0, 0, 0},
         {"suite", OPT_STR, &suite_arg, 0, 0, 0},
         {"no-run", OPT_FLAG, &no_run, 0, 0, 0},
         {"no-charts", OPT_FLAG, &no_charts, 0, 0, 0},
+        {"no-measure", OPT_FLAG, &no_measure, 0, 0, 0},
         {"gnuplot", OPT_STR, &gnuplot, 0, 0, 0},
         {"gnuplot-timeout", OPT_DOUBLE, &timeout, 0, 0, 0},
         {"api-date", OPT_STR, &api_date, 0, 0, 0},
@@ -84,7 +145,8 @@ int cli_report(struct cli *c, int argc, char **argv)
     struct mtok_catalog *cat = cli_catalog(c);
     if (!cat)
         return CLI_ERROR;
-    struct mtok_sim_defaults *def = cli_sim_defaults(c);
+    /* the host's calibration is added once the measurements are in (measure()) */
+    struct mtok_sim_defaults *def = cli_sim_defaults_base(c);
     if (!def)
         return CLI_ERROR;
     struct mtok_tco_defaults tco = {0};
@@ -114,9 +176,11 @@ int cli_report(struct cli *c, int argc, char **argv)
     }
     if (!suite) {
         /* rendering only: the suite the latest report run was made with, else the default */
-        struct mtok_run_brief last;
+        struct mtok_run_summary last;
         const char *name = "default";
-        if (no_run && mtok_store_read_last_run(st, "report", NULL, &last) == MTOK_OK &&
+        if (no_run &&
+            mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "report"}, &last) ==
+                MTOK_OK &&
             last.suite[0])
             name = last.suite;
         if (mtok_report_suite_load(&suite, name, c->data_dir, cat, &d) != MTOK_OK &&
@@ -127,7 +191,18 @@ int cli_report(struct cli *c, int argc, char **argv)
         }
         mtok_diags_free(&d);
     }
+    double measure_s[2] = {0, 0};
+    if (!no_run && !no_measure)
+        measure(c, suite, st, cat, def, measure_s);
+    else
+        cli_sim_add_host_calib(c, def);
     if (!no_run) {
+        struct mtok_machine m;
+        struct mtok_build b;
+        mtok_machine_detect(&m);
+        mtok_build_detect(&b, &m);
+        struct mtok_machine_row mrow = mtok_machine_row(&m);
+        struct mtok_build_row brow = mtok_build_row(&b);
         struct mtok_buf args = {0};
         mtok_buf_puts(&args, "report");
         for (int i = 0; i < argc; i++) {
@@ -136,8 +211,13 @@ int cli_report(struct cli *c, int argc, char **argv)
         }
         struct bar bar = {
             .err = c->err, .tty = isatty(fileno(c->err)) != 0, .what = "simulate", .last = -1};
-        struct mtok_report_run_opts ro = {
-            .sim = def, .tco = &tco, .args = args.data, .progress = bar_cb, .progress_arg = &bar};
+        struct mtok_report_run_opts ro = {.sim = def,
+                                          .tco = &tco,
+                                          .args = args.data,
+                                          .machine = &mrow,
+                                          .build = &brow,
+                                          .progress = bar_cb,
+                                          .progress_arg = &bar};
         uint64_t r0 = mtok_now_ns();
         enum mtok_status s = mtok_report_suite_run(suite, cat, st, &ro, run_uuid, &err);
         run_s = (double)(mtok_now_ns() - r0) / 1e9;
@@ -185,6 +265,8 @@ int cli_report(struct cli *c, int argc, char **argv)
                                 (double)info.cells_not_measured);
         cJSON_AddBoolToObject(o, "ceilings_measured", info.have_ceilings);
         cJSON_AddBoolToObject(o, "bench_measured", info.have_bench);
+        cJSON_AddNumberToObject(o, "ceilings_s", measure_s[0]);
+        cJSON_AddNumberToObject(o, "bench_s", measure_s[1]);
         cJSON_AddNumberToObject(o, "run_s", run_s);
         cJSON_AddNumberToObject(o, "render_s", render_s);
         cJSON_AddNumberToObject(o, "total_s", total_s);
@@ -201,8 +283,11 @@ int cli_report(struct cli *c, int argc, char **argv)
                 info.have_bench ? "measured" : "not measured yet");
         if (!info.charts_rendered)
             fprintf(c->out, "charts: %s\n", info.chart_note);
-        fprintf(c->out, "%zu files in %s/ in %.1f s (simulate %.1f s, render %.1f s); open %s\n",
-                info.n_files, out, total_s, run_s, render_s, info.index_html);
+        fprintf(c->out,
+                "%zu files in %s/ in %.1f s (ceilings %.1f s, bench %.1f s, simulate %.1f s, "
+                "render %.1f s); open %s\n",
+                info.n_files, out, total_s, measure_s[0], measure_s[1], run_s, render_s,
+                info.index_html);
         if (info.run_uuid[0])
             fprintf(c->out, "run %s in %s\n", info.run_uuid, mtok_store_path(st));
     }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "cli/cli.h"
 #include "cli/sim_json.h"
 #include "sim/sim.h"
@@ -14,13 +15,44 @@
 
 /* ---- shared ---- */
 
-struct mtok_sim_defaults *cli_sim_defaults(struct cli *c)
+/* The calibration of the measured `host` entry: the points of the latest bench run of this
+ * machine (bench/bench.h, mtok_host_calib_load), added to the defaults' table under hardware id
+ * "host", when the catalog has a host entry and there is a database (never created here). */
+void cli_sim_add_host_calib(struct cli *c, struct mtok_sim_defaults *def)
+{
+    if (!c->cat || !mtok_catalog_hw(c->cat, "host"))
+        return;
+    const char *path = c->db_path ? c->db_path : getenv("MTOK_DB");
+    if (!path || !*path)
+        path = "mtok.db";
+    if (access(path, R_OK) != 0)
+        return;
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    if (mtok_store_open(&st, path, &err) != MTOK_OK)
+        return;
+    struct mtok_machine m;
+    mtok_machine_detect(&m);
+    /* the host entry is the machine on all its threads: the points of the most threads measured */
+    mtok_host_calib_load(def->calib, st, m.fingerprint, 1 << 20, NULL, &err);
+    mtok_store_close(st);
+}
+
+struct mtok_sim_defaults *cli_sim_defaults_base(struct cli *c)
 {
     struct mtok_diags d = {0};
     struct mtok_sim_defaults *def = NULL;
     if (mtok_sim_defaults_load(&def, c->data_dir, &d) != MTOK_OK)
         cli_fail_diags(c, &d);
     mtok_diags_free(&d);
+    return def;
+}
+
+struct mtok_sim_defaults *cli_sim_defaults(struct cli *c)
+{
+    struct mtok_sim_defaults *def = cli_sim_defaults_base(c);
+    if (def)
+        cli_sim_add_host_calib(c, def);
     return def;
 }
 

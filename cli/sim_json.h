@@ -37,7 +37,27 @@ void cli_sim_print(struct cli *c, const struct cli_sim_result *r);
 /* data/pricing/tco.json from the CLI's data directory when it has one, else the embedded copy.
  * Returns CLI_OK, or CLI_ERROR after printing diagnostics. */
 int cli_tco_defaults(struct cli *c, struct mtok_tco_defaults *out);
-/* data/sim/defaults.json from the CLI's data directory; NULL after printing diagnostics. */
+/* data/sim/defaults.json from the CLI's data directory, its calibration table extended with the
+ * measured `host` entry's calibration (the latest bench run of this machine in the database, when
+ * the catalog has a host entry); NULL after printing diagnostics. Call cli_catalog first. */
 struct mtok_sim_defaults *cli_sim_defaults(struct cli *c);
+/* The same without the host's calibration (mtok bench builds its own per thread count). */
+struct mtok_sim_defaults *cli_sim_defaults_base(struct cli *c);
+/* Add the host's calibration to def (what cli_sim_defaults adds), e.g. after new measurements. */
+void cli_sim_add_host_calib(struct cli *c, struct mtok_sim_defaults *def);
+
+/* Measurements made by other commands (mtok report), each recorded as its own run in st: the
+ * quick ceilings, and the kernel suite `suite` with quick sample times, predictions and
+ * calibration points. progress (may be NULL) gets the phase, the steps done and the total (0 when
+ * unknown). uuid (may be NULL) receives the run's UUID. */
+struct mtok_store;
+enum mtok_status cli_measure_ceilings(struct cli *c, struct mtok_store *st,
+                                      void (*progress)(void *, const char *, size_t, size_t),
+                                      void *arg, char uuid[33], struct mtok_error *err);
+enum mtok_status cli_measure_bench(struct cli *c, struct mtok_store *st, const char *suite,
+                                   const struct mtok_catalog *cat,
+                                   const struct mtok_sim_defaults *def,
+                                   void (*progress)(void *, const char *, size_t, size_t),
+                                   void *arg, char uuid[33], struct mtok_error *err);
 
 #endif

@@ -259,7 +259,9 @@ struct mtok_op mtok_attn_gqa_op(const char *name, const struct mtok_gqa *a)
         .kv_read = (double)a->kv_len - first, .kv_write = 0, .heads = (double)a->heads,
         .kv_heads = (double)a->kv_heads, .dqk = (double)a->dqk, .dv = (double)a->dv,
         .kv_entry_bytes = (double)((a->dqk + a->dv) * kv_esz(a->kv_dtype))};
-    return mtok_op_attention(name, &s, MTOK_F32, a->kv_dtype == MTOK_BF16 ? MTOK_F32 : MTOK_F32);
+    struct mtok_op op = mtok_op_attention(name, &s, MTOK_F32, MTOK_F32);
+    op.wdtype = a->kv_dtype; /* the KV cache's format (sim.h: mtok_calib_dtype) */
+    return op;
 }
 
 /* ---- shared-KV MQA ---- */
@@ -312,7 +314,9 @@ struct mtok_op mtok_attn_mqa_op(const char *name, const struct mtok_mqa *a)
         .batch = 1, .q_len = 1, .kv_len = n, .kv_read = n, .kv_write = 0,
         .heads = (double)a->heads, .kv_heads = 1, .dqk = (double)a->dim, .dv = (double)a->dv,
         .kv_entry_bytes = (double)mtok_kv_fmt_entry_bytes(a->fmt, a->dim)};
-    return mtok_op_attention(name, &s, MTOK_F32, MTOK_F32);
+    struct mtok_op op = mtok_op_attention(name, &s, MTOK_F32, MTOK_F32);
+    op.wdtype = a->fmt == MTOK_KV_V4 ? MTOK_FP8 : MTOK_BF16; /* the KV format's quantised part */
+    return op;
 }
 
 /* ---- lightning indexer ---- */
@@ -339,8 +343,11 @@ void mtok_indexer_score(const struct mtok_indexer *ix)
 
 struct mtok_op mtok_indexer_op(const char *name, const struct mtok_indexer *ix, size_t topk)
 {
-    return mtok_op_indexer(name, 1, 1, (double)ix->n_keys, (double)ix->heads, (double)ix->dim,
-                           (double)mtok_ikey_bytes(ix->dim), (double)topk, MTOK_F32, MTOK_F32);
+    struct mtok_op op =
+        mtok_op_indexer(name, 1, 1, (double)ix->n_keys, (double)ix->heads, (double)ix->dim,
+                        (double)mtok_ikey_bytes(ix->dim), (double)topk, MTOK_F32, MTOK_F32);
+    op.wdtype = MTOK_MXFP4; /* the keys' format (sim.h: mtok_calib_dtype) */
+    return op;
 }
 
 /* ---- top-k ---- */

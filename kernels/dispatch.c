@@ -1,5 +1,5 @@
-/* Dispatch: detect the CPU once (CPUID + XCR0, and the Linux AMX permission), fill the table of
- * kernels once per selection. Baseline x86-64 code: nothing here may use AVX. */
+/* Dispatch: fill the table of kernels once per selection, from the CPU's features (core/cpu.h).
+ * Baseline x86-64 code: nothing here may use AVX. */
 #define _GNU_SOURCE
 #include <omp.h>
 #include <pthread.h>
@@ -7,17 +7,6 @@
 #include <stdlib.h>
 
 #include "kernels/internal.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#define MTOK_X86 1
-#else
-#define MTOK_X86 0
-#endif
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 void *mtok_kalloc(size_t n)
 {
@@ -36,101 +25,6 @@ void *mtok_kcalloc(size_t n)
 }
 
 void mtok_kfree(void *p) { free(p); }
-
-/* ---- CPU detection ---- */
-
-static struct mtok_cpu g_cpu;
-static pthread_once_t g_cpu_once = PTHREAD_ONCE_INIT;
-
-#if MTOK_X86
-static uint64_t xgetbv0(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-/* Linux gates the AMX tile data (XFEATURE 18) behind a per-process permission request. */
-static bool request_amx(void)
-{
-#if defined(__linux__) && defined(SYS_arch_prctl)
-    const long ARCH_GET_XCOMP_PERM = 0x1022, ARCH_REQ_XCOMP_PERM = 0x1023, XTILEDATA = 18;
-    if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XTILEDATA) != 0)
-        return false;
-    unsigned long bits = 0;
-    if (syscall(SYS_arch_prctl, ARCH_GET_XCOMP_PERM, &bits) != 0)
-        return false;
-    return (bits >> XTILEDATA) & 1;
-#else
-    return false;
-#endif
-}
-#endif
-
-static void detect(void)
-{
-    struct mtok_cpu *c = &g_cpu;
-    memset(c, 0, sizeof *c);
-    mtok_strlcpy(c->vendor, "unknown", sizeof c->vendor);
-#if MTOK_X86
-    unsigned a, b, cx, d;
-    if (!__get_cpuid(0, &a, &b, &cx, &d))
-        return;
-    unsigned max_leaf = a;
-    memcpy(c->vendor, &b, 4);
-    memcpy(c->vendor + 4, &d, 4);
-    memcpy(c->vendor + 8, &cx, 4);
-    c->vendor[12] = 0;
-    __get_cpuid(1, &a, &b, &cx, &d);
-    unsigned fam = (a >> 8) & 15, model = (a >> 4) & 15;
-    if (fam == 15)
-        fam += (a >> 20) & 255;
-    if (fam == 6 || fam >= 15)
-        model += ((a >> 16) & 15) << 4;
-    c->family = (int)fam;
-    c->model = (int)model;
-    bool osxsave = (cx >> 27) & 1;
-    bool fma = (cx >> 12) & 1, avx = (cx >> 28) & 1, f16c = (cx >> 29) & 1;
-    uint64_t xcr0 = osxsave ? xgetbv0() : 0;
-    bool os_ymm = (xcr0 & 6) == 6;
-    bool os_zmm = os_ymm && (xcr0 & 0xE0) == 0xE0;
-    bool os_amx = (xcr0 & 0x60000) == 0x60000;
-    unsigned b7 = 0, c7 = 0, d7 = 0, a71 = 0;
-    if (max_leaf >= 7) {
-        __cpuid_count(7, 0, a, b7, c7, d7);
-        unsigned sub = a;
-        if (sub >= 1) {
-            unsigned bb, cc, dd;
-            __cpuid_count(7, 1, a71, bb, cc, dd);
-        }
-    }
-    c->avx = avx && os_ymm;
-    c->fma = fma && c->avx;
-    c->f16c = f16c && c->avx;
-    c->avx2 = c->avx && ((b7 >> 5) & 1);
-    c->bmi2 = (b7 >> 8) & 1;
-    c->avx_vnni = c->avx2 && ((a71 >> 4) & 1);
-    c->avx512f = os_zmm && ((b7 >> 16) & 1);
-    c->avx512dq = c->avx512f && ((b7 >> 17) & 1);
-    c->avx512bw = c->avx512f && ((b7 >> 30) & 1);
-    c->avx512vl = c->avx512f && ((b7 >> 31) & 1);
-    c->avx512vbmi = c->avx512f && ((c7 >> 1) & 1);
-    c->avx512vnni = c->avx512f && ((c7 >> 11) & 1);
-    c->avx512bf16 = c->avx512f && ((a71 >> 5) & 1);
-    c->avx512fp16 = c->avx512f && ((d7 >> 23) & 1);
-    c->amx_tile = os_amx && ((d7 >> 24) & 1);
-    c->amx_bf16 = c->amx_tile && ((d7 >> 22) & 1);
-    c->amx_int8 = c->amx_tile && ((d7 >> 25) & 1);
-    if (c->amx_tile)
-        c->amx_granted = request_amx();
-#endif
-}
-
-const struct mtok_cpu *mtok_cpu_get(void)
-{
-    pthread_once(&g_cpu_once, detect);
-    return &g_cpu;
-}
 
 const char *mtok_isa_name(enum mtok_isa isa)
 {

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "core/cpu.h"
 #include "sim/sim.h"
 
 /* ================================================================================================
@@ -40,18 +41,8 @@
 
 enum mtok_isa { MTOK_ISA_REF, MTOK_ISA_AVX2, MTOK_ISA_AVX512, MTOK_ISA_COUNT };
 
-struct mtok_cpu {
-    char vendor[13];
-    int family, model;
-    bool avx, avx2, fma, f16c, bmi2, avx_vnni;          /* with OS support for ymm state */
-    bool avx512f, avx512bw, avx512vl, avx512dq, avx512vbmi, avx512vnni, avx512bf16,
-        avx512fp16;                                      /* with OS support for zmm state */
-    bool amx_tile, amx_bf16, amx_int8;                   /* CPUID and XCR0 */
-    bool amx_granted;                                    /* the OS granted tile data to us */
-};
+/* CPU features: core/cpu.h (mtok_cpu_get), shared with bench/. */
 
-/* The CPU's features (detected once; thread-safe). */
-const struct mtok_cpu *mtok_cpu_get(void);
 /* "ref", "avx2", "avx512"; "?" otherwise. */
 const char *mtok_isa_name(enum mtok_isa isa);
 enum mtok_status mtok_isa_parse(const char *name, enum mtok_isa *out);

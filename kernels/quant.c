@@ -360,6 +360,28 @@ void mtok_wmat_dequant_rows(const struct mtok_wmat *w, size_t r0, size_t r1, flo
                 o[c] = (float)s[c] * sc;
             break;
         }
+        case MTOK_MXFP4:
+        case MTOK_NVFP4: {
+            /* per block: the scale once, then a table lookup per nibble (the same products as
+             * mtok_wmat_get, so the same values) */
+            float e2m1[16];
+            for (int i = 0; i < 16; i++)
+                e2m1[i] = mtok_e2m1_to_f32((uint8_t)i);
+            size_t bs = fp4_bs(w->dtype), kb = w->k_pad / bs, p = r / 16, rr = r % 16;
+            const uint8_t *data = w->data, *scales = w->scales;
+            for (size_t b = 0; b < kb && b * bs < k; b++) {
+                uint8_t sc = scales[(p * kb + b) * 16 + rr];
+                float sf = w->dtype == MTOK_MXFP4 ? mtok_e8m0_to_f32(sc)
+                                                  : mtok_e4m3_to_f32(sc) * w->gscale;
+                const uint8_t *blk = data + (p * kb + b) * (bs * 8);
+                for (size_t c = 0; c < bs && b * bs + c < k; c++) {
+                    uint8_t byte = blk[(c / 8) * 64 + rr * 4 + (c % 4)];
+                    uint8_t nib = (c % 8) < 4 ? byte & 15 : byte >> 4;
+                    o[b * bs + c] = e2m1[nib] * sf;
+                }
+            }
+            break;
+        }
         default:
             for (size_t c = 0; c < k; c++)
                 o[c] = mtok_wmat_get(w, r, c);

@@ -46,24 +46,25 @@ struct rpt {
     enum mtok_status status; /* first write failure */
 
     bool have_run;
-    struct mtok_run_brief run;
+    struct mtok_run_summary run;
     struct mtok_stored_sim *sims;
     size_t n_sims;
     struct pick *picks; /* [lengths][models][hw] */
 
     bool have_ceil;
-    struct mtok_run_brief ceil_run;
-    struct mtok_stored_ceiling *ceil;
+    struct mtok_run_summary ceil_run;
+    struct mtok_ceiling_row *ceil;
     size_t n_ceil;
 
     bool have_bench;
-    struct mtok_run_brief bench_run;
-    struct mtok_stored_bench *bench;
+    struct mtok_run_summary bench_run;
+    struct mtok_stored_result *bench;
     size_t n_bench;
 
     struct history_series *hist;
     size_t n_hist, n_commits;
     char (*commits)[64];
+    bool history_by_run; /* one commit only: one x per run */
 
     bool gnuplot_missing;
     char chart_note[1400];
@@ -1657,23 +1658,44 @@ struct roof {
     double value;
 };
 
-/* Peaks per dtype and bandwidths per memory level, at the most threads measured. */
+/* The thread count the roofline is drawn for: the one most of the benchmarks ran on (so that
+ * they are compared with the roofs they had), else the most threads measured. */
+static int roof_threads(struct rpt *r)
+{
+    int tmax = 0, best = 0;
+    size_t best_n = 0;
+    for (size_t i = 0; i < r->n_ceil; i++)
+        if (r->ceil[i].threads > tmax)
+            tmax = r->ceil[i].threads;
+    for (size_t i = 0; i < r->n_bench; i++) {
+        int t = r->bench[i].threads;
+        size_t n = 0;
+        bool measured = false;
+        for (size_t k = 0; k < r->n_ceil && !measured; k++)
+            measured = r->ceil[k].threads == t;
+        for (size_t k = 0; k < r->n_bench; k++)
+            n += r->bench[k].threads == t;
+        if (measured && (n > best_n || (n == best_n && t > best)))
+            best = t, best_n = n;
+    }
+    return best ? best : tmax;
+}
+
+/* Peaks per dtype and bandwidths per memory level, at the thread count roof_threads picks. */
 static void roofs(struct rpt *r, struct roof *peaks, size_t *np, struct roof *bws, size_t *nb)
 {
     *np = *nb = 0;
     bool have_peak = false, have_plateau = false, have_read = false;
-    int tmax = 0;
+    int tmax = roof_threads(r);
     for (size_t i = 0; i < r->n_ceil; i++) {
         have_peak = have_peak || !strcmp(r->ceil[i].kind, "peak");
         have_plateau = have_plateau || !strcmp(r->ceil[i].kind, "plateau");
         have_read = have_read || !strcmp(r->ceil[i].name, "read");
-        if (r->ceil[i].threads > tmax)
-            tmax = r->ceil[i].threads;
     }
     const char *pk = have_peak ? "peak" : "flops", *bk = have_plateau ? "plateau" : "bandwidth";
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < r->n_ceil; i++) {
-            const struct mtok_stored_ceiling *c = &r->ceil[i];
+            const struct mtok_ceiling_row *c = &r->ceil[i];
             if (c->threads != tmax || !(c->value > 0))
                 continue;
             struct roof *list = pass == 0 ? peaks : bws;
@@ -1687,7 +1709,7 @@ static void roofs(struct rpt *r, struct roof *peaks, size_t *np, struct roof *bw
                 if (dot)
                     *dot = '\0';
             } else {
-                if (strcmp(c->kind, bk) || !c->level[0] || !strcmp(c->level, "?") ||
+                if (strcmp(c->kind, bk) || !c->level || !c->level[0] || !strcmp(c->level, "?") ||
                     (have_read && strcmp(c->name, "read")))
                     continue;
                 /* one pattern per level: read when it was measured, else the best of any */
@@ -1721,7 +1743,12 @@ static void section_roofline(struct rpt *r)
     snprintf(foot, sizeof foot, "provenance: %s; source: mtok ceilings run %s, mtok bench run %s",
              r->have_ceil ? "measured" : "not measured yet",
              r->have_ceil ? r->ceil_run.uuid : "none", r->have_bench ? r->bench_run.uuid : "none");
-    chart_style(&c, "Roofline of this machine (all threads) with the measured kernels", foot);
+    char title[160];
+    int rt = roof_threads(r);
+    snprintf(title, sizeof title,
+             "Roofline of this machine (%d thread%s) with the measured kernels", rt,
+             rt == 1 ? "" : "s");
+    chart_style(&c, title, foot);
     if (!np || !nb) {
         chart_placeholder(&c, "not measured yet: mtok ceilings measures this machine's roofline");
     } else {
@@ -1756,8 +1783,10 @@ static void section_roofline(struct rpt *r)
         char kernels[10][64];
         size_t nk = 0, nkp = 0;
         for (size_t i = 0; i < r->n_bench; i++) {
-            const struct mtok_stored_bench *x = &r->bench[i];
-            if (!(x->flops > 0 && x->bytes > 0 && x->median_ns > 0))
+            const struct mtok_stored_result *x = &r->bench[i];
+            size_t kl = x->kernel ? strlen(x->kernel) : 0;
+            if (!(x->flops > 0 && x->bytes > 0 && x->median_ns > 0) || !kl ||
+                (kl > 3 && !strcmp(x->kernel + kl - 3, "_op"))) /* a decode step's parts */
                 continue;
             size_t k = 0;
             while (k < nk && strcmp(kernels[k], x->kernel))
@@ -1768,8 +1797,8 @@ static void section_roofline(struct rpt *r)
         for (size_t k = 0; k < nk; k++) {
             size_t pts = 0;
             for (size_t i = 0; i < r->n_bench; i++) {
-                const struct mtok_stored_bench *x = &r->bench[i];
-                if (!(x->flops > 0 && x->bytes > 0 && x->median_ns > 0) ||
+                const struct mtok_stored_result *x = &r->bench[i];
+                if (!(x->flops > 0 && x->bytes > 0 && x->median_ns > 0) || !x->kernel ||
                     strcmp(x->kernel, kernels[k]))
                     continue;
                 double ai = x->flops / x->bytes, perf = x->flops / (x->median_ns * 1e-9);
@@ -1801,7 +1830,8 @@ static void section_roofline(struct rpt *r)
     chart_emit(r, &c);
     chart_figure(r, &c,
                  "Roofs: each memory level's bandwidth (slanted) and each number format's peak "
-                 "(dashed), as mtok ceilings measured them with all threads. Points: the reference "
+                 "(dashed), as mtok ceilings measured them on the thread count most benchmarks ran "
+                 "on. Points: the reference "
                  "kernels as mtok bench measured them, at their analytic FLOPs and bytes per call "
                  "(the same counting the simulator uses), so their distance below the roof is the "
                  "utilisation that calibrates the simulator.",
@@ -1817,7 +1847,7 @@ static void section_roofline(struct rpt *r)
     table_col(t, 5, "value", "value");
     table_col(t, 6, "unit", "unit");
     for (size_t i = 0; i < r->n_ceil; i++) {
-        const struct mtok_stored_ceiling *x = &r->ceil[i];
+        const struct mtok_ceiling_row *x = &r->ceil[i];
         if (strcmp(x->kind, "peak") && strcmp(x->kind, "plateau") && strcmp(x->kind, "flops") &&
             strcmp(x->kind, "cache"))
             continue; /* the bandwidth sweep's points are in the database */
@@ -1852,7 +1882,7 @@ static void section_roofline(struct rpt *r)
     for (size_t j = 0; j < 10; j++)
         table_col(t, j, kc[j][0], kc[j][1]);
     for (size_t i = 0; i < r->n_bench; i++) {
-        const struct mtok_stored_bench *x = &r->bench[i];
+        const struct mtok_stored_result *x = &r->bench[i];
         struct cell *c2 = table_row(t);
         char a[64];
         double sec = x->median_ns * 1e-9;
@@ -1882,32 +1912,47 @@ static void section_roofline(struct rpt *r)
 
 /* ---- chart 4: benchmark history over commits ---- */
 
+/* The x label of a run: its commit, or, when every run is of one commit (a working tree
+ * measured again and again), the run itself by its start time. */
+static void history_label(const struct mtok_run_summary *run, bool by_run, char *buf, size_t n)
+{
+    if (by_run)
+        snprintf(buf, n, "%.10s %.5s", run->started_at,
+                 run->started_at[0] ? run->started_at + 11 : "");
+    else if (run->git_commit[0])
+        snprintf(buf, n, "%.12s%s", run->git_commit, run->dirty ? "+" : "");
+    else
+        snprintf(buf, n, "run %.8s", run->uuid);
+}
+
 static void load_history(struct rpt *r)
 {
-    struct mtok_run_brief *runs = NULL;
+    struct mtok_run_summary *runs = NULL;
     size_t n = 0;
-    if (mtok_store_read_runs(r->st, "bench", &runs, &n) != MTOK_OK)
+    if (mtok_store_runs(r->st, "bench", &runs, &n) != MTOK_OK)
         return;
+    bool by_run = n > 1;
+    for (size_t i = 1; i < n && by_run; i++)
+        by_run =
+            strcmp(runs[i].git_commit, runs[0].git_commit) == 0 && runs[i].dirty == runs[0].dirty;
+    r->history_by_run = by_run;
     r->commits = mtok_xcalloc(n ? n : 1, sizeof *r->commits);
     for (size_t i = 0; i < n; i++) {
         char commit[64];
-        if (runs[i].git_commit[0])
-            snprintf(commit, sizeof commit, "%.12s%s", runs[i].git_commit,
-                     runs[i].dirty ? "+" : "");
-        else
-            snprintf(commit, sizeof commit, "run %.8s", runs[i].uuid);
+        history_label(&runs[i], by_run, commit, sizeof commit);
         size_t ci = 0;
         while (ci < r->n_commits && strcmp(r->commits[ci], commit))
             ci++;
         if (ci == r->n_commits)
             mtok_strlcpy(r->commits[r->n_commits++], commit, sizeof r->commits[0]);
-        struct mtok_stored_bench *res = NULL;
+        struct mtok_stored_result *res = NULL;
         size_t nr = 0;
-        if (mtok_store_read_results(r->st, runs[i].id, &res, &nr) != MTOK_OK)
+        if (mtok_store_results(r->st, runs[i].id, &res, &nr) != MTOK_OK)
             continue;
         for (size_t k = 0; k < nr; k++) {
-            if (!(res[k].median_ns > 0))
-                continue;
+            size_t kl = res[k].kernel ? strlen(res[k].kernel) : 0;
+            if (!(res[k].median_ns > 0) || (kl > 3 && !strcmp(res[k].kernel + kl - 3, "_op")))
+                continue; /* a decode step's parts are not benchmarks of their own */
             size_t si = 0;
             while (si < r->n_hist && strcmp(r->hist[si].name, res[k].name))
                 si++;
@@ -1929,9 +1974,21 @@ static void load_history(struct rpt *r)
             mtok_strlcpy(sr->pts[pi].started_at, runs[i].started_at, sizeof sr->pts[pi].started_at);
             sr->pts[pi].median_ns = res[k].median_ns;
         }
-        free(res);
+        mtok_store_results_free(res, nr);
     }
     free(runs);
+}
+
+/* How much a series says: the headline benchmarks of the kernel issue first (the decode step,
+ * GEMM 2048^3, GEMV 4096 x 14336, attention at 32K), then any. */
+static int history_rank(const char *name)
+{
+    static const char *const headline[] = {"engine_decode/", "2048x2048x2048", "4096x14336/",
+                                           "ctx=32768"};
+    for (int i = 0; i < 4; i++)
+        if (strstr(name, headline[i]))
+            return 4 - i;
+    return 0;
 }
 
 static size_t commit_index(struct rpt *r, const char *commit)
@@ -1950,8 +2007,12 @@ static void section_history(struct rpt *r)
     char foot[256];
     snprintf(foot, sizeof foot, "provenance: %s; source: every complete mtok bench run in %s",
              r->n_hist ? "measured" : "not measured yet", mtok_store_path(r->st));
-    chart_style(&c, "Median time per call over commits (one line per benchmark)", foot);
-    /* the benchmarks seen in the most commits, at most 8 */
+    chart_style(&c,
+                r->history_by_run
+                    ? "Median time per call over the runs of one commit (one line per benchmark)"
+                    : "Median time per call over commits (one line per benchmark)",
+                foot);
+    /* the benchmarks seen in the most commits (or runs), at most 8, headline benchmarks first */
     size_t order[8], no = 0;
     for (size_t pick = 0; pick < 8 && pick < r->n_hist; pick++) {
         size_t best = SIZE_MAX;
@@ -1959,7 +2020,11 @@ static void section_history(struct rpt *r)
             bool taken = false;
             for (size_t k = 0; k < no && !taken; k++)
                 taken = order[k] == i;
-            if (!taken && (best == SIZE_MAX || r->hist[i].n > r->hist[best].n))
+            if (taken)
+                continue;
+            if (best == SIZE_MAX || r->hist[i].n > r->hist[best].n ||
+                (r->hist[i].n == r->hist[best].n &&
+                 history_rank(r->hist[i].name) > history_rank(r->hist[best].name)))
                 best = i;
         }
         order[no++] = best;
@@ -1991,7 +2056,9 @@ static void section_history(struct rpt *r)
             mtok_gnuplot_tic(&c.body, r->commits[i]);
             mtok_buf_printf(&c.body, " %zu", i);
         }
-        mtok_buf_puts(&c.body, ")\nset xlabel 'commit (oldest first)' offset 0,-1\n"
+        mtok_buf_printf(&c.body, ")\nset xlabel '%s (oldest first)' offset 0,-1\n",
+                        r->history_by_run ? "run of the one commit measured" : "commit");
+        mtok_buf_puts(&c.body, ""
                                "set ylabel 'median ns per call (log scale)'\n"
                                "set key outside right top box font ',9'\n");
         mtok_buf_puts(&c.body, plot.data);
@@ -2316,31 +2383,45 @@ enum mtok_status mtok_report_write(struct mtok_store *st, const struct mtok_cata
     info->charts_rendered = true;
     enum mtok_status s;
     /* what the database holds */
-    s = mtok_store_read_last_run(st, "report", NULL, &r.run);
+    s = mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "report"}, &r.run);
     if (s == MTOK_OK) {
         r.have_run = true;
         mtok_strlcpy(info->run_uuid, r.run.uuid, sizeof info->run_uuid);
-        s = mtok_store_read_sims(st, r.run.id, &r.sims, &r.n_sims);
+        s = mtok_store_sims(st, r.run.id, &r.sims, &r.n_sims);
     }
     if (s == MTOK_OK || s == MTOK_ENOTFOUND) {
-        s = mtok_store_read_last_run(st, "ceilings", NULL, &r.ceil_run);
+        s = mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "ceilings"}, &r.ceil_run);
         if (s == MTOK_OK) {
             r.have_ceil = true;
-            s = mtok_store_read_ceilings(st, r.ceil_run.id, &r.ceil, &r.n_ceil);
+            s = mtok_store_ceilings(st, r.ceil_run.id, &r.ceil, &r.n_ceil);
         }
     }
     if (s == MTOK_OK || s == MTOK_ENOTFOUND) {
-        s = mtok_store_read_last_run(st, "bench", NULL, &r.bench_run);
+        /* the latest bench run, preferring one of a full suite over the quick smoke suite */
+        struct mtok_run_summary *runs = NULL;
+        size_t nr = 0;
+        s = mtok_store_runs(st, "bench", &runs, &nr);
+        if (s == MTOK_OK) {
+            s = MTOK_ENOTFOUND;
+            for (int pass = 0; pass < 2 && s == MTOK_ENOTFOUND; pass++)
+                for (size_t i = nr; i-- > 0;)
+                    if (pass || strcmp(runs[i].suite, "quick") != 0) {
+                        r.bench_run = runs[i];
+                        s = MTOK_OK;
+                        break;
+                    }
+        }
+        free(runs);
         if (s == MTOK_OK) {
             r.have_bench = true;
-            s = mtok_store_read_results(st, r.bench_run.id, &r.bench, &r.n_bench);
+            s = mtok_store_results(st, r.bench_run.id, &r.bench, &r.n_bench);
         }
     }
     if (s != MTOK_OK && s != MTOK_ENOTFOUND) {
         s = mtok_error_set(err, MTOK_EDB, "%s", mtok_store_errmsg(st));
         mtok_store_sims_free(r.sims, r.n_sims);
         free(r.ceil);
-        free(r.bench);
+        mtok_store_results_free(r.bench, r.n_bench);
         return s;
     }
     load_history(&r);
@@ -2393,7 +2474,7 @@ enum mtok_status mtok_report_write(struct mtok_store *st, const struct mtok_cata
     free_picks(&r);
     mtok_store_sims_free(r.sims, r.n_sims);
     free(r.ceil);
-    free(r.bench);
+    mtok_store_results_free(r.bench, r.n_bench);
     for (size_t i = 0; i < r.n_hist; i++)
         free(r.hist[i].pts);
     free(r.hist);

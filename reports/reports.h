@@ -61,6 +61,15 @@ void mtok_gnuplot_tic(struct mtok_buf *b, const char *s);
 enum mtok_status mtok_gnuplot_run(const char *program, const char *dir, const char *script,
                                   double timeout_s, struct mtok_error *err);
 
+/* The chart of `mtok history` (bench/bench.h builds the series): OUT (.png or .svg by extension),
+ * its data OUT.dat and gnuplot script OUT.gp beside it, then gnuplot (program NULL = "gnuplot") run
+ * on the script with a timeout (<= 0: 60 s); *rendered says whether it produced the chart. Fails
+ * only when a file cannot be written. */
+struct mtok_history;
+enum mtok_status mtok_report_history_chart(const struct mtok_history *h, const char *out_path,
+                                           const char *gnuplot, double timeout_s, bool *rendered,
+                                           struct mtok_error *err);
+
 /* ================================================================================================
  * The report suite: data/reports/NAME.json (format in data/SCHEMA.md)
  * ============================================================================================== */

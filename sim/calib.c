@@ -54,6 +54,17 @@ enum mtok_status mtok_op_kind_parse(const char *name, enum mtok_op_kind *out)
     return MTOK_EINVAL;
 }
 
+enum mtok_dtype mtok_calib_dtype(const struct mtok_op *op)
+{
+    switch (op->kind) {
+    case MTOK_OP_GEMM:
+    case MTOK_OP_GROUPED_GEMM:
+    case MTOK_OP_ATTENTION:
+    case MTOK_OP_INDEXER: return op->wdtype;
+    default: return op->cdtype;
+    }
+}
+
 struct mtok_calib *mtok_calib_create(void) { return mtok_xcalloc(1, sizeof(struct mtok_calib)); }
 
 void mtok_calib_destroy(struct mtok_calib *c)
@@ -71,6 +82,26 @@ void mtok_calib_destroy(struct mtok_calib *c)
 size_t mtok_calib_count(const struct mtok_calib *c) { return c ? c->n : 0; }
 
 static bool any_hw(const char *hw) { return !hw || strcmp(hw, "*") == 0; }
+
+void mtok_calib_merge(struct mtok_calib *dst, const struct mtok_calib *src)
+{
+    for (size_t i = 0; src && i < src->n; i++) {
+        const struct entry *e = &src->e[i];
+        if (dst->n == dst->cap)
+            dst->e =
+                mtok_xrealloc(dst->e, (dst->cap = dst->cap ? 2 * dst->cap : 16) * sizeof *dst->e);
+        dst->e[dst->n++] = (struct entry){
+            .hw = e->hw ? mtok_xstrdup(e->hw) : NULL,
+            .kind = e->kind,
+            .dtype = e->dtype,
+            .bound = e->bound,
+            .size = e->size,
+            .u = e->u,
+            .prov = e->prov,
+            .source = mtok_xstrdup(e->source ? e->source : ""),
+        };
+    }
+}
 
 enum mtok_status mtok_calib_add(struct mtok_calib *c, const char *hw_id, enum mtok_op_kind kind,
                                 enum mtok_dtype dtype, enum mtok_bound bound, double size,
@@ -175,7 +206,22 @@ struct mtok_util mtok_calib_lookup(const struct mtok_calib *c, const char *hw_id
         return (struct mtok_util){flat->u, flat->prov, flat->source};
     const struct entry *near = !lo ? hi : !hi ? lo : (log(size / lo->size) <= log(hi->size / size) ? lo : hi);
     double u;
-    if (!lo || !hi || lo == hi || !(size > 0))
+    if (!lo && size > 0) {
+        /* below the smallest point: fixed costs weigh more the smaller the op, so continue the
+         * first segment's trend in log-log (slope within [0, 1]: utilisation falls at most in
+         * proportion to size, and never rises as the op shrinks); one point alone: its value */
+        const struct entry *next = NULL;
+        for (size_t i = 0; i < c->n; i++) {
+            const struct entry *e = &c->e[i];
+            if (same_key(e, key) && e->size > hi->size && (!next || e->size < next->size))
+                next = e;
+        }
+        double slope = 0;
+        if (next && next->u > 0 && hi->u > 0)
+            slope = log(next->u / hi->u) / log(next->size / hi->size);
+        slope = slope < 0 ? 0 : slope > 1 ? 1 : slope;
+        u = hi->u * pow(size / hi->size, slope);
+    } else if (!lo || !hi || lo == hi || !(size > 0))
         u = near->u;
     else {
         double f = log(size / lo->size) / log(hi->size / lo->size);

@@ -472,14 +472,18 @@ static void allreduce_tp(struct em *x, const char *name)
     coll(x, name, MTOK_COLL_ALLREDUCE, x->t * x->m->hidden * 2, x->e->sh.tp, SIM_TP);
 }
 
-static void attention(struct em *x, const char *name, double kv_len, double kv_read, double heads,
-                      double kv_heads, double dqk, double dv, double entry)
+/* The op's wdtype names the KV cache's storage format (the family's quantised part): attention has
+ * no weights, and the format is what a calibration keys on (mtok_calib_dtype). */
+static void attention(struct em *x, const char *name, int family, double kv_len, double kv_read,
+                      double heads, double kv_heads, double dqk, double dv, double entry)
 {
     struct mtok_attn_shape a = {.batch = x->b, .q_len = x->s->q, .kv_len = kv_len,
                                 .kv_read = kv_read, .kv_write = x->s->q, .heads = heads,
                                 .kv_heads = kv_heads, .dqk = dqk, .dv = dv,
                                 .kv_entry_bytes = entry};
-    put(x, mtok_op_attention(name, &a, MTOK_BF16, x->e->d->attn_compute), 0);
+    struct mtok_op op = mtok_op_attention(name, &a, MTOK_BF16, x->e->d->attn_compute);
+    op.wdtype = fmt(x->e, family)->quant;
+    put(x, op, 0);
 }
 
 static void indexer(struct em *x, int family, double keys)
@@ -489,9 +493,11 @@ static void indexer(struct em *x, int family, double keys)
      * V4: FP4, FACTS A1.2), so the key format is the arithmetic */
     int idx = x->e->d->kv_index_format[family];
     enum mtok_dtype kd = x->e->d->formats[idx].quant;
-    put(x, mtok_op_indexer("indexer", x->b, x->s->q, keys, m->index_heads, m->index_head_dim,
-                           index_key_bytes(x->e, family), m->index_topk, MTOK_BF16, kd),
-        0);
+    struct mtok_op op =
+        mtok_op_indexer("indexer", x->b, x->s->q, keys, m->index_heads, m->index_head_dim,
+                        index_key_bytes(x->e, family), m->index_topk, MTOK_BF16, kd);
+    op.wdtype = kd; /* the key format, as for attention's KV format */
+    put(x, op, 0);
 }
 
 static void emit_gqa(struct em *x, bool sliding)
@@ -511,7 +517,8 @@ static void emit_gqa(struct em *x, bool sliding)
         len = sim_mean_min(s->prior, s->q, 1, W), rd = s->prior < W ? s->prior : W;
     else
         len = s->prior + (s->q + 1) / 2, rd = s->prior;
-    attention(x, sliding ? "attn_sliding" : "attn", len, rd, hq, kvh, hd, hd, per_head);
+    attention(x, sliding ? "attn_sliding" : "attn", MTOK_KVF_GQA, len, rd, hq, kvh, hd, hd,
+              per_head);
     if (m->attn_output_gate)
         ew(x, "attn_gate", x->t * hq * hd, 5);
     gemm(x, "o_proj", MTOK_W_ATTN, x->t, m->hidden, hq * hd);
@@ -552,14 +559,14 @@ static void emit_mla(struct em *x, bool dsa)
         else
             len = sim_mean_min(s->prior, s->q, 1, topk), rd = s->prior;
         ggemm(x, "q_absorb", MTOK_W_ATTN, x->t * hq, hq, m->kv_lora_rank, m->qk_nope_dim);
-        attention(x, dsa ? "attn_mla_sparse" : "attn_mla", len, rd, hq, 1,
+        attention(x, dsa ? "attn_mla_sparse" : "attn_mla", fam, len, rd, hq, 1,
                   m->kv_lora_rank + m->rope_dim, m->kv_lora_rank, entry);
         ggemm(x, "v_up", MTOK_W_ATTN, x->t * hq, hq, m->v_head_dim, m->kv_lora_rank);
     } else {
         /* prefill form: K/V decompressed for every cached and new token, then causal MHA */
         gemm(x, "kv_b_proj", MTOK_W_ATTN, x->b * (s->prior + s->q),
              hq * (m->qk_nope_dim + m->v_head_dim), m->kv_lora_rank);
-        attention(x, "attn_mla_prefill", s->prior + (s->q + 1) / 2, s->prior, hq, 1, qk,
+        attention(x, "attn_mla_prefill", fam, s->prior + (s->q + 1) / 2, s->prior, hq, 1, qk,
                   m->v_head_dim, entry);
     }
     gemm(x, "o_proj", MTOK_W_ATTN, x->t, m->hidden, hq * m->v_head_dim);
@@ -596,7 +603,7 @@ static void emit_v4(struct em *x, enum mtok_attn_kind kind, int ratio)
             len = rd = s->x[1];
         else
             len = sim_mean_min(P, q, ratio, m->index_topk) + win_prefill, rd = P / ratio + win_read;
-        attention(x, "attn_csa", len, rd, hq, 1, hd, hd, entry);
+        attention(x, "attn_csa", MTOK_KVF_V4, len, rd, hq, 1, hd, hd, entry);
     } else if (kind == MTOK_ATTN_V4_HCA) {
         gemm(x, "compressor_proj", MTOK_W_ATTN, x->t, 2 * hd, m->hidden);
         ew(x, "compressor_pool", x->t * hd, 8);
@@ -605,13 +612,13 @@ static void emit_v4(struct em *x, enum mtok_attn_kind kind, int ratio)
             len = rd = s->x[0];
         else
             len = (P + (q + 1) / 2) / ratio + win_prefill, rd = P / ratio + win_read;
-        attention(x, "attn_hca", len, rd, hq, 1, hd, hd, entry);
+        attention(x, "attn_hca", MTOK_KVF_V4, len, rd, hq, 1, hd, hd, entry);
     } else {
         if (s->decode)
             len = rd = s->x[0];
         else
             len = win_prefill, rd = win_read;
-        attention(x, "attn_swa", len, rd, hq, 1, hd, hd, entry);
+        attention(x, "attn_swa", MTOK_KVF_V4, len, rd, hq, 1, hd, hd, entry);
     }
     ew(x, "out_rope", x->t * hq * m->rope_dim, 4);
     ggemm(x, "o_a_proj_grouped", MTOK_W_ATTN, x->t * g, g, m->o_lora_rank,

@@ -161,7 +161,7 @@ static double peak_for(struct mtok_plan *p, enum mtok_dtype dt, enum mtok_dtype 
 struct opt {
     double inv_c, inv_v, inv_m; /* seconds per FLOP (matrix, other) and per byte, utilisation in */
     double lat;
-    enum mtok_prov prov;
+    enum mtok_prov prov_c, prov_m; /* of the compute and the memory utilisation */
     enum mtok_dtype used;
 };
 
@@ -172,19 +172,27 @@ static struct opt op_rates(struct mtok_plan *p, const struct mtok_op *op, double
     double pk = peak_for(p, op->cdtype, &r.used);
     if (p->dep.sol) {
         r.inv_c = 1 / pk, r.inv_v = 1 / p->vec_peak, r.inv_m = 1 / p->hw->mem_bw;
-        r.prov = MTOK_PROV_SOL;
+        r.prov_c = r.prov_m = MTOK_PROV_SOL;
         return r;
     }
-    struct mtok_util uc = mtok_calib_lookup(p->calib, p->hw->id, op->kind, r.used,
-                                            MTOK_BOUND_COMPUTE, csize);
-    struct mtok_util um = mtok_calib_lookup(p->calib, p->hw->id, op->kind, r.used,
-                                            MTOK_BOUND_MEMORY, msize);
+    enum mtok_dtype key = mtok_calib_dtype(op);
+    struct mtok_util uc =
+        mtok_calib_lookup(p->calib, p->hw->id, op->kind, key, MTOK_BOUND_COMPUTE, csize);
+    struct mtok_util um =
+        mtok_calib_lookup(p->calib, p->hw->id, op->kind, key, MTOK_BOUND_MEMORY, msize);
     r.inv_c = 1 / (pk * uc.u);
     r.inv_v = 1 / (p->vec_peak * uc.u);
     r.inv_m = 1 / (p->hw->mem_bw * um.u);
     r.lat = p->d->op_latency_s[op->kind];
-    r.prov = uc.prov < um.prov ? uc.prov : um.prov;
+    r.prov_c = uc.prov, r.prov_m = um.prov;
     return r;
+}
+
+/* The provenance of an op's time is that of the roof that bounds it: the other roof's
+ * utilisation does not enter the time. */
+static enum mtok_prov bound_prov(const struct opt *r, bool compute)
+{
+    return compute ? r->prov_c : r->prov_m;
 }
 
 /* A collective costs alpha + kappa * S for a message of S bytes (op->m): a flat ring or pairwise
@@ -256,8 +264,42 @@ static void op_cost(struct mtok_plan *p, const struct mtok_op *op, struct mtok_o
     c->t_latency_s = r.lat;
     c->bound = c->t_compute_s > c->t_memory_s ? MTOK_BOUND_COMPUTE : MTOK_BOUND_MEMORY;
     c->t_s = (c->t_compute_s > c->t_memory_s ? c->t_compute_s : c->t_memory_s) + r.lat;
-    c->prov = r.prov;
+    c->prov = bound_prov(&r, c->bound == MTOK_BOUND_COMPUTE);
     c->peak_dtype = r.used;
+}
+
+void mtok_sim_op_cost(const struct mtok_op *op, const struct mtok_hw *hw,
+                      const struct mtok_sim_defaults *d, const struct mtok_calib *calib, bool sol,
+                      struct mtok_op_cost *out)
+{
+    /* a plan of no model: what op_cost reads (hardware, defaults, calibration, sol, the vector
+     * peak) and somewhere for peak_for's notes, which are dropped */
+    struct mtok_plan p;
+    memset(&p, 0, sizeof p);
+    p.hw = hw, p.d = d, p.calib = calib ? calib : d->calib;
+    p.dep = mtok_deploy_default();
+    p.dep.sol = sol;
+    p.vec_peak = hw->peak[MTOK_PEAK_FP32] > 0 ? hw->peak[MTOK_PEAK_FP32] : hw->peak[MTOK_PEAK_BF16];
+    op_cost(&p, op, out);
+    for (size_t i = 0; i < p.n_notes; i++)
+        free(p.notes[i]);
+    free(p.notes);
+}
+
+struct mtok_op mtok_sim_op_canonical(const struct mtok_sim_defaults *d, const struct mtok_op *op)
+{
+    struct mtok_op c = *op;
+    switch (op->kind) {
+    case MTOK_OP_GEMM:
+    case MTOK_OP_GROUPED_GEMM:
+        if ((unsigned)op->wdtype < MTOK_DTYPE_COUNT)
+            c.cdtype = d->compute_for[op->wdtype];
+        break;
+    case MTOK_OP_ATTENTION: c.cdtype = d->attn_compute; break;
+    case MTOK_OP_INDEXER: c.cdtype = op->wdtype; break;
+    default: break;
+    }
+    return c;
 }
 
 /* ---- collecting emitted ops ---- */
@@ -345,7 +387,13 @@ static void fold_class(struct mtok_plan *p, struct pclass *pc)
             continue;
         }
         struct opt r = op_rates(p, o[0], 0, 0);
-        p->prov = r.prov < p->prov ? r.prov : p->prov;
+        {
+            /* the roof that bounds the op at the check point decides its provenance */
+            const struct mtok_op *chk = &cap[NCOEF].ops[j];
+            bool comp = chk->flops * r.inv_c + chk->other * r.inv_v > mtok_op_bytes(chk) * r.inv_m;
+            enum mtok_prov pr = bound_prov(&r, comp);
+            p->prov = pr < p->prov ? pr : p->prov;
+        }
         struct fold *f = &p->fold[p->n_fold++];
         double F[NCOEF], X[NCOEF], M[NCOEF];
         COEF(F, op->flops);

@@ -150,9 +150,17 @@ const char *mtok_bound_name(enum mtok_bound b);
 enum mtok_status mtok_bound_parse(const char *name, enum mtok_bound *out);
 enum mtok_status mtok_op_kind_parse(const char *name, enum mtok_op_kind *out);
 
-/* A calibration table: utilisations keyed by hardware id, op kind, compute dtype and roof, each a
- * curve over a size metric (FLOPs of the op for compute, bytes for memory and network). */
+/* A calibration table: utilisations keyed by hardware id, op kind, calibration dtype and roof, each
+ * a curve over a size metric (FLOPs + other operations of the op for compute, bytes for memory and
+ * network). */
 struct mtok_calib;
+
+/* The dtype an op's utilisation is keyed by: the storage format that shapes the kernel's work,
+ * which the simulator's op and a measured kernel of the same op share (their arithmetic may
+ * differ: a CPU runs an fp8 GEMV in f32). GEMMs and grouped GEMMs: the weight format (wdtype);
+ * attention: the KV cache's format and the indexer: the key format (both carried in wdtype by the
+ * simulator and the kernels); every other op: its arithmetic (cdtype). */
+enum mtok_dtype mtok_calib_dtype(const struct mtok_op *op);
 
 /* An empty table. Never NULL. */
 struct mtok_calib *mtok_calib_create(void);
@@ -162,7 +170,9 @@ void mtok_calib_destroy(struct mtok_calib *c);
 /* Add one utilisation point. hw_id NULL or "*" matches every hardware entry; kind
  * MTOK_OP_KIND_COUNT every op kind; dtype MTOK_DTYPE_COUNT every dtype. size <= 0 (or NAN) makes a
  * size-independent entry; otherwise points with the same key form a curve interpolated linearly in
- * log(size) and clamped at its ends. utilisation must be in (0, 1.5] (a little over 1 allows for a
+ * log(size), held at its largest point above it and, below its smallest, continued along its
+ * first segment in log-log with a slope clamped to [0, 1] (fixed costs weigh more on smaller
+ * ops; a curve of one point is flat). utilisation must be in (0, 1.5] (a little over 1 allows for a
  * datasheet peak below what the part reaches); prov is DEFAULT, CALIBRATED or MEASURED; source
  * (copied) says where the number came from. Returns MTOK_EINVAL with err set otherwise. */
 enum mtok_status mtok_calib_add(struct mtok_calib *c, const char *hw_id, enum mtok_op_kind kind,
@@ -177,9 +187,9 @@ struct mtok_util {
     const char *source;
 };
 
-/* The utilisation for an op of `kind` running `dtype` arithmetic, bounded by `bound`, of the given
- * size on hardware `hw_id`. The most specific matching key wins (hardware id over "*", then op kind
- * over any, then dtype over any). With no match at all: u = 1, prov SOL, source "none". */
+/* The utilisation for an op of `kind` with calibration dtype `dtype`, bounded by `bound`, of the
+ * given size on hardware `hw_id`. The most specific matching key wins (hardware id over "*", then
+ * op kind over any, then dtype over any). With no match at all: u = 1, prov SOL, source "none". */
 struct mtok_util mtok_calib_lookup(const struct mtok_calib *c, const char *hw_id,
                                    enum mtok_op_kind kind, enum mtok_dtype dtype,
                                    enum mtok_bound bound, double size);
@@ -190,6 +200,8 @@ bool mtok_calib_sized(const struct mtok_calib *c, const char *hw_id);
 
 /* Entries in the table. */
 size_t mtok_calib_count(const struct mtok_calib *c);
+/* Append a copy of every entry of src (NULL: none) to dst. */
+void mtok_calib_merge(struct mtok_calib *dst, const struct mtok_calib *src);
 
 /* ---- sourced defaults: data/sim/defaults.json ---- */
 
@@ -392,7 +404,7 @@ struct mtok_op_cost {
     double t_s;          /* per layer: max(compute, memory) + latency, or the collective's time */
     double t_compute_s, t_memory_s, t_latency_s;
     enum mtok_bound bound;
-    enum mtok_prov prov;
+    enum mtok_prov prov;        /* of the utilisation of the bounding roof */
     enum mtok_dtype peak_dtype; /* the arithmetic whose peak was used (after any fallback) */
     bool overlapped;            /* a collective that may hide behind compute */
 };
@@ -401,6 +413,20 @@ typedef void (*mtok_op_visit_fn)(void *arg, const struct mtok_op_cost *c);
  * tokens, decode = false). */
 void mtok_plan_visit(const struct mtok_plan *p, bool decode, double batch, double ctx_or_isl,
                      mtok_op_visit_fn fn, void *arg);
+
+/* The roofline of one op on hardware hw, exactly as a plan costs each of its ops (peaks with their
+ * fallbacks, utilisations from calib, NULL = the defaults' table, or none with sol, plus the op
+ * kind's latency); layer NULL, count 1. */
+void mtok_sim_op_cost(const struct mtok_op *op, const struct mtok_hw *hw,
+                      const struct mtok_sim_defaults *d, const struct mtok_calib *calib, bool sol,
+                      struct mtok_op_cost *out);
+
+/* The op as the simulator's precision rules describe it: the same shape, FLOPs and bytes, with
+ * the arithmetic (cdtype, which selects the peak) the rules assign to its formats: GEMMs
+ * compute_for[wdtype], attention attention_compute, the indexer its key format (wdtype). A
+ * measured kernel's op goes through this before it is predicted or calibrates the simulator, so
+ * that its utilisation is relative to the peak the simulator uses for the same op of a model. */
+struct mtok_op mtok_sim_op_canonical(const struct mtok_sim_defaults *d, const struct mtok_op *op);
 
 /* Memory per device. */
 struct mtok_mem {

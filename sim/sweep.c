@@ -134,6 +134,10 @@ enum mtok_status mtok_suite_parse(struct mtok_suite **out, const char *name, con
         ck_fail(&ck, "", NULL, "is not a JSON object");
         goto done;
     }
+    if (cJSON_GetObjectItemCaseSensitive(root, "bench")) {
+        ck_fail(&ck, "", "bench", "is a benchmark suite: run it with mtok bench --suite");
+        goto done;
+    }
     static const char *const known[] = {"suite", "description", "models", "hardware",
                                         "deployments", "wprec", "kvprec", "mtp", "batch",
                                         "lengths", "note", NULL};

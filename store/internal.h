@@ -10,5 +10,7 @@
 sqlite3 *store_sqlite(struct mtok_store *st);
 /* Record "PATH: what: sqlite message" on the handle and return MTOK_EDB. */
 enum mtok_status store_fail(struct mtok_store *st, const char *what);
+/* Record "PATH: message" on the handle (for not-found and other non-SQLite failures). */
+void store_set_errmsg(struct mtok_store *st, const char *fmt, ...) MTOK_PRINTF(2, 3);
 
 #endif

@@ -93,7 +93,22 @@ static const char v3[] =
     "ALTER TABLE result ADD COLUMN error TEXT;"
     "CREATE INDEX run_kind_status ON run(kind, status, started_at);";
 
-const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1, v2, v3};
+/* v4 (bench part B, issue #4): the simulator's calibration from a benchmark run. One row per
+ * measured benchmark: the op's calibration key (hardware, op kind, dtype, the roof that bounds it),
+ * its size on that roof (FLOPs or bytes), the utilisation the measurement implies (roofline time /
+ * (median - op latency)), and the roofline and measured times it came from. `mtok sim --hw host`
+ * loads the rows of the latest complete bench run of the machine. */
+static const char v4[] =
+    "CREATE TABLE calibration ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL, hw TEXT NOT NULL, threads INTEGER NOT NULL,"
+    "  op_kind TEXT NOT NULL, dtype TEXT NOT NULL, bound TEXT NOT NULL,"
+    "  size REAL NOT NULL, utilisation REAL NOT NULL, compute_size REAL, memory_size REAL,"
+    "  sol_compute_ns REAL, sol_memory_ns REAL, latency_ns REAL, measured_ns REAL,"
+    "  UNIQUE (run_id, name));";
+
+const char *const mtok_store_migrations[MTOK_STORE_SCHEMA_VERSION] = {v1, v2, v3, v4};
 
 /* Local ids differ between databases; every INSERT maps the source's ids to this database's through
  * the natural keys. INSERT OR IGNORE on those keys makes a second merge a no-op. */
@@ -136,7 +151,8 @@ const char *const mtok_store_merge_sql[] = {
     " JOIN main.result mr ON mr.run_id = m.dst_id AND mr.name = sr.name",
 
     "INSERT OR IGNORE INTO main.sample(result_id, idx, ns)"
-    " SELECT m.dst_id, s.idx, s.ns FROM src.sample s JOIN temp.result_map m ON m.src_id = s.result_id",
+    " SELECT m.dst_id, s.idx, s.ns FROM src.sample s JOIN temp.result_map m ON m.src_id = "
+    "s.result_id",
 
     "INSERT OR IGNORE INTO main.counter(result_id, name, value, available, note)"
     " SELECT m.dst_id, c.name, c.value, c.available, c.note"
@@ -176,6 +192,14 @@ const char *const mtok_store_merge_sql[] = {
     "  w.deployment, w.feasible, w.devices, w.utilisation, w.hour_basis, w.usd_per_device_hour,"
     "  w.usd_per_month, w.usd_per_m_tokens, w.breakeven_requests_per_day, w.note"
     " FROM src.workload_cost w JOIN temp.run_map m ON m.src_id = w.run_id",
+
+    "INSERT OR IGNORE INTO main.calibration(run_id, name, hw, threads, op_kind, dtype, bound,"
+    " size, utilisation, compute_size, memory_size, sol_compute_ns, sol_memory_ns, latency_ns,"
+    " measured_ns)"
+    " SELECT m.dst_id, c.name, c.hw, c.threads, c.op_kind, c.dtype, c.bound, c.size,"
+    "  c.utilisation, c.compute_size, c.memory_size, c.sol_compute_ns, c.sol_memory_ns,"
+    "  c.latency_ns, c.measured_ns"
+    " FROM src.calibration c JOIN temp.run_map m ON m.src_id = c.run_id",
 
     "DROP TABLE temp.run_map",
     "DROP TABLE temp.result_map",

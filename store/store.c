@@ -6,6 +6,7 @@
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,17 @@ sqlite3 *store_sqlite(struct mtok_store *st)
 enum mtok_status store_fail(struct mtok_store *st, const char *what)
 {
     return fail(st, what);
+}
+
+void store_set_errmsg(struct mtok_store *st, const char *fmt, ...)
+{
+    int n = snprintf(st->errmsg, sizeof st->errmsg, "%s: ", st->path);
+    if (n < 0 || (size_t)n >= sizeof st->errmsg)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->errmsg + n, sizeof st->errmsg - (size_t)n, fmt, ap);
+    va_end(ap);
 }
 
 const char *mtok_store_errmsg(const struct mtok_store *st)
@@ -280,6 +292,7 @@ struct mtok_run {
     VEC(struct sample) samples;
     VEC(struct counter) counters;
     VEC(struct mtok_ceiling_row) ceilings;
+    VEC(struct mtok_calib_row) calib;
     VEC(struct mtok_sim_row) sims;
     VEC(struct cost) costs;
     VEC(struct mtok_price_row) prices;
@@ -381,6 +394,12 @@ void mtok_run_destroy(struct mtok_run *r)
     }
     free(r->extras.v), free(r->results.v), free(r->samples.v), free(r->counters.v);
     free(r->ceilings.v);
+    for (size_t i = 0; i < r->calib.n; i++) {
+        struct mtok_calib_row *x = &r->calib.v[i];
+        FREE_CONST(x->name), FREE_CONST(x->hw), FREE_CONST(x->op_kind), FREE_CONST(x->dtype);
+        FREE_CONST(x->bound);
+    }
+    free(r->calib.v);
     for (size_t i = 0; i < r->workload_costs.n; i++) {
         struct mtok_workload_cost_row *x = &r->workload_costs.v[i];
         FREE_CONST(x->key), FREE_CONST(x->workload), FREE_CONST(x->kind), FREE_CONST(x->name);
@@ -446,6 +465,14 @@ void mtok_run_add_ceiling(struct mtok_run *run, const struct mtok_ceiling_row *c
     x.kind = copy_str(c->kind), x.name = copy_str(c->name), x.level = copy_str(c->level),
     x.unit = copy_str(c->unit);
     VEC_PUSH(run->ceilings, x);
+}
+
+void mtok_run_add_calib(struct mtok_run *run, const struct mtok_calib_row *c)
+{
+    struct mtok_calib_row x = *c;
+    x.name = copy_str(c->name), x.hw = copy_str(c->hw), x.op_kind = copy_str(c->op_kind);
+    x.dtype = copy_str(c->dtype), x.bound = copy_str(c->bound);
+    VEC_PUSH(run->calib, x);
 }
 
 size_t mtok_run_add_sim(struct mtok_run *run, const struct mtok_sim_row *s)
@@ -698,6 +725,33 @@ static bool write_ceilings(struct mtok_store *st, struct mtok_run *run)
     return ok;
 }
 
+static bool write_calib(struct mtok_store *st, struct mtok_run *run)
+{
+    if (!run->calib.n)
+        return true;
+    sqlite3_stmt *s = prep(st, "INSERT INTO calibration(run_id, name, hw, threads, op_kind, dtype, "
+                               "bound, size, utilisation, compute_size, memory_size, "
+                               "sol_compute_ns, sol_memory_ns, latency_ns, measured_ns) VALUES "
+                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+    if (!s)
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < run->calib.n; i++) {
+        const struct mtok_calib_row *c = &run->calib.v[i];
+        sqlite3_bind_int64(s, 1, run->id);
+        bind_text(s, 2, c->name), bind_text(s, 3, c->hw), sqlite3_bind_int(s, 4, c->threads);
+        bind_text(s, 5, c->op_kind), bind_text(s, 6, c->dtype), bind_text(s, 7, c->bound);
+        bind_real(s, 8, c->size), bind_real(s, 9, c->utilisation);
+        bind_real(s, 10, c->compute_size), bind_real(s, 11, c->memory_size);
+        bind_real(s, 12, c->sol_compute_ns), bind_real(s, 13, c->sol_memory_ns);
+        bind_real(s, 14, c->latency_ns), bind_real(s, 15, c->measured_ns);
+        ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert calibration"), false);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
 static bool write_sims(struct mtok_store *st, struct mtok_run *run)
 {
     sqlite3_stmt *s = prep(st, "INSERT INTO simulation(run_id, key, model, hw, deployment, fits, "
@@ -799,8 +853,8 @@ enum mtok_status mtok_store_run_commit(struct mtok_store *st, struct mtok_run *r
         return fail(st, "begin");
     int64_t *ids = mtok_xcalloc(run->results.n + 1, sizeof *ids);
     bool ok = write_results(st, run, ids) && write_samples(st, run, ids) &&
-              write_ceilings(st, run) && write_sims(st, run) && write_prices(st, run) &&
-              write_workload_costs(st, run) &&
+              write_ceilings(st, run) && write_calib(st, run) && write_sims(st, run) &&
+              write_prices(st, run) && write_workload_costs(st, run) &&
               set_status(st, run, "complete") == MTOK_OK;
     free(ids);
     if (ok && exec(st, "COMMIT") == SQLITE_OK)
@@ -821,314 +875,22 @@ enum mtok_status mtok_store_run_fail(struct mtok_store *st, struct mtok_run *run
 
 size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_t *counts, size_t n)
 {
-    static const char *const tables[] = {"machine", "build",         "run",     "result",
-                                         "sample",  "counter",       "ceiling", "simulation",
-                                         "cost",    "price_snapshot", "workload_cost"};
+    static const char *const tables[] = {
+        "machine", "build",      "run",  "result",         "sample",        "counter",
+        "ceiling", "simulation", "cost", "price_snapshot", "workload_cost", "calibration"};
     static const char *const sql[] = {
-        "SELECT count(*) FROM machine", "SELECT count(*) FROM build",
-        "SELECT count(*) FROM run",     "SELECT count(*) FROM result",
-        "SELECT count(*) FROM sample",  "SELECT count(*) FROM counter",
-        "SELECT count(*) FROM ceiling", "SELECT count(*) FROM simulation",
-        "SELECT count(*) FROM cost",    "SELECT count(*) FROM price_snapshot",
-        "SELECT count(*) FROM workload_cost"};
+        "SELECT count(*) FROM machine",       "SELECT count(*) FROM build",
+        "SELECT count(*) FROM run",           "SELECT count(*) FROM result",
+        "SELECT count(*) FROM sample",        "SELECT count(*) FROM counter",
+        "SELECT count(*) FROM ceiling",       "SELECT count(*) FROM simulation",
+        "SELECT count(*) FROM cost",          "SELECT count(*) FROM price_snapshot",
+        "SELECT count(*) FROM workload_cost", "SELECT count(*) FROM calibration"};
     size_t total = sizeof tables / sizeof *tables;
     for (size_t i = 0; i < total && i < n; i++) {
         names[i] = tables[i];
         counts[i] = query_int(st, sql[i], -1);
     }
     return total;
-}
-
-/* ---- run and result queries (compare, history, the host entry) ---- */
-
-static void col_text(sqlite3_stmt *s, int i, char *dst, size_t n)
-{
-    const unsigned char *v = sqlite3_column_text(s, i);
-    mtok_strlcpy(dst, v ? (const char *)v : "", n);
-}
-
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-    const unsigned char *v = sqlite3_column_text(s, i);
-    return v ? mtok_xstrdup((const char *)v) : NULL;
-}
-
-static double col_real(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
-#define RUN_SUMMARY_COLS                                                                           \
-    "r.id, r.uuid, r.kind, r.status, r.suite, r.started_at, r.host, m.fingerprint, m.cpu_model, "  \
-    "m.mem_bytes, b.git_commit, b.dirty, b.simd FROM run r LEFT JOIN machine m ON m.id = "         \
-    "r.machine_id LEFT JOIN build b ON b.id = r.build_id "
-
-static void read_summary(sqlite3_stmt *s, struct mtok_run_summary *o)
-{
-    memset(o, 0, sizeof *o);
-    o->id = sqlite3_column_int64(s, 0);
-    col_text(s, 1, o->uuid, sizeof o->uuid);
-    col_text(s, 2, o->kind, sizeof o->kind);
-    col_text(s, 3, o->status, sizeof o->status);
-    col_text(s, 4, o->suite, sizeof o->suite);
-    col_text(s, 5, o->started_at, sizeof o->started_at);
-    col_text(s, 6, o->host, sizeof o->host);
-    col_text(s, 7, o->fingerprint, sizeof o->fingerprint);
-    col_text(s, 8, o->cpu_model, sizeof o->cpu_model);
-    o->mem_bytes = sqlite3_column_type(s, 9) == SQLITE_NULL ? 0 : sqlite3_column_double(s, 9);
-    col_text(s, 10, o->git_commit, sizeof o->git_commit);
-    o->dirty = sqlite3_column_int(s, 11) != 0;
-    col_text(s, 12, o->simd, sizeof o->simd);
-}
-
-enum mtok_status mtok_store_run_get(struct mtok_store *st, int64_t id, struct mtok_run_summary *out)
-{
-    sqlite3_stmt *s = prep(st, "SELECT " RUN_SUMMARY_COLS "WHERE r.id = ?1");
-    if (!s)
-        return MTOK_EDB;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    enum mtok_status status = MTOK_OK;
-    if (rc == SQLITE_ROW) {
-        read_summary(s, out);
-    } else if (rc == SQLITE_DONE) {
-        snprintf(st->errmsg, sizeof st->errmsg, "%s: no run with id %lld", st->path, (long long)id);
-        status = MTOK_ENOTFOUND;
-    } else {
-        status = fail(st, "select run");
-    }
-    sqlite3_finalize(s);
-    return status;
-}
-
-static bool all_hex(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!strchr("0123456789abcdefABCDEF", *s))
-            return false;
-    return true;
-}
-
-enum mtok_status mtok_store_run_find_uuid(struct mtok_store *st, const char *uuid, int64_t *id)
-{
-    size_t n = strlen(uuid);
-    if (n < 8 || n > 32 || !all_hex(uuid)) {
-        snprintf(st->errmsg, sizeof st->errmsg, "\"%s\" is not a run UUID (8 to 32 hex digits)",
-                 uuid);
-        return MTOK_EINVAL;
-    }
-    /* substr() rather than LIKE: a UUID prefix is matched literally, case-insensitively. */
-    sqlite3_stmt *s = prep(st, "SELECT id FROM run WHERE substr(uuid, 1, ?2) = lower(?1) LIMIT 2");
-    if (!s)
-        return MTOK_EDB;
-    bind_text(s, 1, uuid);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)n);
-    int found = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        *id = sqlite3_column_int64(s, 0), found++;
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return fail(st, "select run by uuid");
-    if (found == 1)
-        return MTOK_OK;
-    snprintf(st->errmsg, sizeof st->errmsg,
-             found ? "%s: run UUID prefix \"%s\" is ambiguous" : "%s: no run with UUID \"%s\"",
-             st->path, uuid);
-    return found ? MTOK_EINVAL : MTOK_ENOTFOUND;
-}
-
-enum mtok_status mtok_store_run_latest(struct mtok_store *st, const char *kind, const char *commit,
-                                       const char *fingerprint, int64_t *id)
-{
-    if (commit) {
-        /* A prefix must name one commit among the builds of complete runs. */
-        sqlite3_stmt *c = prep(st, "SELECT DISTINCT b.git_commit FROM run r JOIN build b ON "
-                                   "b.id = r.build_id WHERE r.status = 'complete' AND r.kind = ?1 "
-                                   "AND substr(b.git_commit, 1, length(?2)) = lower(?2) LIMIT 2");
-        if (!c)
-            return MTOK_EDB;
-        bind_text(c, 1, kind), bind_text(c, 2, commit);
-        int n = 0, rc;
-        while ((rc = sqlite3_step(c)) == SQLITE_ROW)
-            n++;
-        sqlite3_finalize(c);
-        if (rc != SQLITE_DONE)
-            return fail(st, "select commit");
-        if (n > 1) {
-            snprintf(st->errmsg, sizeof st->errmsg,
-                     "%s: commit prefix \"%s\" matches more than one built commit", st->path,
-                     commit);
-            return MTOK_EINVAL;
-        }
-    }
-    sqlite3_stmt *s = prep(st, "SELECT r.id FROM run r LEFT JOIN build b ON b.id = r.build_id "
-                               "LEFT JOIN machine m ON m.id = r.machine_id WHERE r.status = "
-                               "'complete' AND r.kind = ?1 AND (?2 IS NULL OR substr(b.git_commit, "
-                               "1, length(?2)) = lower(?2)) AND (?3 IS NULL OR m.fingerprint = ?3) "
-                               "ORDER BY r.started_at DESC, r.id DESC LIMIT 1");
-    if (!s)
-        return MTOK_EDB;
-    bind_text(s, 1, kind), bind_text(s, 2, commit), bind_text(s, 3, fingerprint);
-    int rc = sqlite3_step(s);
-    enum mtok_status status = MTOK_OK;
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(s, 0);
-    } else if (rc == SQLITE_DONE) {
-        snprintf(st->errmsg, sizeof st->errmsg, "%s: no complete %s run%s%s%s", st->path, kind,
-                 commit ? " of commit " : "", commit ? commit : "",
-                 fingerprint ? " on this machine" : "");
-        status = MTOK_ENOTFOUND;
-    } else {
-        status = fail(st, "select latest run");
-    }
-    sqlite3_finalize(s);
-    return status;
-}
-
-enum mtok_status mtok_store_runs(struct mtok_store *st, const char *kind,
-                                 struct mtok_run_summary **out, size_t *n)
-{
-    *out = NULL, *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT " RUN_SUMMARY_COLS "WHERE r.status = 'complete' AND "
-                               "r.kind = ?1 ORDER BY r.started_at, r.id");
-    if (!s)
-        return MTOK_EDB;
-    bind_text(s, 1, kind);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = mtok_xrealloc(*out, cap * sizeof **out);
-        }
-        read_summary(s, &(*out)[(*n)++]);
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        free(*out);
-        *out = NULL, *n = 0;
-        return fail(st, "select runs");
-    }
-    return MTOK_OK;
-}
-
-void mtok_store_results_free(struct mtok_stored_result *r, size_t n)
-{
-    for (size_t i = 0; r && i < n; i++) {
-        free(r[i].name), free(r[i].kernel), free(r[i].dtype), free(r[i].shape);
-        free(r[i].variant), free(r[i].provenance), free(r[i].error), free(r[i].samples);
-    }
-    free(r);
-}
-
-enum mtok_status mtok_store_results(struct mtok_store *st, int64_t run_id,
-                                    struct mtok_stored_result **out, size_t *n)
-{
-    *out = NULL, *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT id, name, kernel, dtype, shape, variant, provenance, error, "
-                               "threads, iters, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
-                               "flops, bytes, kv_bytes, predicted_ns, n_samples FROM result "
-                               "WHERE run_id = ?1 ORDER BY name");
-    sqlite3_stmt *q = prep(st, "SELECT ns FROM sample WHERE result_id = ?1 ORDER BY idx");
-    if (!s || !q) {
-        sqlite3_finalize(s), sqlite3_finalize(q);
-        return MTOK_EDB;
-    }
-    sqlite3_bind_int64(s, 1, run_id);
-    size_t cap = 0;
-    int rc;
-    bool ok = true;
-    while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = mtok_xrealloc(*out, cap * sizeof **out);
-        }
-        struct mtok_stored_result *r = &(*out)[(*n)++];
-        memset(r, 0, sizeof *r);
-        r->id = sqlite3_column_int64(s, 0);
-        r->name = col_dup(s, 1), r->kernel = col_dup(s, 2), r->dtype = col_dup(s, 3);
-        r->shape = col_dup(s, 4), r->variant = col_dup(s, 5), r->provenance = col_dup(s, 6);
-        r->error = col_dup(s, 7);
-        r->threads = sqlite3_column_int(s, 8);
-        r->iters = col_real(s, 9), r->min_ns = col_real(s, 10), r->median_ns = col_real(s, 11);
-        r->mad_ns = col_real(s, 12), r->ci_lo_ns = col_real(s, 13), r->ci_hi_ns = col_real(s, 14);
-        r->flops = col_real(s, 15), r->bytes = col_real(s, 16), r->kv_bytes = col_real(s, 17);
-        r->predicted_ns = col_real(s, 18);
-        size_t want = (size_t)sqlite3_column_int64(s, 19);
-        r->samples = mtok_xmalloc((want + 1) * sizeof *r->samples);
-        sqlite3_bind_int64(q, 1, r->id);
-        int qrc;
-        while ((qrc = sqlite3_step(q)) == SQLITE_ROW) {
-            if (r->n_samples == want) { /* n_samples disagrees with the sample rows: trust rows */
-                want = 2 * want + 1;
-                r->samples = mtok_xrealloc(r->samples, (want + 1) * sizeof *r->samples);
-            }
-            r->samples[r->n_samples++] = sqlite3_column_double(q, 0);
-        }
-        ok = qrc == SQLITE_DONE || (fail(st, "select samples"), false);
-        sqlite3_reset(q);
-    }
-    if (ok && rc != SQLITE_DONE)
-        ok = (fail(st, "select results"), false);
-    sqlite3_finalize(s), sqlite3_finalize(q);
-    if (!ok) {
-        mtok_store_results_free(*out, *n);
-        *out = NULL, *n = 0;
-        return MTOK_EDB;
-    }
-    return MTOK_OK;
-}
-
-enum mtok_status mtok_store_ceilings(struct mtok_store *st, int64_t run_id,
-                                     struct mtok_ceiling_row **out, size_t *n)
-{
-    *out = NULL, *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT kind, name, level, threads, bytes, value, unit FROM ceiling "
-                               "WHERE run_id = ?1 ORDER BY id");
-    if (!s)
-        return MTOK_EDB;
-    sqlite3_bind_int64(s, 1, run_id);
-    /* Two passes: count rows and string bytes, then fill one block (rows first, strings after). */
-    size_t rows = 0, chars = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        rows++;
-        for (int i = 0; i < 3; i++)
-            chars += (size_t)sqlite3_column_bytes(s, i) + 1;
-        chars += (size_t)sqlite3_column_bytes(s, 6) + 1;
-    }
-    if (rc != SQLITE_DONE) {
-        sqlite3_finalize(s);
-        return fail(st, "select ceilings");
-    }
-    sqlite3_reset(s);
-    struct mtok_ceiling_row *v = mtok_xcalloc(1, rows * sizeof *v + chars + 1);
-    char *p = (char *)(v + rows);
-    size_t i = 0;
-    while (i < rows && sqlite3_step(s) == SQLITE_ROW) {
-        const char **dst[4] = {&v[i].kind, &v[i].name, &v[i].level, &v[i].unit};
-        const int cols[4] = {0, 1, 2, 6};
-        for (int k = 0; k < 4; k++) {
-            const unsigned char *t = sqlite3_column_text(s, cols[k]);
-            if (!t) {
-                *dst[k] = NULL;
-                continue;
-            }
-            size_t len = strlen((const char *)t);
-            memcpy(p, t, len + 1);
-            *dst[k] = p;
-            p += len + 1;
-        }
-        v[i].threads = sqlite3_column_int(s, 3);
-        v[i].bytes = sqlite3_column_double(s, 4);
-        v[i].value = sqlite3_column_double(s, 5);
-        i++;
-    }
-    sqlite3_finalize(s);
-    *out = v, *n = i;
-    return MTOK_OK;
 }
 
 /* ---- merge ---- */

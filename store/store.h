@@ -14,7 +14,7 @@
 
 #include "core/core.h"
 
-#define MTOK_STORE_SCHEMA_VERSION 3
+#define MTOK_STORE_SCHEMA_VERSION 4
 
 struct mtok_store;
 
@@ -81,6 +81,24 @@ struct mtok_ceiling_row {
     const char *unit;
 };
 
+/* One calibration point (schema v4): what a measured benchmark says about the simulator's
+ * utilisation for its op on hardware `hw` (sim/sim.h, mtok_calib_add), with the op's roofline so
+ * that it can be predicted again under another calibration. */
+struct mtok_calib_row {
+    const char *name;    /* the benchmark result it comes from (unique within the run) */
+    const char *hw;      /* hardware id: "host" */
+    int threads;         /* threads the benchmark ran on */
+    const char *op_kind; /* mtok_op_kind_name */
+    const char *dtype;   /* the calibration dtype (mtok_dtype_name) */
+    const char *bound;   /* compute | memory: the roof that bounds the op */
+    double size;         /* the op's size on that roof */
+    double utilisation;  /* roofline time on that roof / (measured - latency) */
+    double compute_size, memory_size;     /* FLOPs + other operations; bytes */
+    double sol_compute_ns, sol_memory_ns; /* the two roofs at utilisation 1 */
+    double latency_ns;                    /* the op kind's latency (sim defaults) */
+    double measured_ns;                   /* the median it was calibrated on */
+};
+
 struct mtok_sim_row {
     const char *key; /* unique within the run: the point's parameters */
     const char *model, *hw;
@@ -145,6 +163,7 @@ void mtok_run_add_sample(struct mtok_run *run, size_t result, double ns);
 void mtok_run_add_counter(struct mtok_run *run, size_t result, const char *name, double value,
                           bool available, const char *note);
 void mtok_run_add_ceiling(struct mtok_run *run, const struct mtok_ceiling_row *c);
+void mtok_run_add_calib(struct mtok_run *run, const struct mtok_calib_row *c);
 size_t mtok_run_add_sim(struct mtok_run *run, const struct mtok_sim_row *s);
 void mtok_run_add_cost(struct mtok_run *run, size_t sim, const struct mtok_cost_row *c);
 void mtok_run_add_price(struct mtok_run *run, const struct mtok_price_row *p);
@@ -166,12 +185,19 @@ int64_t mtok_run_id(const struct mtok_run *run);
  * order and returns how many tables there are. */
 size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_t *counts, size_t n);
 
-/* A run as the queries below describe it. Strings are "" when the column is NULL. */
+/* ---- reading runs back ----
+ *
+ * One set of queries for every reader (compare, history, the host entry and calibration, the
+ * report). Lists read `complete` runs only; MTOK_OK with n = 0 when there is nothing; MTOK_EDB with
+ * the message on the handle when SQLite fails; MTOK_ENOTFOUND (message on the handle) for a single
+ * thing that is not there. What they return is allocated; free it as each says. */
+
+/* A run. Strings are "" when the column is NULL. */
 struct mtok_run_summary {
     int64_t id;
     char uuid[33];
     char kind[32], status[16], suite[128];
-    char started_at[32];
+    char started_at[32], finished_at[32]; /* ISO 8601 UTC */
     char host[256];
     char fingerprint[64];  /* machine fingerprint, "" without a machine row */
     char cpu_model[256];   /* of the machine row */
@@ -179,7 +205,30 @@ struct mtok_run_summary {
     char git_commit[64];   /* build commit, "" without a build row */
     bool dirty;
     char simd[32];
+    char args[1024]; /* the command line, truncated */
 };
+
+/* The run with database id `id`, whatever its status. MTOK_ENOTFOUND when there is none. */
+enum mtok_status mtok_store_run_get(struct mtok_store *st, int64_t id,
+                                    struct mtok_run_summary *out);
+/* The run whose UUID is `uuid` or starts with it (at least 8 hex digits). MTOK_ENOTFOUND when none,
+ * MTOK_EINVAL when the prefix is ambiguous. */
+enum mtok_status mtok_store_run_find_uuid(struct mtok_store *st, const char *uuid, int64_t *id);
+
+/* Which runs a "latest" query considers; NULL fields do not filter. */
+struct mtok_run_filter {
+    const char *kind;        /* required */
+    const char *suite;       /* exactly this suite */
+    const char *commit;      /* builds whose git_commit equals it or starts with it */
+    const char *fingerprint; /* this machine */
+};
+/* The latest `complete` run matching f ("latest" by start time, then id). MTOK_ENOTFOUND when
+ * none; MTOK_EINVAL when a commit prefix matches builds of more than one commit. */
+enum mtok_status mtok_store_run_latest(struct mtok_store *st, const struct mtok_run_filter *f,
+                                       struct mtok_run_summary *out);
+/* Every `complete` run of `kind`, oldest first. *out is malloc'd (free it); *n may be 0. */
+enum mtok_status mtok_store_runs(struct mtok_store *st, const char *kind,
+                                 struct mtok_run_summary **out, size_t *n);
 
 /* One stored result with its raw samples (in sample order). Owned strings; free with
  * mtok_store_results_free. */
@@ -192,29 +241,40 @@ struct mtok_stored_result {
     double *samples;
     size_t n_samples;
 };
-
-/* The run with database id `id`, whatever its status. MTOK_ENOTFOUND when there is none. */
-enum mtok_status mtok_store_run_get(struct mtok_store *st, int64_t id, struct mtok_run_summary *out);
-/* The run whose UUID is `uuid` or starts with it (at least 8 hex digits). MTOK_ENOTFOUND when none,
- * MTOK_EINVAL when the prefix is ambiguous. */
-enum mtok_status mtok_store_run_find_uuid(struct mtok_store *st, const char *uuid, int64_t *id);
-/* The latest `complete` run of `kind`, optionally restricted to builds whose git_commit equals
- * `commit` or starts with it (NULL = any) and to a machine fingerprint (NULL = any). "Latest" is by
- * start time, then id. MTOK_ENOTFOUND when none; MTOK_EINVAL when a commit prefix matches builds
- * of more than one commit. */
-enum mtok_status mtok_store_run_latest(struct mtok_store *st, const char *kind, const char *commit,
-                                       const char *fingerprint, int64_t *id);
-/* Every `complete` run of `kind`, oldest first. *out is malloc'd (free it); *n may be 0. */
-enum mtok_status mtok_store_runs(struct mtok_store *st, const char *kind,
-                                 struct mtok_run_summary **out, size_t *n);
-/* The results of run `run_id` with their samples, ordered by name. */
+/* The results of run `run_id`, ordered by name, with their samples. */
 enum mtok_status mtok_store_results(struct mtok_store *st, int64_t run_id,
                                     struct mtok_stored_result **out, size_t *n);
 void mtok_store_results_free(struct mtok_stored_result *r, size_t n);
+
 /* The ceiling rows of run `run_id`, in insertion order. Every string of every row lives in the one
- * allocation *out (free(*out) releases all). */
+ * allocation *out (free(*out) releases all); level is NULL when the column is. */
 enum mtok_status mtok_store_ceilings(struct mtok_store *st, int64_t run_id,
                                      struct mtok_ceiling_row **out, size_t *n);
+
+/* The calibration rows of run `run_id`, in insertion order, in one allocation (free(*out)). */
+enum mtok_status mtok_store_calibration(struct mtok_store *st, int64_t run_id,
+                                        struct mtok_calib_row **out, size_t *n);
+
+struct mtok_stored_cost {
+    char tier[32];
+    double usd_per_gpu_hour, usd_per_m_input, usd_per_m_cached_input, usd_per_m_output,
+        usd_per_m_total;
+};
+/* A simulation row and its cost rows (cost rows ordered by id). NULL numbers read as NAN, NULL
+ * strings as "". */
+struct mtok_stored_sim {
+    int64_t id;
+    char *key, *model, *hw, *deployment, *provenance;
+    bool fits;
+    double max_batch, ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, input_tok_s_per_gpu,
+        output_tok_s_per_gpu, weight_bytes, kv_bytes_per_token, flops_per_token;
+    struct mtok_stored_cost *costs;
+    size_t n_costs;
+};
+/* The simulation rows of run `run_id` in insertion order; free with mtok_store_sims_free. */
+enum mtok_status mtok_store_sims(struct mtok_store *st, int64_t run_id,
+                                 struct mtok_stored_sim **out, size_t *n);
+void mtok_store_sims_free(struct mtok_stored_sim *s, size_t n);
 
 /* Runs whose status is `running` but whose process (same host) is gone are marked `incomplete`.
  * Done on open; exposed for tests. Returns the number of runs marked. */
@@ -231,69 +291,5 @@ struct mtok_merge_stats {
  * twice adds nothing. src is migrated to the current schema first. One transaction. */
 enum mtok_status mtok_store_merge(struct mtok_store *st, const char *src_path,
                                   struct mtok_merge_stats *stats);
-
-/* ---- reading runs back (reports) ----
- *
- * Every query below reads `complete` runs only (or the run id given), returns MTOK_OK with n = 0
- * when there is nothing, MTOK_EDB with the message on the handle when SQLite fails, and allocates
- * what it returns (free as each says). NULL columns read as NAN (numbers) or "" (strings). */
-
-struct mtok_run_brief {
-    int64_t id;
-    char uuid[33], kind[32], suite[128];
-    char started_at[32], finished_at[32]; /* ISO 8601 UTC */
-    char host[256];
-    char git_commit[64]; /* "" when the run has no build row */
-    bool dirty;
-    char args[1024]; /* truncated */
-};
-
-/* The latest complete run of `kind` (and of `suite` unless NULL), by start time then id.
- * MTOK_ENOTFOUND when there is none. */
-enum mtok_status mtok_store_read_last_run(struct mtok_store *st, const char *kind,
-                                          const char *suite, struct mtok_run_brief *out);
-/* Every complete run of `kind`, oldest first; free(*out). */
-enum mtok_status mtok_store_read_runs(struct mtok_store *st, const char *kind,
-                                      struct mtok_run_brief **out, size_t *n);
-
-struct mtok_stored_cost {
-    char tier[32];
-    double usd_per_gpu_hour, usd_per_m_input, usd_per_m_cached_input, usd_per_m_output,
-        usd_per_m_total;
-};
-/* A simulation row and its cost rows (cost rows ordered by id). */
-struct mtok_stored_sim {
-    int64_t id;
-    char *key, *model, *hw, *deployment, *provenance;
-    bool fits;
-    double max_batch, ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, input_tok_s_per_gpu,
-        output_tok_s_per_gpu, weight_bytes, kv_bytes_per_token, flops_per_token;
-    struct mtok_stored_cost *costs;
-    size_t n_costs;
-};
-/* The simulation rows of run `run_id` in insertion order; free with mtok_store_sims_free. */
-enum mtok_status mtok_store_read_sims(struct mtok_store *st, int64_t run_id,
-                                      struct mtok_stored_sim **out, size_t *n);
-void mtok_store_sims_free(struct mtok_stored_sim *s, size_t n);
-
-/* A ceiling row (see struct mtok_ceiling_row). */
-struct mtok_stored_ceiling {
-    char kind[16], name[64], level[16], unit[16];
-    int threads;
-    double bytes, value;
-};
-/* The ceiling rows of run `run_id` in insertion order; free(*out). */
-enum mtok_status mtok_store_read_ceilings(struct mtok_store *st, int64_t run_id,
-                                          struct mtok_stored_ceiling **out, size_t *n);
-
-/* A benchmark result's summary (see struct mtok_result_row). */
-struct mtok_stored_bench {
-    char name[256], kernel[64], dtype[16], shape[96], variant[16], provenance[16];
-    int threads;
-    double min_ns, median_ns, mad_ns, flops, bytes, kv_bytes, predicted_ns;
-};
-/* The results of run `run_id` ordered by name; free(*out). */
-enum mtok_status mtok_store_read_results(struct mtok_store *st, int64_t run_id,
-                                         struct mtok_stored_bench **out, size_t *n);
 
 #endif

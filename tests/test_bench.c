@@ -89,7 +89,7 @@ static enum mtok_status failing_setup(void *ctx, int threads, void **state, stru
     return mtok_error_set(err, MTOK_ENOMEM, "cannot allocate the weights");
 }
 
-/* A GEMM's cost description: what part B's kernels will report. */
+/* A GEMM's cost description, as the kernels report it. */
 static struct mtok_op gemm_op(void)
 {
     return mtok_op_gemm("gemm", 64, 96, 128, MTOK_BF16, MTOK_BF16, MTOK_F32);

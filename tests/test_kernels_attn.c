@@ -116,6 +116,7 @@ static void run_gqa_dv(size_t q_len, size_t kv_len, size_t heads, size_t kvh, si
                                      (double)kvh, (double)a.dqk, (double)a.dv,
                                      (double)((a.dqk + a.dv) * esz)};
         struct mtok_op w = mtok_op_attention("a", &sh, MTOK_F32, MTOK_F32);
+        w.wdtype = kvdt; /* attention ops carry the KV format in wdtype (mtok_calib_dtype) */
         CHECK(op_equal(&op, &w));
     }
     free(q), free(k), free(v), free(want), free(got);
@@ -233,6 +234,7 @@ static void run_mqa(enum mtok_kv_fmt fmt, size_t dim, size_t dv, size_t heads, s
     double n = (double)(n1 + n2 + n3);
     struct mtok_attn_shape sh = {1, 1, n, n, 0, (double)heads, 1, (double)dim, (double)dv, (double)eb};
     struct mtok_op w = mtok_op_attention("m", &sh, MTOK_F32, MTOK_F32);
+    w.wdtype = fmt == MTOK_KV_V4 ? MTOK_FP8 : MTOK_BF16;
     CHECK(op_equal(&op, &w));
     free(c1), free(c2), free(e), free(idx), free(q), free(want), free(got);
 }
@@ -289,6 +291,7 @@ static void run_indexer(size_t heads, size_t dim, size_t n)
     struct mtok_op op = mtok_indexer_op("i", &ix, 7);
     struct mtok_op ref = mtok_op_indexer("i", 1, 1, (double)n, (double)heads, (double)dim,
                                          (double)kb, 7, MTOK_F32, MTOK_F32);
+    ref.wdtype = MTOK_MXFP4; /* the keys' format */
     CHECK(op_equal(&op, &ref));
     CHECK(mtok_ikey_bytes(128) == 68);
     free(keys), free(key), free(kd), free(q), free(w), free(want), free(got);

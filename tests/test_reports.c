@@ -159,8 +159,9 @@ static void test_store_read(void)
     CHECK(mtok_store_open(&st, path, &err) == MTOK_OK);
     if (!st)
         return;
-    struct mtok_run_brief b;
-    CHECK(mtok_store_read_last_run(st, "report", NULL, &b) == MTOK_ENOTFOUND);
+    struct mtok_run_summary b;
+    struct mtok_run_filter report = {.kind = "report"};
+    CHECK(mtok_store_run_latest(st, &report, &b) == MTOK_ENOTFOUND);
     struct mtok_build_row build = {.git_commit = "0123456789abcdef",
                                    .dirty = true,
                                    .compiler = "cc",
@@ -212,14 +213,15 @@ static void test_store_read(void)
     CHECK(mtok_store_run_begin(st, run2) == MTOK_OK);
     CHECK(mtok_store_run_fail(st, run2) == MTOK_OK);
 
-    CHECK(mtok_store_read_last_run(st, "report", NULL, &b) == MTOK_OK);
+    CHECK(mtok_store_run_latest(st, &report, &b) == MTOK_OK);
     CHECK(!strcmp(b.uuid, mtok_run_uuid(run)) && !strcmp(b.suite, "s1") &&
           !strcmp(b.git_commit, "0123456789abcdef") && b.dirty && !strcmp(b.args, "report"));
-    struct mtok_run_brief none;
-    CHECK(mtok_store_read_last_run(st, "report", "other", &none) == MTOK_ENOTFOUND);
+    struct mtok_run_summary none;
+    CHECK(mtok_store_run_latest(st, &(struct mtok_run_filter){.kind = "report", .suite = "other"},
+                                &none) == MTOK_ENOTFOUND);
     struct mtok_stored_sim *sims = NULL;
     size_t n = 0;
-    enum mtok_status rs = mtok_store_read_sims(st, b.id, &sims, &n);
+    enum mtok_status rs = mtok_store_sims(st, b.id, &sims, &n);
     CHECK_MSG(rs == MTOK_OK && n == 2, "%d %zu %s", (int)rs, n, mtok_store_errmsg(st));
     if (n == 2) {
         CHECK(!strcmp(sims[0].key, "k1") && sims[0].fits && sims[0].tok_s_per_gpu == 100 &&
@@ -231,18 +233,18 @@ static void test_store_read(void)
               !strcmp(sims[1].provenance, ""));
     }
     mtok_store_sims_free(sims, n);
-    struct mtok_stored_ceiling *ceil = NULL;
-    CHECK(mtok_store_read_ceilings(st, b.id, &ceil, &n) == MTOK_OK && n == 1 &&
+    struct mtok_ceiling_row *ceil = NULL;
+    CHECK(mtok_store_ceilings(st, b.id, &ceil, &n) == MTOK_OK && n == 1 &&
           !strcmp(ceil[0].kind, "peak") && ceil[0].value == 4e11 && ceil[0].threads == 2);
     free(ceil);
-    struct mtok_stored_bench *res = NULL;
-    CHECK(mtok_store_read_results(st, b.id, &res, &n) == MTOK_OK && n == 1 &&
+    struct mtok_stored_result *res = NULL;
+    CHECK(mtok_store_results(st, b.id, &res, &n) == MTOK_OK && n == 1 &&
           !strcmp(res[0].kernel, "gemm") && res[0].median_ns == 1000 && isnan(res[0].mad_ns));
-    free(res);
-    struct mtok_run_brief *runs = NULL;
-    CHECK(mtok_store_read_runs(st, "report", &runs, &n) == MTOK_OK && n == 1);
+    mtok_store_results_free(res, n);
+    struct mtok_run_summary *runs = NULL;
+    CHECK(mtok_store_runs(st, "report", &runs, &n) == MTOK_OK && n == 1);
     free(runs);
-    CHECK(mtok_store_read_runs(st, "bench", &runs, &n) == MTOK_OK && n == 0 && !runs);
+    CHECK(mtok_store_runs(st, "bench", &runs, &n) == MTOK_OK && n == 0 && !runs);
     mtok_run_destroy(run);
     mtok_run_destroy(run2);
     mtok_store_close(st);
@@ -424,8 +426,8 @@ static void test_report_default(void)
     char dir[512], db[512];
     snprintf(dir, sizeof dir, "%s/default", tmpdir);
     snprintf(db, sizeof db, "%s/default.db", tmpdir);
-    char *argv[] = {ARG("mtok"), ARG("report"), ARG("--out"), dir, ARG("--db"),
-                    db,          ARG("--json"), NULL};
+    char *argv[] = {ARG("mtok"), ARG("report"), ARG("--out"),        dir, ARG("--db"),
+                    db,          ARG("--json"), ARG("--no-measure"), NULL};
     int rc = run_cli(out, sizeof out, err, sizeof err, argv);
     CHECK_MSG(rc == 0, "%s", err);
     cJSON *o = cJSON_Parse(out);
@@ -508,15 +510,11 @@ static void test_report_no_gnuplot(void)
     char dir[512], db[512];
     snprintf(dir, sizeof dir, "%s/nognuplot", tmpdir);
     snprintf(db, sizeof db, "%s/nognuplot.db", tmpdir);
-    char *argv[] = {ARG("mtok"),
-                    ARG("report"),
-                    ARG("--out"),
-                    dir,
-                    ARG("--db"),
-                    db,
-                    ARG("--gnuplot"),
-                    ARG("/nonexistent/bin/gnuplot"),
-                    NULL};
+    char *argv[] = {ARG("mtok"),         ARG("report"),
+                    ARG("--out"),        dir,
+                    ARG("--db"),         db,
+                    ARG("--gnuplot"),    ARG("/nonexistent/bin/gnuplot"),
+                    ARG("--no-measure"), NULL};
     CHECK_MSG(run_cli(out, sizeof out, err, sizeof err, argv) == 0, "%s", err);
     CHECK(strstr(out, "charts: charts could not be rendered") != NULL);
     check_files(dir, false);

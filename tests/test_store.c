@@ -86,6 +86,14 @@ static enum mtok_status write_run(struct mtok_store *st, const struct mtok_machi
     }
     struct mtok_ceiling_row c = {"flops", "fp32", NULL, 1, 0, 1e11, "FLOP/s"};
     mtok_run_add_ceiling(run, &c);
+    /* schema v4: a calibration point per result */
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "gemm/f32/%d", i);
+        struct mtok_calib_row cr = {name, "host", 1,     "gemm", "f32", "compute", 5.2e5,
+                                    0.5,  5.2e5,  49152, 2.6,    3.1,   3000,      100 + i};
+        mtok_run_add_calib(run, &cr);
+    }
     for (int i = 0; i < 2; i++) {
         char key[32];
         snprintf(key, sizeof key, "point-%d", i);
@@ -280,7 +288,25 @@ static void test_merge(void)
     CHECK(count(c, "SELECT count(*) FROM result") == 3 * 3 + 2 * 2);
     CHECK(count(c, "SELECT count(*) FROM sample") == 3 * 9 + 2 * 6);
     CHECK(count(c, "SELECT count(*) FROM cost") == 5 * 2);
+    CHECK(count(c, "SELECT count(*) FROM calibration") == 3 * 3 + 2 * 2);
     CHECK(count(c, "SELECT count(*) FROM machine") == 2);
+    /* calibration rows read back whole */
+    CHECK(mtok_store_open(&st, c, &err) == MTOK_OK);
+    struct mtok_run_summary *runs = NULL;
+    size_t nr = 0;
+    CHECK(st && mtok_store_runs(st, "test", &runs, &nr) == MTOK_OK && nr == 5);
+    struct mtok_calib_row *cal = NULL;
+    size_t ncal = 0;
+    CHECK(nr && mtok_store_calibration(st, runs[0].id, &cal, &ncal) == MTOK_OK && ncal == 3);
+    if (ncal == 3)
+        CHECK(!strcmp(cal[1].name, "gemm/f32/1") && !strcmp(cal[1].op_kind, "gemm") &&
+              !strcmp(cal[1].bound, "compute") && cal[1].threads == 1 &&
+              cal[1].utilisation == 0.5 && cal[1].memory_size == 49152 &&
+              cal[1].sol_memory_ns == 3.1 && cal[1].latency_ns == 3000 &&
+              cal[1].measured_ns == 101);
+    free(cal);
+    free(runs);
+    mtok_store_close(st);
     /* Every result still points at a run of the right machine. */
     CHECK(count(c, "SELECT count(*) FROM result r JOIN run ON run.id = r.run_id JOIN machine m ON "
                    "m.id = run.machine_id WHERE m.fingerprint = 'fp-bbbb'") == 4);
@@ -350,14 +376,15 @@ static void test_v2_queries(void)
     CHECK(strcmp(sum.fingerprint, "fp-aaaa") == 0 && strcmp(sum.status, "complete") == 0);
     CHECK(mtok_store_run_get(st, 999, &sum) == MTOK_ENOTFOUND);
 
-    int64_t latest = 0;
-    CHECK(mtok_store_run_latest(st, "bench", "0123", NULL, &latest) == MTOK_OK && latest == id);
-    CHECK(mtok_store_run_latest(st, "bench", "FEDCBA", "fp-aaaa", &latest) == MTOK_OK &&
-          latest == id2);
-    CHECK(mtok_store_run_latest(st, "bench", NULL, NULL, &latest) == MTOK_OK && latest == id2);
-    CHECK(mtok_store_run_latest(st, "bench", "0123", "fp-bbbb", &latest) == MTOK_ENOTFOUND);
-    CHECK(mtok_store_run_latest(st, "bench", "99", NULL, &latest) == MTOK_ENOTFOUND);
-    CHECK(mtok_store_run_latest(st, "ceilings", NULL, NULL, &latest) == MTOK_ENOTFOUND);
+    struct mtok_run_summary latest;
+#define LATEST(k, c, f) mtok_store_run_latest(st, &(struct mtok_run_filter){k, NULL, c, f}, &latest)
+    CHECK(LATEST("bench", "0123", NULL) == MTOK_OK && latest.id == id);
+    CHECK(LATEST("bench", "FEDCBA", "fp-aaaa") == MTOK_OK && latest.id == id2);
+    CHECK(LATEST("bench", NULL, NULL) == MTOK_OK && latest.id == id2);
+    CHECK(LATEST("bench", "0123", "fp-bbbb") == MTOK_ENOTFOUND);
+    CHECK(LATEST("bench", "99", NULL) == MTOK_ENOTFOUND);
+    CHECK(LATEST("ceilings", NULL, NULL) == MTOK_ENOTFOUND);
+#undef LATEST
 
     struct mtok_run_summary *runs = NULL;
     size_t nr = 0;
