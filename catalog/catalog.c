@@ -51,11 +51,7 @@ static enum mtok_status read_rel(const struct mtok_catalog *cat, const char *rel
     struct mtok_error err = {0};
     enum mtok_status s = mtok_file_read(*path, MTOK_CATALOG_MAX_FILE, data, len, &err);
     if (s != MTOK_OK) {
-        /* err.msg starts with the path already */
-        const char *msg = strncmp(err.msg, *path, strlen(*path)) == 0
-                              ? err.msg + strlen(*path) + 2
-                              : err.msg;
-        mtok_diags_add(d, *path, "(file)", "%s", msg);
+        mtok_diags_add(d, *path, "(file)", "%s", mtok_error_detail(&err, *path));
     }
     return s;
 }
@@ -322,24 +318,42 @@ struct rate {
     double usd;
 };
 
-static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
+static void price_free(struct mtok_api_price *p)
 {
-    char *path, *json;
-    size_t len;
-    if (read_rel(cat, "prices/api.json", &path, &json, &len, d) != MTOK_OK) {
-        free(path);
-        free(json);
-        return false;
-    }
-    struct ck ck = {.file = path, .d = d};
+    free(p->id), free(p->provider), free(p->product), free(p->model), free(p->kind);
+    free(p->from), free(p->until), free(p->currency);
+    mtok_source_free(&p->src);
+}
+
+static void prices_free(struct mtok_api_price *prices, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        price_free(&prices[i]);
+    free(prices);
+}
+
+#define MAX_RATES 16
+
+/* Parse and check a price book held in memory against the catalog's models. On success *out holds
+ * *n_out prices (caller frees with prices_free); on any problem it is NULL and `d` says why. */
+static bool parse_prices(const struct mtok_catalog *cat, const char *name, const char *json,
+                         size_t len, struct mtok_api_price **out, size_t *n_out,
+                         struct mtok_diags *d)
+{
+    *out = NULL;
+    *n_out = 0;
+    struct ck ck = {.file = name, .d = d};
     cJSON *root = ck_parse(&ck, json, len);
-    free(json);
     static const char *const known_root[] = {"currency_rates", "prices", "note", NULL};
-    if (root)
+    const cJSON *rates_j = NULL, *arr = NULL;
+    if (root && !cJSON_IsObject(root)) {
+        ck_fail(&ck, "", NULL, "is not a JSON object");
+    } else if (root) {
         ck_known_keys(&ck, root, "", known_root);
-    const cJSON *rates_j = root ? ck_array(&ck, root, "", "currency_rates", CK_OPTIONAL) : NULL;
-    const cJSON *arr = root ? ck_array(&ck, root, "", "prices", CK_REQUIRED) : NULL;
-    struct rate rates[16];
+        rates_j = ck_array(&ck, root, "", "currency_rates", CK_OPTIONAL);
+        arr = ck_array(&ck, root, "", "prices", CK_REQUIRED);
+    }
+    struct rate rates[MAX_RATES];
     size_t n_rates = 0;
     const cJSON *e;
     int i = 0;
@@ -354,13 +368,28 @@ static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
         ok = ck_number(&ck, e, ep, "usd_per_unit", CK_REQUIRED, 1e-9, 1e9, &usd) && ok;
         ok = ck_source(&ck, e, ep, &src) && ok;
         mtok_source_free(&src);
-        if (ok && n_rates < sizeof rates / sizeof *rates)
+        if (ok && strcmp(cur, "USD") == 0) {
+            ck_fail(&ck, ep, "currency", "USD is the base currency and takes no rate");
+            ok = false;
+        }
+        for (size_t r = 0; ok && r < n_rates; r++)
+            if (strcmp(rates[r].currency, cur) == 0) {
+                ck_fail(&ck, ep, "currency", "\"%s\" is also the currency of currency_rates[%zu]",
+                        cur, r);
+                ok = false;
+            }
+        if (ok && n_rates == MAX_RATES) {
+            ck_fail(&ck, ep, NULL, "more than %d currency rates", MAX_RATES);
+            ok = false;
+        }
+        if (ok)
             rates[n_rates++] = (struct rate){cur, usd};
         else
             free(cur);
     }
     int n = arr ? cJSON_GetArraySize(arr) : 0;
-    cat->prices = mtok_xcalloc((size_t)n, sizeof *cat->prices);
+    struct mtok_api_price *prices = mtok_xcalloc((size_t)n, sizeof *prices);
+    size_t n_prices = 0;
     i = 0;
     cJSON_ArrayForEach(e, arr)
     {
@@ -370,6 +399,10 @@ static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
             "id", "provider", "product", "model", "kind", "from", "until", "currency",
             "per_m_input", "per_m_cached_input", "per_m_output", "source", "date", "uncertain",
             "note", "url", NULL};
+        if (!cJSON_IsObject(e)) {
+            ck_fail(&ck, ep, NULL, "is not an object");
+            continue;
+        }
         ck_known_keys(&ck, e, ep, known);
         struct mtok_api_price p = {0};
         size_t before = ck.errors;
@@ -413,25 +446,56 @@ static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
         }
         if (p.model && !mtok_catalog_model(cat, p.model))
             ck_fail(&ck, ep, "model", "\"%s\" is not a catalog model id", p.model);
-        for (size_t k = 0; p.id && k < cat->n_prices; k++)
-            if (strcmp(cat->prices[k].id, p.id) == 0)
+        for (size_t k = 0; p.id && k < n_prices; k++)
+            if (strcmp(prices[k].id, p.id) == 0)
                 ck_fail(&ck, ep, "id", "\"%s\" is also the id of prices[%zu]", p.id, k);
         p.per_m_input = p.orig_input * rate;
         p.per_m_cached_input = p.orig_cached_input * rate; /* NAN stays NAN */
         p.per_m_output = p.orig_output * rate;
-        if (ck.errors == before) {
-            cat->prices[cat->n_prices++] = p;
-        } else {
-            free(p.id), free(p.provider), free(p.product), free(p.model), free(p.kind);
-            free(p.from), free(p.until), free(p.currency);
-            mtok_source_free(&p.src);
-        }
+        if (ck.errors == before)
+            prices[n_prices++] = p;
+        else
+            price_free(&p);
     }
     for (size_t r = 0; r < n_rates; r++)
         free(rates[r].currency);
     cJSON_Delete(root);
+    if (ck.errors || !root) {
+        prices_free(prices, n_prices);
+        return false;
+    }
+    *out = prices;
+    *n_out = n_prices;
+    return true;
+}
+
+static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
+{
+    char *path, *json;
+    size_t len;
+    bool ok = read_rel(cat, "prices/api.json", &path, &json, &len, d) == MTOK_OK &&
+              parse_prices(cat, path, json, len, &cat->prices, &cat->n_prices, d);
     free(path);
-    return ck.errors == 0 && root;
+    free(json);
+    return ok;
+}
+
+enum mtok_status mtok_catalog_set_prices_json(struct mtok_catalog *cat, const char *name,
+                                              const char *json, size_t len,
+                                              struct mtok_diags *diags)
+{
+    struct mtok_api_price *prices;
+    size_t n;
+    size_t before = diags->n;
+    if (!parse_prices(cat, name, json, len, &prices, &n, diags)) {
+        if (diags->n == before)
+            mtok_diags_add(diags, name, "(document)", "is not a valid price book");
+        return MTOK_EINVAL;
+    }
+    prices_free(cat->prices, cat->n_prices);
+    cat->prices = prices;
+    cat->n_prices = n;
+    return MTOK_OK;
 }
 
 /* ---- public ---- */
@@ -466,13 +530,7 @@ void mtok_catalog_destroy(struct mtok_catalog *cat)
     for (size_t i = 0; i < cat->n_hw; i++)
         hw_destroy(cat->hw[i]);
     free(cat->hw);
-    for (size_t i = 0; i < cat->n_prices; i++) {
-        struct mtok_api_price *p = &cat->prices[i];
-        free(p->id), free(p->provider), free(p->product), free(p->model), free(p->kind);
-        free(p->from), free(p->until), free(p->currency);
-        mtok_source_free(&p->src);
-    }
-    free(cat->prices);
+    prices_free(cat->prices, cat->n_prices);
     free(cat->data_dir);
     free(cat);
 }
@@ -548,9 +606,7 @@ static enum mtok_status read_user_file(const char *arg, char **json, size_t *len
     struct mtok_error err = {0};
     enum mtok_status s = mtok_file_read(arg, MTOK_CATALOG_MAX_FILE, json, len, &err);
     if (s != MTOK_OK) {
-        const char *msg =
-            strncmp(err.msg, arg, strlen(arg)) == 0 ? err.msg + strlen(arg) + 2 : err.msg;
-        mtok_diags_add(d, arg, "(file)", "%s", msg);
+        mtok_diags_add(d, arg, "(file)", "%s", mtok_error_detail(&err, arg));
     }
     return s;
 }

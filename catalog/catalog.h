@@ -185,6 +185,14 @@ const struct mtok_api_price *mtok_catalog_price_at(const struct mtok_catalog *ca
 enum mtok_status mtok_catalog_add_hw_json(struct mtok_catalog *cat, const char *name,
                                           const char *json, size_t len, struct mtok_diags *diags);
 
+/* Replace the catalog's API price book with `json`, a document laid out like data/prices/api.json
+ * (fetched, or a user's file). `name` is used in diagnostics. Every check of the embedded book
+ * applies, and model ids it names must be catalog models. Fails with MTOK_EINVAL (diags filled)
+ * and leaves the catalog unchanged. Not thread-safe against concurrent readers. */
+enum mtok_status mtok_catalog_set_prices_json(struct mtok_catalog *cat, const char *name,
+                                              const char *json, size_t len,
+                                              struct mtok_diags *diags);
+
 /* Resolve a --model / --hw argument: a catalog id, or a path to a JSON file (anything containing
  * '/' or ending in .json). A file is loaded, checked and kept in the catalog (so the returned
  * pointer lives as long as it). Unknown ids give MTOK_ENOTFOUND with a diagnostic naming the

@@ -237,8 +237,11 @@ bool ck_string(struct ck *ck, const cJSON *obj, const char *path, const char *ke
         ck_fail(ck, path, key, "is %zu bytes long, over the %zu-byte limit", n, max_len);
         return false;
     }
+    /* C0, DEL and C1 (U+0080..U+009F, which some terminals obey as escape sequences) */
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+            ((unsigned char)s[i] == 0xC2 && (unsigned char)s[i + 1] >= 0x80 &&
+             (unsigned char)s[i + 1] < 0xA0)) {
             ck_fail(ck, path, key, "contains a control character");
             return false;
         }

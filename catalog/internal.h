@@ -35,7 +35,7 @@ const cJSON *ck_object(struct ck *ck, const cJSON *obj, const char *path, const 
 const cJSON *ck_array(struct ck *ck, const cJSON *obj, const char *path, const char *key,
                       enum ck_need need);
 
-/* A string: valid UTF-8, no control characters, at most max_len bytes. *out is a new copy or
+/* A string: valid UTF-8, no control characters (C0, DEL, C1), at most max_len bytes. *out is a new copy or
  * NULL when optional and absent. */
 bool ck_string(struct ck *ck, const cJSON *obj, const char *path, const char *key, enum ck_need need,
                size_t max_len, char **out);

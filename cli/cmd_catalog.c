@@ -291,13 +291,13 @@ int cli_check(struct cli *c, int argc, char **argv)
         if (stat(pos[i], &st) == 0 && S_ISDIR(st.st_mode)) {
             struct mtok_catalog *dir = NULL;
             if (mtok_catalog_open(&dir, pos[i], &d) == MTOK_OK)
-                fprintf(c->out, "%s: catalog ok\n", pos[i]);
+                cli_printf_line(c->out, "%s: catalog ok", pos[i]);
             mtok_catalog_destroy(dir);
             bad += d.n != before;
             continue;
         }
         if (mtok_file_read(pos[i], MTOK_CATALOG_MAX_FILE, &json, &len, &err) != MTOK_OK) {
-            mtok_diags_add(&d, pos[i], "(file)", "%s", err.msg + strlen(pos[i]) + 2);
+            mtok_diags_add(&d, pos[i], "(file)", "%s", mtok_error_detail(&err, pos[i]));
         } else {
             cJSON *probe = cJSON_ParseWithLength(json, len);
             bool is_hw = probe && cJSON_GetObjectItemCaseSensitive(probe, "compute");
@@ -310,12 +310,12 @@ int cli_check(struct cli *c, int argc, char **argv)
             }
             if (is_hw) {
                 if (mtok_catalog_add_hw_json(cat, pos[i], json, len, &d) == MTOK_OK)
-                    fprintf(c->out, "%s: hardware ok\n", pos[i]);
+                    cli_printf_line(c->out, "%s: hardware ok", pos[i]);
             } else {
                 struct mtok_model *m = NULL;
                 if (mtok_model_parse(pos[i], json, len, &m, &d) == MTOK_OK)
-                    fprintf(c->out, "%s: %s model ok (%d layers)\n", pos[i], m->model_type,
-                            m->n_layers);
+                    cli_printf_line(c->out, "%s: %s model ok (%d layers)", pos[i], m->model_type,
+                                    m->n_layers);
                 mtok_model_destroy(m);
             }
         }

@@ -2,6 +2,7 @@
  * writers losing no row, interrupted runs reaped as incomplete, idempotent merge. */
 #define _POSIX_C_SOURCE 200809L
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +285,102 @@ static void test_merge(void)
                    "m.id = run.machine_id WHERE m.fingerprint = 'fp-bbbb'") == 4);
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+    char *data = NULL;
+    if (mtok_file_read(path, 1 << 26, &data, len, NULL) != MTOK_OK)
+        *len = 0;
+    return data;
+}
+
+static bool exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* Paths that are not databases, and sources that are hostile, are refused without writing. */
+static void test_hostile_files(void)
+{
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    const char *fifo = tmp_path("fifo.db");
+    CHECK(mkfifo(fifo, 0600) == 0);
+    CHECK(mtok_store_open(&st, fifo, &err) == MTOK_EINVAL && !st);
+    CHECK(strstr(err.msg, "not a regular file") != NULL);
+    CHECK(mtok_store_open(&st, tmpdir, &err) == MTOK_EINVAL && !st);
+    CHECK(mtok_store_open(&st, "/dev/zero", &err) == MTOK_EINVAL && !st);
+
+    /* A name with no room for its -wal file: the open fails and leaves no empty file behind. */
+    char longname[300];
+    memset(longname, 'n', 252);
+    memcpy(longname + 252, ".db", 4);
+    const char *lp = tmp_path(longname);
+    CHECK(mtok_store_open(&st, lp, &err) == MTOK_EDB && !st);
+    CHECK(!exists(lp));
+
+    /* Merge never writes its source: not a current one, not an older (empty) one, not on error. */
+    const char *a = tmp_path("src-a.db"), *empty = tmp_path("src-empty.db");
+    const char *dst = tmp_path("dst-h.db");
+    CHECK(mtok_store_open(&st, a, &err) == MTOK_OK);
+    CHECK(write_run(st, &machine_a, 3, "a") == MTOK_OK);
+    mtok_store_close(st);
+    FILE *f = fopen(empty, "w");
+    fclose(f);
+    size_t la, le;
+    char *before_a = slurp(a, &la), *before_e = slurp(empty, &le);
+    CHECK(mtok_store_open(&st, dst, &err) == MTOK_OK);
+    struct mtok_merge_stats ms;
+    CHECK(mtok_store_merge(st, a, &ms) == MTOK_OK && ms.runs_added == 1);
+    CHECK(mtok_store_merge(st, empty, &ms) == MTOK_OK && ms.runs_added == 0);
+    char same[600];
+    snprintf(same, sizeof same, "%s/./dst-h.db", tmpdir);
+    CHECK(mtok_store_merge(st, same, &ms) == MTOK_EINVAL); /* itself, by another path */
+    mtok_store_close(st);
+    size_t la2, le2;
+    char *after_a = slurp(a, &la2), *after_e = slurp(empty, &le2);
+    CHECK(la == la2 && memcmp(before_a, after_a, la) == 0);
+    CHECK(le == 0 && le2 == 0);
+    char side[600];
+    snprintf(side, sizeof side, "%s-wal", a);
+    CHECK(!exists(side));
+    snprintf(side, sizeof side, "%s.merge-%ld.tmp", dst, (long)getpid());
+    CHECK(!exists(side));
+    free(before_a), free(before_e), free(after_a), free(after_e);
+
+    /* Sources that are not mtok databases of a known schema. */
+    struct {
+        const char *name, *sql, *why;
+    } bad[] = {
+        {"view.db", "CREATE TABLE x(a); PRAGMA user_version = 1; CREATE VIEW run AS "
+                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) "
+                    "SELECT i AS id FROM c;", "not an mtok database"},
+        {"future.db", "CREATE TABLE x(a); PRAGMA user_version = 99;", "newer than"},
+        {"negative.db", "CREATE TABLE x(a); PRAGMA user_version = -1;", "unknown"},
+        {"v0tables.db", "CREATE TABLE run(a);", NULL}, /* v0 with tables: the copy fails */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *p = tmp_path(bad[i].name);
+        sqlite3 *h;
+        sqlite3_open(p, &h);
+        CHECK(sqlite3_exec(h, bad[i].sql, NULL, NULL, NULL) == SQLITE_OK);
+        sqlite3_close(h);
+        size_t n0;
+        char *b0 = slurp(p, &n0);
+        if (bad[i].why) {
+            CHECK_MSG(mtok_store_check_source(p, &err) != MTOK_OK && strstr(err.msg, bad[i].why),
+                      "%s: %s", bad[i].name, err.msg);
+        }
+        CHECK(mtok_store_open(&st, dst, &err) == MTOK_OK);
+        CHECK_MSG(mtok_store_merge(st, p, &ms) != MTOK_OK, "%s merged", bad[i].name);
+        CHECK(strstr(mtok_store_errmsg(st), p) != NULL);
+        mtok_store_close(st);
+        size_t n1;
+        char *b1 = slurp(p, &n1);
+        CHECK_MSG(n0 == n1 && memcmp(b0, b1, n0) == 0, "%s was written", bad[i].name);
+        free(b0), free(b1);
+    }
+    CHECK(mtok_store_check_source(tmp_path("missing.db"), &err) == MTOK_EIO);
+    CHECK(!exists(tmp_path("missing.db")));
+    CHECK(count(dst, "SELECT count(*) FROM run") == 1);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -295,6 +392,7 @@ int main(void)
     test_concurrent_writers(4, 25);
     test_reap();
     test_merge();
+    test_hostile_files();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
