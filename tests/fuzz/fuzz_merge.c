@@ -1,0 +1,137 @@
+/* Fuzz target: `mtok db merge` of a hostile source database into a fresh one (mtok_store_merge),
+ * the path by which other machines' results enter a user's history. The input is either
+ *   - a database file, when it starts with SQLite's magic "SQLite format 3\0" (the b-tree format
+ *     itself corrupted), or
+ *   - SQL text run on an empty database to build the source (the contents hostile: wrong or
+ *     missing tables and columns, NULLs, duplicates, odd types, triggers, views, an old or future
+ *     user_version). Seeds: tests/data/schema/v*.sql, one dump per released schema.
+ * The SQL runs with ATTACH denied, a step budget and a size limit, so it cannot touch other files
+ * or run forever.
+ *
+ * Oracles: a failed merge leaves the destination as it was (no run); a successful one leaves it
+ * passing PRAGMA integrity_check and foreign_key_check, and merging the same source again adds
+ * nothing (merge is idempotent). */
+#include "fuzz.h" /* first: it sets _POSIX_C_SOURCE */
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+static char *template_db;
+static size_t template_len;
+
+static void unlink_db(const char *path)
+{
+    char p[600];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path), unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path), unlink(p);
+    snprintf(p, sizeof p, "%s-journal", path), unlink(p);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    /* A fresh current-schema database, made once and copied for every input. */
+    const char *path = fuzz_path("template.db");
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    if (mtok_store_open(&st, path, &err) != MTOK_OK) {
+        fprintf(stderr, "fuzz_merge: %s\n", err.msg);
+        abort();
+    }
+    mtok_store_close(st);
+    if (mtok_file_read(path, 1 << 24, &template_db, &template_len, &err) != MTOK_OK)
+        abort();
+    unlink_db(path);
+    return 0;
+}
+
+static int deny_attach(void *u, int action, const char *a, const char *b, const char *c,
+                       const char *d)
+{
+    (void)u, (void)a, (void)b, (void)c, (void)d;
+    return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
+}
+
+static int budget(void *u)
+{
+    return ++*(int *)u > 2000; /* x 1000 VM steps */
+}
+
+static void build_from_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK) {
+        int steps = 0;
+        sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+        sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1 << 20);
+        sqlite3_set_authorizer(db, deny_attach, NULL);
+        sqlite3_progress_handler(db, 1000, budget, &steps);
+        sqlite3_exec(db, sql, NULL, NULL, NULL); /* errors are part of the game */
+    }
+    sqlite3_close(db);
+}
+
+static int64_t count(struct mtok_store *st, size_t table)
+{
+    const char *names[16];
+    int64_t counts[16];
+    mtok_store_table_counts(st, names, counts, 16);
+    return counts[table];
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *src = fuzz_path("src.db"), *dst = fuzz_path("dst.db");
+    unlink_db(src);
+    unlink_db(dst);
+    static const char magic[16] = "SQLite format 3";
+    if (size >= 16 && memcmp(data, magic, 16) == 0) {
+        fuzz_write(src, data, size);
+    } else {
+        char *sql = mtok_xmalloc(size + 1);
+        memcpy(sql, data, size);
+        sql[size] = '\0';
+        build_from_sql(src, sql);
+        free(sql);
+    }
+    fuzz_write(dst, template_db, template_len);
+
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    FUZZ_ASSERT(mtok_store_open(&st, dst, &err) == MTOK_OK, "fresh destination: %s", err.msg);
+    struct mtok_merge_stats ms;
+    enum mtok_status s = mtok_store_merge(st, src, &ms);
+    if (s != MTOK_OK) {
+        const char *why = fuzz_line_problem(mtok_store_errmsg(st), strlen(mtok_store_errmsg(st)),
+                                            MTOK_DIAG_LINE_MAX);
+        FUZZ_ASSERT(!why, "error message %s", why);
+        FUZZ_ASSERT(count(st, 2) == 0, "a failed merge left %lld runs", (long long)count(st, 2));
+    } else {
+        FUZZ_ASSERT(ms.runs_added == count(st, 2), "runs_added %lld, runs %lld",
+                    (long long)ms.runs_added, (long long)count(st, 2));
+        struct mtok_merge_stats again;
+        FUZZ_ASSERT(mtok_store_merge(st, src, &again) == MTOK_OK, "second merge: %s",
+                    mtok_store_errmsg(st));
+        FUZZ_ASSERT(again.runs_added == 0 && again.rows_added == 0,
+                    "second merge added %lld runs, %lld rows", (long long)again.runs_added,
+                    (long long)again.rows_added);
+    }
+    mtok_store_close(st);
+    if (s == MTOK_OK) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *q = NULL;
+        FUZZ_ASSERT(sqlite3_open_v2(dst, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK, "reopen");
+        FUZZ_ASSERT(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL) == SQLITE_OK &&
+                        sqlite3_step(q) == SQLITE_ROW &&
+                        strcmp((const char *)sqlite3_column_text(q, 0), "ok") == 0,
+                    "integrity_check: %s", q ? (const char *)sqlite3_column_text(q, 0) : "?");
+        sqlite3_finalize(q);
+        FUZZ_ASSERT(sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &q, NULL) == SQLITE_OK &&
+                        sqlite3_step(q) == SQLITE_DONE,
+                    "foreign_key_check found a dangling reference");
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+    }
+    return 0;
+}
