@@ -18,6 +18,13 @@ static void field_name(char *buf, size_t n, const char *path, const char *key)
 
 void ck_fail(struct ck *ck, const char *path, const char *key, const char *fmt, ...)
 {
+    /* A hostile file can hold millions of problems (unknown keys): report the first ones. */
+    if (++ck->errors > CK_MAX_REPORTED) {
+        if (ck->errors == CK_MAX_REPORTED + 1)
+            mtok_diags_add(ck->d, ck->file, "(document)",
+                           "more problems; only the first %d are shown", CK_MAX_REPORTED);
+        return;
+    }
     char field[256];
     field_name(field, sizeof field, path, key);
     struct mtok_buf b = {0};
@@ -27,7 +34,6 @@ void ck_fail(struct ck *ck, const char *path, const char *key, const char *fmt, 
     va_end(ap);
     mtok_diags_add(ck->d, ck->file, field, "%s", b.data);
     mtok_buf_free(&b);
-    ck->errors++;
 }
 
 static void line_col(const char *json, size_t off, int *line, int *col)
@@ -41,17 +47,32 @@ static void line_col(const char *json, size_t off, int *line, int *col)
     }
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorting the keys keeps this O(n log n): a 16 MB object holds a million keys. */
 static bool has_duplicate_keys(struct ck *ck, const cJSON *node, int depth)
 {
-    if (depth > 200)
-        return false; /* cJSON's own nesting limit already bounds this */
-    if (cJSON_IsObject(node)) {
-        for (const cJSON *a = node->child; a; a = a->next)
-            for (const cJSON *b = a->next; b; b = b->next)
-                if (a->string && b->string && strcmp(a->string, b->string) == 0) {
-                    ck_fail(ck, "", a->string, "key appears more than once in one object");
-                    return true;
-                }
+    if (depth > CJSON_NESTING_LIMIT)
+        return false; /* ck_parse refused deeper documents already */
+    if (cJSON_IsObject(node) && node->child && node->child->next) {
+        size_t n = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            n++;
+        const char **keys = mtok_xmalloc(n * sizeof *keys);
+        n = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            keys[n++] = c->string ? c->string : "";
+        qsort(keys, n, sizeof *keys, cmp_key);
+        for (size_t i = 1; i < n; i++)
+            if (strcmp(keys[i - 1], keys[i]) == 0) {
+                ck_fail(ck, "", keys[i], "key appears more than once in one object");
+                free(keys);
+                return true;
+            }
+        free(keys);
     }
     for (const cJSON *c = node->child; c; c = c->next)
         if (has_duplicate_keys(ck, c, depth + 1))
@@ -146,7 +167,12 @@ cJSON *ck_parse(struct ck *ck, const char *json, size_t len)
         size_t off = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
         int line, col;
         line_col(json, off, &line, &col);
-        if (off >= len || open)
+        size_t ws = 0;
+        while (ws < len && isspace((unsigned char)json[ws]))
+            ws++;
+        if (ws == len)
+            ck_fail(ck, "", NULL, "JSON ends too early (the document is empty)");
+        else if (off >= len || open)
             ck_fail(ck, "", NULL, "JSON ends too early (truncated or unbalanced)");
         else
             ck_fail(ck, "", NULL, "JSON syntax error at line %d, column %d", line, col);

@@ -21,7 +21,11 @@ struct ck {
  * keys in any object. Returns NULL (one diagnostic) on failure. */
 cJSON *ck_parse(struct ck *ck, const char *json, size_t len);
 
-/* `path` names the object in diagnostics ("" for the root, "compute", "models[3]", ...). */
+/* At most this many diagnostics per file, then one line saying there are more. */
+#define CK_MAX_REPORTED 50
+
+/* `path` names the object in diagnostics ("" for the root, "compute", "models[3]", ...). Counts
+ * every failure in ck->errors; reports the first CK_MAX_REPORTED. */
 void ck_fail(struct ck *ck, const char *path, const char *key, const char *fmt, ...)
     MTOK_PRINTF(4, 5);
 

@@ -299,8 +299,12 @@ int cli_check(struct cli *c, int argc, char **argv)
         if (mtok_file_read(pos[i], MTOK_CATALOG_MAX_FILE, &json, &len, &err) != MTOK_OK) {
             mtok_diags_add(&d, pos[i], "(file)", "%s", mtok_error_detail(&err, pos[i]));
         } else {
+            /* Hardware files have a "compute" group, configs never do. A file that does not
+             * even parse is judged by the key's presence, so its errors come from the right
+             * checker (a hardware file with NaN is not "missing model_type"). */
             cJSON *probe = cJSON_ParseWithLength(json, len);
-            bool is_hw = probe && cJSON_GetObjectItemCaseSensitive(probe, "compute");
+            bool is_hw = probe ? cJSON_GetObjectItemCaseSensitive(probe, "compute") != NULL
+                               : strstr(json, "\"compute\"") != NULL;
             cJSON_Delete(probe);
             struct mtok_catalog *cat = is_hw ? cli_catalog(c) : NULL;
             if (is_hw && !cat) {
