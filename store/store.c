@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sqlite3.h>
@@ -213,25 +214,42 @@ void mtok_store_close(struct mtok_store *st)
 
 int mtok_store_reap(struct mtok_store *st)
 {
+    /* Find the dead first, then mark them in one write transaction: updating while the SELECT
+     * still reads would fail at once (SQLITE_BUSY_SNAPSHOT, no busy wait) whenever another
+     * process committed in between, leaving the run `running` until some later open. */
     sqlite3_stmt *sel = prep(st, "SELECT id, pid FROM run WHERE status = 'running' AND host = ?1");
-    sqlite3_stmt *upd = prep(st, "UPDATE run SET status = 'incomplete' WHERE id = ?1 AND "
-                                 "status = 'running'");
-    int n = 0;
-    if (sel && upd) {
+    int64_t *dead = NULL;
+    size_t n_dead = 0, cap = 0;
+    if (sel) {
         bind_text(sel, 1, st->host);
         while (sqlite3_step(sel) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(sel, 0);
             pid_t pid = (pid_t)sqlite3_column_int64(sel, 1);
             if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
                 continue; /* still alive */
-            sqlite3_bind_int64(upd, 1, id);
+            if (n_dead == cap)
+                dead = mtok_xrealloc(dead, (cap = cap ? 2 * cap : 8) * sizeof *dead);
+            dead[n_dead++] = sqlite3_column_int64(sel, 0);
+        }
+    }
+    sqlite3_finalize(sel);
+    int n = 0;
+    sqlite3_stmt *upd = n_dead ? prep(st, "UPDATE run SET status = 'incomplete' WHERE id = ?1 AND "
+                                          "status = 'running'")
+                               : NULL;
+    if (upd && exec(st, "BEGIN IMMEDIATE") == SQLITE_OK) {
+        for (size_t i = 0; i < n_dead; i++) {
+            sqlite3_bind_int64(upd, 1, dead[i]);
             if (sqlite3_step(upd) == SQLITE_DONE)
                 n += sqlite3_changes(st->db);
             sqlite3_reset(upd);
         }
+        if (exec(st, "COMMIT") != SQLITE_OK) {
+            exec(st, "ROLLBACK");
+            n = 0;
+        }
     }
-    sqlite3_finalize(sel);
     sqlite3_finalize(upd);
+    free(dead);
     return n;
 }
 
@@ -735,53 +753,95 @@ size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_
 
 /* ---- merge ---- */
 
+/* The tables and indexes (type, name, sql) that migrating an empty database to version v creates,
+ * built once per process in an in-memory database and kept (they never change). */
+struct schema_obj {
+    char *type, *name, *sql;
+};
+static struct {
+    bool built;
+    struct schema_obj *v;
+    size_t n;
+} schema_cache[MTOK_STORE_SCHEMA_VERSION + 1];
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool reference_schema(int version, const struct schema_obj **objs, size_t *n)
+{
+    pthread_mutex_lock(&schema_lock);
+    bool ok = schema_cache[version].built;
+    if (!ok) {
+        sqlite3 *ref = NULL;
+        ok = sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK;
+        for (int v = 0; ok && v < version; v++)
+            ok = sqlite3_exec(ref, mtok_store_migrations[v], NULL, NULL, NULL) == SQLITE_OK;
+        sqlite3_stmt *q = NULL;
+        ok = ok && sqlite3_prepare_v2(ref, "SELECT type, name, sql FROM sqlite_master WHERE type "
+                                           "IN ('table', 'index') AND sql IS NOT NULL",
+                                      -1, &q, NULL) == SQLITE_OK;
+        struct schema_obj *v = NULL;
+        size_t count = 0;
+        while (ok && sqlite3_step(q) == SQLITE_ROW) {
+            v = mtok_xrealloc(v, (count + 1) * sizeof *v);
+            for (int c = 0; c < 3; c++) {
+                const char *t = (const char *)sqlite3_column_text(q, c);
+                (&v[count].type)[c] = mtok_xstrdup(t ? t : "");
+            }
+            count++;
+        }
+        sqlite3_finalize(q);
+        sqlite3_close(ref);
+        if (ok) {
+            schema_cache[version].v = v;
+            schema_cache[version].n = count;
+            schema_cache[version].built = true;
+        } else {
+            for (size_t i = 0; i < count; i++)
+                free(v[i].type), free(v[i].name), free(v[i].sql);
+            free(v);
+        }
+    }
+    *objs = schema_cache[version].v;
+    *n = schema_cache[version].n;
+    pthread_mutex_unlock(&schema_lock);
+    return ok;
+}
+
 /* Does `schema` of db (main or an attached name) hold exactly the tables and indexes, with their
  * exact definitions, that migrating an empty database to `version` creates? A source is only read
  * after this holds, so a hostile file cannot hand merge a view (arbitrary SQL, maybe endless) or a
  * table without the constraints merge relies on. */
 static bool schema_matches(sqlite3 *db, const char *schema, int version, char *msg, size_t n)
 {
-    sqlite3 *ref = NULL;
-    bool ok = sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK;
-    for (int v = 0; ok && v < version; v++)
-        ok = sqlite3_exec(ref, mtok_store_migrations[v], NULL, NULL, NULL) == SQLITE_OK;
-    if (!ok) {
+    const struct schema_obj *want;
+    size_t n_want;
+    if (!reference_schema(version, &want, &n_want)) {
         snprintf(msg, n, "cannot build schema v%d for comparison", version);
-        sqlite3_close(ref);
         return false;
     }
-    sqlite3_stmt *want = NULL, *have = NULL;
+    sqlite3_stmt *have = NULL;
     struct mtok_buf q = {0};
     mtok_buf_printf(&q, "SELECT sql FROM \"%s\".sqlite_master WHERE type = ?1 AND name = ?2",
                     schema); /* schema is "main" or "src", never user data */
-    ok = sqlite3_prepare_v2(ref, "SELECT type, name, sql FROM sqlite_master WHERE type IN "
-                                 "('table', 'index') AND sql IS NOT NULL",
-                            -1, &want, NULL) == SQLITE_OK &&
-         sqlite3_prepare_v2(db, q.data, -1, &have, NULL) == SQLITE_OK;
+    bool ok = sqlite3_prepare_v2(db, q.data, -1, &have, NULL) == SQLITE_OK;
     mtok_buf_free(&q);
     if (!ok)
         snprintf(msg, n, "not a usable SQLite database: %s", sqlite3_errmsg(db));
-    while (ok && sqlite3_step(want) == SQLITE_ROW) {
-        const char *type = (const char *)sqlite3_column_text(want, 0);
-        const char *name = (const char *)sqlite3_column_text(want, 1);
-        const char *sql = (const char *)sqlite3_column_text(want, 2);
-        sqlite3_bind_text(have, 1, type, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(have, 2, name, -1, SQLITE_TRANSIENT);
+    for (size_t i = 0; ok && i < n_want; i++) {
+        sqlite3_bind_text(have, 1, want[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(have, 2, want[i].name, -1, SQLITE_STATIC);
         int rc = sqlite3_step(have);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
             snprintf(msg, n, "not a usable SQLite database: %s", sqlite3_errmsg(db));
             ok = false;
         } else if (rc == SQLITE_DONE || !sqlite3_column_text(have, 0) ||
-                   strcmp((const char *)sqlite3_column_text(have, 0), sql) != 0) {
-            snprintf(msg, n, "not an mtok database of schema v%d: %s %s %s", version, type, name,
-                     rc == SQLITE_DONE ? "is missing" : "differs");
+                   strcmp((const char *)sqlite3_column_text(have, 0), want[i].sql) != 0) {
+            snprintf(msg, n, "not an mtok database of schema v%d: %s %s %s", version,
+                     want[i].type, want[i].name, rc == SQLITE_DONE ? "is missing" : "differs");
             ok = false;
         }
         sqlite3_reset(have);
     }
-    sqlite3_finalize(want);
     sqlite3_finalize(have);
-    sqlite3_close(ref);
     return ok;
 }
 

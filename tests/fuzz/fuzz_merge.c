@@ -8,9 +8,9 @@
  * The SQL runs with ATTACH denied, a step budget and a size limit, so it cannot touch other files
  * or run forever.
  *
- * Oracles: a failed merge leaves the destination as it was (no run); a successful one leaves it
- * passing PRAGMA integrity_check and foreign_key_check, and merging the same source again adds
- * nothing (merge is idempotent). */
+ * Oracles: a failed merge leaves the destination as it was (no run) with a printable message; a
+ * successful one leaves it passing PRAGMA integrity_check and foreign_key_check, and (one input in
+ * four) merging the same source again adds nothing (merge is idempotent). */
 #include "fuzz.h" /* first: it sets _POSIX_C_SOURCE */
 #include <sqlite3.h>
 
@@ -67,6 +67,8 @@ static void build_from_sql(const char *path, const char *sql)
         sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1 << 20);
         sqlite3_set_authorizer(db, deny_attach, NULL);
         sqlite3_progress_handler(db, 1000, budget, &steps);
+        /* No journal file per statement: building the source is not what is under test. */
+        sqlite3_exec(db, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF", NULL, NULL, NULL);
         sqlite3_exec(db, sql, NULL, NULL, NULL); /* errors are part of the game */
     }
     sqlite3_close(db);
@@ -78,6 +80,16 @@ static int64_t count(struct mtok_store *st, size_t table)
     int64_t counts[16];
     mtok_store_table_counts(st, names, counts, 16);
     return counts[table];
+}
+
+/* Merging twice costs a third of the time: check idempotency on one input in four, chosen by
+ * content so that a failure reproduces. */
+static bool idempotency_input(const uint8_t *data, size_t size)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < size; i++)
+        h = (h ^ data[i]) * 16777619u;
+    return (h & 3) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,6 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_ASSERT(ms.runs_added == count(st, 2), "runs_added %lld, runs %lld",
                     (long long)ms.runs_added, (long long)count(st, 2));
+    }
+    if (s == MTOK_OK && idempotency_input(data, size)) {
         struct mtok_merge_stats again;
         FUZZ_ASSERT(mtok_store_merge(st, src, &again) == MTOK_OK, "second merge: %s",
                     mtok_store_errmsg(st));
