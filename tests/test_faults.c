@@ -133,6 +133,8 @@ static int cmp_run(const void *a, const void *b)
 
 static const struct run_row *find_run(const struct run_row *v, size_t n, const char *uuid)
 {
+    if (!n)
+        return NULL;
     struct run_row key;
     mtok_strlcpy(key.uuid, uuid, sizeof key.uuid);
     return bsearch(&key, v, n, sizeof *v, cmp_run);
@@ -200,7 +202,8 @@ static int verify(const char *path, const struct uuids *committed, struct uuids 
     }
     sqlite3_close(db);
 
-    qsort(runs, n, sizeof *runs, cmp_run);
+    if (n)
+        qsort(runs, n, sizeof *runs, cmp_run);
     for (size_t i = 0; i < committed->n; i++) {
         const struct run_row *r = find_run(runs, n, committed->v[i]);
         if (!r || !r->complete) {
