@@ -334,6 +334,40 @@ static void prices_free(struct mtok_api_price *prices, size_t n)
 
 #define MAX_RATES 16
 
+struct id_at {
+    const char *id;
+    int at; /* index in the document */
+};
+
+static int cmp_id_at(const void *a, const void *b)
+{
+    const struct id_at *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Each price id that an earlier entry already has, by sorting (a 16 MB book holds ~50,000
+ * entries: comparing every pair took seconds). */
+static void report_duplicate_ids(struct ck *ck, const struct mtok_api_price *prices,
+                                 const int *doc_index, size_t n)
+{
+    struct id_at *v = mtok_xcalloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct id_at){prices[i].id, doc_index[i]};
+    if (n)
+        qsort(v, n, sizeof *v, cmp_id_at);
+    for (size_t i = 1, first = 0; i < n; i++) {
+        if (strcmp(v[i].id, v[first].id) != 0) {
+            first = i;
+            continue;
+        }
+        char ep[32];
+        snprintf(ep, sizeof ep, "prices[%d]", v[i].at);
+        ck_fail(ck, ep, "id", "\"%s\" is also the id of prices[%d]", v[i].id, v[first].at);
+    }
+    free(v);
+}
+
 /* Parse and check a price book held in memory against the catalog's models. On success *out holds
  * *n_out prices (caller frees with prices_free); on any problem it is NULL and `d` says why. */
 static bool parse_prices(const struct mtok_catalog *cat, const char *name, const char *json,
@@ -389,6 +423,7 @@ static bool parse_prices(const struct mtok_catalog *cat, const char *name, const
     }
     int n = arr ? cJSON_GetArraySize(arr) : 0;
     struct mtok_api_price *prices = mtok_xcalloc((size_t)n, sizeof *prices);
+    int *doc_index = mtok_xcalloc((size_t)n, sizeof *doc_index); /* prices[k] is prices[doc_index[k]] in the file */
     size_t n_prices = 0;
     i = 0;
     cJSON_ArrayForEach(e, arr)
@@ -446,17 +481,18 @@ static bool parse_prices(const struct mtok_catalog *cat, const char *name, const
         }
         if (p.model && !mtok_catalog_model(cat, p.model))
             ck_fail(&ck, ep, "model", "\"%s\" is not a catalog model id", p.model);
-        for (size_t k = 0; p.id && k < n_prices; k++)
-            if (strcmp(prices[k].id, p.id) == 0)
-                ck_fail(&ck, ep, "id", "\"%s\" is also the id of prices[%zu]", p.id, k);
         p.per_m_input = p.orig_input * rate;
         p.per_m_cached_input = p.orig_cached_input * rate; /* NAN stays NAN */
         p.per_m_output = p.orig_output * rate;
-        if (ck.errors == before)
+        if (ck.errors == before) {
+            doc_index[n_prices] = i - 1;
             prices[n_prices++] = p;
-        else
+        } else {
             price_free(&p);
+        }
     }
+    report_duplicate_ids(&ck, prices, doc_index, n_prices);
+    free(doc_index);
     for (size_t r = 0; r < n_rates; r++)
         free(rates[r].currency);
     cJSON_Delete(root);

@@ -141,10 +141,19 @@ static int max_depth(const char *json, size_t len, bool *open)
 cJSON *ck_parse(struct ck *ck, const char *json, size_t len)
 {
     if (!mtok_utf8_valid(json, len)) {
+        /* the offset of the first byte that does not start a well-formed character */
         size_t i = 0;
-        while (i < len && mtok_utf8_valid(json + i, 1))
-            i++;
-        ck_fail(ck, "", NULL, "not valid UTF-8 (near byte %zu)", i);
+        for (;;) {
+            size_t k = 1;
+            while (k <= 4 && i + k <= len && !mtok_utf8_valid(json + i, k))
+                k++;
+            if (k > 4 || i + k > len)
+                break;
+            i += k;
+        }
+        int line, col;
+        line_col(json, i, &line, &col);
+        ck_fail(ck, "", NULL, "not valid UTF-8 (byte %zu, line %d)", i, line);
         return NULL;
     }
     if (memchr(json, '\0', len)) {

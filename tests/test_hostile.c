@@ -623,6 +623,23 @@ static void data_dirs(void)
         {"prices: missing output key", "prices/api.json", "\"per_m_output\": 2.19,", "", "per_m_output: missing"},
         {"prices: not an array", "prices/api.json", "\"prices\": [", "\"prices\": 5, \"x\": [", "prices: is a number, expected an array"},
     };
+    /* 20,000 prices, the last one reusing the first id: found, and fast (no pairwise compare) */
+    FRESH();
+    snprintf(p, sizeof p, "%s/prices/api.json", dir);
+    struct mtok_buf big = {0};
+    mtok_buf_puts(&big, "{\"prices\": [");
+    for (int i = 0; i <= 20000; i++)
+        mtok_buf_printf(&big, "%s{\"id\": \"p/%d\", \"provider\": \"P\", \"product\": \"p\", "
+                              "\"kind\": \"list\", \"from\": \"2026-01\", \"currency\": \"USD\", "
+                              "\"per_m_input\": 1, \"per_m_output\": 2, \"source\": \"s\", "
+                              "\"date\": \"2026-01\", \"uncertain\": false}",
+                        i ? ", " : "", i < 20000 ? i : 0);
+    mtok_buf_puts(&big, "]}");
+    put(p, big.data, big.len);
+    mtok_buf_free(&big);
+    hostile_data("prices: 20,000 entries, one id twice", dir,
+                 "prices[20000].id: \"p/0\" is also the id of prices[0]");
+
     for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
         FRESH();
         snprintf(p, sizeof p, "%s/%s", dir, edits[i].file);
