@@ -38,11 +38,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
         }                                                                                          \
     } while (0)
 
+static inline void fuzz_rm_tree(const char *path);
+static char fuzz_dir[256];
+static void fuzz_cleanup(void) { fuzz_rm_tree(fuzz_dir); }
+
 /* A private scratch directory (on tmpfs when there is one: SQLite and file writes are then cheap),
- * created once per process. */
+ * created once per process and removed when it exits normally (a crash leaves it for a look). */
 static inline const char *fuzz_tmpdir(void)
 {
-    static char dir[256];
+    char *dir = fuzz_dir;
     if (dir[0])
         return dir;
     const char *base = getenv("MTOK_FUZZ_TMP");
@@ -52,11 +56,12 @@ static inline const char *fuzz_tmpdir(void)
                    ? "/dev/shm"
                    : "/tmp";
     }
-    snprintf(dir, sizeof dir, "%s/mtok-fuzz-XXXXXX", base);
+    snprintf(dir, sizeof fuzz_dir, "%s/mtok-fuzz-XXXXXX", base);
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         abort();
     }
+    atexit(fuzz_cleanup);
     return dir;
 }
 

@@ -5,8 +5,8 @@
  *   - SQL text run on an empty database to build the source (the contents hostile: wrong or
  *     missing tables and columns, NULLs, duplicates, odd types, triggers, views, an old or future
  *     user_version). Seeds: tests/data/schema/v*.sql, one dump per released schema.
- * The SQL runs with ATTACH denied, a step budget and a size limit, so it cannot touch other files
- * or run forever.
+ * The SQL runs with ATTACH and most PRAGMAs denied, a step budget, an 8 MB file cap and a heap
+ * limit, so it cannot touch other files, fill the disk or run forever.
  *
  * Oracles: a failed merge leaves the destination as it was (no run) with a printable message; a
  * successful one leaves it passing PRAGMA integrity_check and foreign_key_check, and (one input in
@@ -31,6 +31,7 @@ static void unlink_db(const char *path)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
+    sqlite3_hard_heap_limit64(256 << 20); /* temp tables and sorts stay in memory: bound them */
     /* A fresh current-schema database, made once and copied for every input. */
     const char *path = fuzz_path("template.db");
     struct mtok_error err = {0};
@@ -46,11 +47,26 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static int deny_attach(void *u, int action, const char *a, const char *b, const char *c,
-                       const char *d)
+/* The source-building SQL may not reach other files (ATTACH, VACUUM INTO), nor lift the size cap
+ * (max_page_count) or other resource settings: PRAGMAs outside this list are denied. Those on it
+ * are the ones that make hostile files (writable_schema, schema_version: corrupt schemas). */
+static int guard(void *u, int action, const char *a, const char *b, const char *c, const char *d)
 {
-    (void)u, (void)a, (void)b, (void)c, (void)d;
-    return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
+    (void)u, (void)b, (void)c, (void)d;
+    if (action == SQLITE_ATTACH || action == SQLITE_DETACH)
+        return SQLITE_DENY;
+    if (action == SQLITE_PRAGMA) {
+        static const char *const ok[] = {"user_version", "page_size", "foreign_keys",
+                                         "writable_schema", "schema_version", "encoding",
+                                         "auto_vacuum", "application_id", "journal_mode",
+                                         "synchronous", "recursive_triggers", "table_info",
+                                         "integrity_check", NULL};
+        for (const char *const *k = ok; *k; k++)
+            if (a && sqlite3_stricmp(a, *k) == 0)
+                return SQLITE_OK;
+        return SQLITE_DENY;
+    }
+    return SQLITE_OK;
 }
 
 static int budget(void *u)
@@ -65,10 +81,12 @@ static void build_from_sql(const char *path, const char *sql)
         int steps = 0;
         sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
         sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1 << 20);
-        sqlite3_set_authorizer(db, deny_attach, NULL);
+        /* No journal file per statement (building the source is not what is under test), and
+         * at most 2048 pages (8 MB at the default page size) of source. */
+        sqlite3_exec(db, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; "
+                         "PRAGMA max_page_count=2048", NULL, NULL, NULL);
+        sqlite3_set_authorizer(db, guard, NULL);
         sqlite3_progress_handler(db, 1000, budget, &steps);
-        /* No journal file per statement: building the source is not what is under test. */
-        sqlite3_exec(db, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF", NULL, NULL, NULL);
         sqlite3_exec(db, sql, NULL, NULL, NULL); /* errors are part of the game */
     }
     sqlite3_close(db);
