@@ -20,7 +20,8 @@ static void remove_db(const char *path)
 }
 
 /* Sources are merged one by one, each in its own transaction: when a later source fails, the
- * earlier ones stay merged (merging is idempotent, so running the command again is safe). */
+ * earlier ones stay merged into an existing destination (merging is idempotent, so running the
+ * command again is safe); a destination the command created is removed. */
 static int db_merge(struct cli *c, int argc, char **argv)
 {
     const char *into = NULL;
@@ -70,8 +71,13 @@ static int db_merge(struct cli *c, int argc, char **argv)
     else
         cJSON_Delete(arr);
     mtok_store_close(st);
-    if (rc != CLI_OK && created)
-        remove_db(into); /* each merge is one transaction: nothing else was written */
+    /* A destination this command created goes again when a merge fails, so that an error writes
+     * nothing; unless a -wal file shows another process has it open (and may have written). */
+    struct mtok_buf wal = {0};
+    mtok_buf_printf(&wal, "%s-wal", into);
+    if (rc != CLI_OK && created && access(wal.data, F_OK) != 0)
+        remove_db(into);
+    mtok_buf_free(&wal);
     return rc;
 }
 

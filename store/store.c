@@ -143,6 +143,20 @@ static void remove_db_files(const char *path)
     }
 }
 
+/* Remove a database file this process created and then failed to set up, but only when nobody can
+ * have written to it: it is still empty and has no -wal (no connection has it open in WAL mode).
+ * Another process may have opened the same new path in the meantime; its data must survive. */
+static void remove_if_unused(const char *path)
+{
+    struct stat sb;
+    struct mtok_buf wal = {0};
+    mtok_buf_printf(&wal, "%s-wal", path);
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0 &&
+        access(wal.data, F_OK) != 0)
+        remove_db_files(path);
+    mtok_buf_free(&wal);
+}
+
 enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, struct mtok_error *err)
 {
     *out = NULL;
@@ -196,10 +210,14 @@ enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, stru
     mtok_store_reap(st);
     *out = st;
     return MTOK_OK;
-fail:
+fail:;
+    /* A failed open leaves nothing behind (e.g. a name with no room for its -wal file), unless
+     * it failed waiting for a lock: then another process is using the file. */
+    int code = st->db ? sqlite3_errcode(st->db) : SQLITE_OK;
+    bool contended = code == SQLITE_BUSY || code == SQLITE_LOCKED;
     mtok_store_close(st);
-    if (!existed && strcmp(path, ":memory:") != 0)
-        remove_db_files(path); /* a failed open leaves nothing behind (e.g. no room for -wal) */
+    if (!existed && !contended && strcmp(path, ":memory:") != 0)
+        remove_if_unused(path);
     return s;
 }
 
