@@ -214,5 +214,15 @@ const char *mtok_ffn_kind_name(enum mtok_ffn_kind k);
 
 /* Upper bound on any catalog file (bigger files are rejected before they are read). */
 #define MTOK_CATALOG_MAX_FILE (16u << 20)
+/* Upper bound on the JSON values in one document (checked before parsing): memory stays under
+ * about 100 MB whatever a file holds. Real files hold thousands. */
+#define MTOK_CATALOG_MAX_VALUES 1000000
+
+/* What a catalog file holds, judged by its top-level keys: "compute" (hardware), "prices" (an API
+ * price book), "models" (a models index), otherwise a config.json. A file that does not parse
+ * (within the limits above) is judged by whether those quoted keys appear at all, so that its
+ * errors come from the right checker. For `mtok check FILE`. */
+enum mtok_file_kind { MTOK_FILE_CONFIG, MTOK_FILE_HARDWARE, MTOK_FILE_PRICES, MTOK_FILE_INDEX };
+enum mtok_file_kind mtok_catalog_file_kind(const char *json, size_t len);
 
 #endif

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -114,11 +115,13 @@ static char *replace_python_literals(const char *json, size_t len, size_t *out_l
 }
 
 /* Deepest array/object nesting outside strings; *open tells whether the text ends inside a string
- * or with brackets left open (a truncated document). */
-static int max_depth(const char *json, size_t len, bool *open)
+ * or with brackets left open (a truncated document); *values counts the values (at most one more
+ * than the commas and brackets outside strings), which bounds what cJSON will allocate. */
+static int max_depth(const char *json, size_t len, bool *open, size_t *values)
 {
     int depth = 0, max = 0;
     bool in_str = false;
+    size_t n = 1;
     for (size_t i = 0; i < len; i++) {
         char c = json[i];
         if (in_str) {
@@ -130,11 +133,15 @@ static int max_depth(const char *json, size_t len, bool *open)
             in_str = true;
         } else if (c == '[' || c == '{') {
             max = ++depth > max ? depth : max;
+            n++;
         } else if (c == ']' || c == '}') {
             depth--;
+        } else if (c == ',') {
+            n++;
         }
     }
     *open = in_str || depth > 0;
+    *values = n;
     return max;
 }
 
@@ -161,8 +168,14 @@ cJSON *ck_parse(struct ck *ck, const char *json, size_t len)
         return NULL;
     }
     bool open = false;
-    if (max_depth(json, len, &open) > CJSON_NESTING_LIMIT) {
+    size_t values = 0;
+    if (max_depth(json, len, &open, &values) > CJSON_NESTING_LIMIT) {
         ck_fail(ck, "", NULL, "nested deeper than %d levels", CJSON_NESTING_LIMIT);
+        return NULL;
+    }
+    /* A 16 MB file of `0,0,0,...` is 8 million values: about 700 MB of cJSON nodes. */
+    if (values > MTOK_CATALOG_MAX_VALUES) {
+        ck_fail(ck, "", NULL, "holds more than %d JSON values", MTOK_CATALOG_MAX_VALUES);
         return NULL;
     }
     char *copy = NULL;
@@ -429,4 +442,32 @@ void mtok_source_free(struct mtok_source *s)
     free(s->date);
     free(s->note);
     memset(s, 0, sizeof *s);
+}
+
+enum mtok_file_kind mtok_catalog_file_kind(const char *json, size_t len)
+{
+    struct mtok_diags d = {0};
+    struct ck ck = {.file = "", .d = &d, .python_literals = true};
+    cJSON *root = ck_parse(&ck, json, len);
+    mtok_diags_free(&d);
+    static const struct {
+        const char *key;
+        enum mtok_file_kind kind;
+    } keys[] = {{"compute", MTOK_FILE_HARDWARE}, {"prices", MTOK_FILE_PRICES},
+                {"models", MTOK_FILE_INDEX}};
+    enum mtok_file_kind kind = MTOK_FILE_CONFIG;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && kind == MTOK_FILE_CONFIG; i++) {
+        bool has;
+        if (root) {
+            has = cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, keys[i].key);
+        } else { /* does not parse: judged by the quoted key appearing at all */
+            char quoted[16];
+            snprintf(quoted, sizeof quoted, "\"%s\"", keys[i].key);
+            has = memmem(json, len, quoted, strlen(quoted)) != NULL;
+        }
+        if (has)
+            kind = keys[i].kind;
+    }
+    cJSON_Delete(root);
+    return kind;
 }

@@ -299,22 +299,26 @@ int cli_check(struct cli *c, int argc, char **argv)
         if (mtok_file_read(pos[i], MTOK_CATALOG_MAX_FILE, &json, &len, &err) != MTOK_OK) {
             mtok_diags_add(&d, pos[i], "(file)", "%s", mtok_error_detail(&err, pos[i]));
         } else {
-            /* Hardware files have a "compute" group, configs never do. A file that does not
-             * even parse is judged by the key's presence, so its errors come from the right
-             * checker (a hardware file with NaN is not "missing model_type"). */
-            cJSON *probe = cJSON_ParseWithLength(json, len);
-            bool is_hw = probe ? cJSON_GetObjectItemCaseSensitive(probe, "compute") != NULL
-                               : strstr(json, "\"compute\"") != NULL;
-            cJSON_Delete(probe);
-            struct mtok_catalog *cat = is_hw ? cli_catalog(c) : NULL;
-            if (is_hw && !cat) {
-                free(json);
-                mtok_diags_free(&d);
-                return CLI_ERROR;
+            enum mtok_file_kind kind = mtok_catalog_file_kind(json, len);
+            struct mtok_catalog *cat = NULL;
+            if (kind == MTOK_FILE_HARDWARE || kind == MTOK_FILE_PRICES) {
+                cat = cli_catalog(c); /* the models a price book names, hardware ids */
+                if (!cat) {
+                    free(json);
+                    mtok_diags_free(&d);
+                    return CLI_ERROR;
+                }
             }
-            if (is_hw) {
+            if (kind == MTOK_FILE_HARDWARE) {
                 if (mtok_catalog_add_hw_json(cat, pos[i], json, len, &d) == MTOK_OK)
                     cli_printf_line(c->out, "%s: hardware ok", pos[i]);
+            } else if (kind == MTOK_FILE_PRICES) {
+                if (mtok_catalog_set_prices_json(cat, pos[i], json, len, &d) == MTOK_OK)
+                    cli_printf_line(c->out, "%s: price book ok (%zu prices)", pos[i],
+                                    mtok_catalog_price_count(cat));
+            } else if (kind == MTOK_FILE_INDEX) {
+                mtok_diags_add(&d, pos[i], "(file)", "a models index is checked with its "
+                               "catalog: mtok check DIR (the folder holding models/)");
             } else {
                 struct mtok_model *m = NULL;
                 if (mtok_model_parse(pos[i], json, len, &m, &d) == MTOK_OK)

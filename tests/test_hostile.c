@@ -440,6 +440,19 @@ static void structure(void)
     hostile_text("300,000 keys, one duplicated", b.data, "k17: key appears more than once");
     mtok_buf_free(&b);
 
+    /* 1.2 million tiny values (2.4 MB): refused before cJSON builds a node for each */
+    mtok_buf_puts(&b, "{\"a\": [0");
+    for (int i = 0; i < 1200000; i++)
+        mtok_buf_puts(&b, ",0");
+    mtok_buf_puts(&b, "]}");
+    hostile_text("1,200,000 JSON values", b.data, "holds more than 1000000 JSON values");
+    mtok_buf_free(&b);
+    /* a price book given to `check` is checked as one */
+    char *pb = with(embedded("data/prices/api.json"), "\"per_m_input\": 0.55",
+                    "\"per_m_input\": -0.55");
+    hostile_text("price book with a negative price", pb, "per_m_input: -0.55 is out of range");
+    free(pb);
+
     hostile_text("empty file", "", "JSON ends too early");
     hostile_text("only whitespace", " \n\t\n", "JSON ends too early");
     hostile_text("truncated", "{\"model_type\": \"qwen3\", \"hidden_size\": 10", "JSON ends too early");
