@@ -5,7 +5,10 @@
  * symlink loop (loop.json) and an empty directory (dir.json).
  *
  * Containment: arguments holding '/' or starting with ".." are rejected, so every path is inside
- * the scratch directory; MTOK_DB and MTOK_DATA_DIR are unset. No command reaches the network.
+ * the scratch directory; MTOK_DB and MTOK_DATA_DIR are unset. Commands that would reach the
+ * network (fetch: curl reads "example.com" as a URL), build commits (track) or run for minutes
+ * (bench, ceilings, sweep) are not run: `denied` below. Part B lifts sweep and bench with small
+ * suites and --reps 1 once they exist, and fetch only against a local mock.
  *
  * Oracles: exit status 0 or 2; status 2 prints at least one line on stderr; stdout and stderr are
  * printable, valid UTF-8 lines of bounded length; a failing command leaves the directory as it was (no file
@@ -183,6 +186,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         argv[argc++] = p;
     }
     argv[argc] = NULL;
+    static const char *const denied[] = {"fetch", "track", "bench", "ceilings", "sweep"};
+    for (size_t i = 0; argc > 1 && i < sizeof denied / sizeof *denied; i++)
+        if (strcmp(argv[1], denied[i]) == 0) {
+            free(buf);
+            return 0;
+        }
 
     char *out_s = NULL, *err_s = NULL;
     size_t out_n = 0, err_n = 0;
