@@ -6,7 +6,9 @@ JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 MTOK  := $(BUILD)/mtok
 OUT   ?= reports/out
 
-.PHONY: all deps build report test asan clean
+FUZZ_SECONDS ?= 300
+
+.PHONY: all deps build report test asan fuzz fuzz-smoke reliability reliability-long clean
 
 all: build
 
@@ -28,11 +30,35 @@ report: build
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer; any
+# report fails the test it happens in (halt_on_error, -fno-sanitize-recover).
+ASAN_OPTIONS ?= detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1
+UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 asan: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DMTOK_SANITIZE=ON
 	cmake --build $(BUILD)-asan -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=$(ASAN_OPTIONS) UBSAN_OPTIONS=$(UBSAN_OPTIONS) \
+	  ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS)
+
+# Every fuzz target (tests/fuzz/TARGETS) for FUZZ_SECONDS seconds each, with clang + libFuzzer.
+fuzz:
+	@sh tools/deps.sh --fuzz
+	tests/fuzz/run.sh --seconds $(FUZZ_SECONDS)
+
+# The CI smoke run: every fuzz target for 15 seconds.
+fuzz-smoke:
+	@sh tools/deps.sh --fuzz
+	tests/fuzz/run.sh --seconds 15
+
+# Sanitized suite + fuzzing + the figures (tests/reliability.sh). `reliability-long` is the run
+# whose figures go in the issue: 1,000,000 executions per fuzz target, 500 kills.
+reliability: deps
+	@sh tools/deps.sh --fuzz
+	tests/reliability.sh smoke
+
+reliability-long: deps
+	@sh tools/deps.sh --fuzz
+	tests/reliability.sh long
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-reliability

@@ -53,11 +53,7 @@ static enum mtok_status read_rel(const struct mtok_catalog *cat, const char *rel
     struct mtok_error err = {0};
     enum mtok_status s = mtok_file_read(*path, MTOK_CATALOG_MAX_FILE, data, len, &err);
     if (s != MTOK_OK) {
-        /* err.msg starts with the path already */
-        const char *msg = strncmp(err.msg, *path, strlen(*path)) == 0
-                              ? err.msg + strlen(*path) + 2
-                              : err.msg;
-        mtok_diags_add(d, *path, "(file)", "%s", msg);
+        mtok_diags_add(d, *path, "(file)", "%s", mtok_error_detail(&err, *path));
     }
     return s;
 }
@@ -331,6 +327,42 @@ static void price_free(struct mtok_api_price *p)
     mtok_source_free(&p->src);
 }
 
+#define MAX_RATES 16
+
+struct id_at {
+    const char *id;
+    int at; /* index in the document */
+};
+
+static int cmp_id_at(const void *a, const void *b)
+{
+    const struct id_at *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* Each price id that an earlier entry already has, by sorting (a 16 MB book holds ~50,000
+ * entries: comparing every pair took seconds). */
+static void report_duplicate_ids(struct ck *ck, const struct mtok_api_price *prices,
+                                 const int *doc_index, size_t n)
+{
+    struct id_at *v = mtok_xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct id_at){prices[i].id, doc_index[i]};
+    if (n)
+        qsort(v, n, sizeof *v, cmp_id_at);
+    for (size_t i = 1, first = 0; i < n; i++) {
+        if (strcmp(v[i].id, v[first].id) != 0) {
+            first = i;
+            continue;
+        }
+        char ep[32];
+        snprintf(ep, sizeof ep, "prices[%d]", v[i].at);
+        ck_fail(ck, ep, "id", "\"%s\" is also the id of prices[%d]", v[i].id, v[first].at);
+    }
+    free(v);
+}
+
 /* Check one price book (the format of prices/api.json). Model ids are checked against `cat`'s
  * models; ids must be unique within the book. Returns false (diagnostics added) on any problem,
  * with *out NULL. */
@@ -352,7 +384,7 @@ static bool parse_price_book(const struct mtok_catalog *cat, const char *name, c
         ck_known_keys(&ck, root, "", known_root);
     const cJSON *rates_j = root ? ck_array(&ck, root, "", "currency_rates", CK_OPTIONAL) : NULL;
     const cJSON *arr = root ? ck_array(&ck, root, "", "prices", CK_REQUIRED) : NULL;
-    struct rate rates[16];
+    struct rate rates[MAX_RATES];
     size_t n_rates = 0;
     const cJSON *e;
     int i = 0;
@@ -367,13 +399,29 @@ static bool parse_price_book(const struct mtok_catalog *cat, const char *name, c
         ok = ck_number(&ck, e, ep, "usd_per_unit", CK_REQUIRED, 1e-9, 1e9, &usd) && ok;
         ok = ck_source(&ck, e, ep, &src) && ok;
         mtok_source_free(&src);
-        if (ok && n_rates < sizeof rates / sizeof *rates)
+        if (ok && strcmp(cur, "USD") == 0) {
+            ck_fail(&ck, ep, "currency", "USD is the base currency and takes no rate");
+            ok = false;
+        }
+        for (size_t r = 0; ok && r < n_rates; r++)
+            if (strcmp(rates[r].currency, cur) == 0) {
+                ck_fail(&ck, ep, "currency", "\"%s\" is also the currency of currency_rates[%zu]",
+                        cur, r);
+                ok = false;
+            }
+        if (ok && n_rates == MAX_RATES) {
+            ck_fail(&ck, ep, NULL, "more than %d currency rates", MAX_RATES);
+            ok = false;
+        }
+        if (ok)
             rates[n_rates++] = (struct rate){cur, usd};
         else
             free(cur);
     }
     int n = arr ? cJSON_GetArraySize(arr) : 0;
     struct mtok_api_price *prices = mtok_xcalloc((size_t)n + 1, sizeof *prices);
+    int *doc_index = mtok_xcalloc((size_t)n + 1, sizeof *doc_index); /* prices[k] is the file's
+                                                                       prices[doc_index[k]] */
     size_t n_prices = 0;
     i = 0;
     cJSON_ArrayForEach(e, arr)
@@ -431,17 +479,18 @@ static bool parse_price_book(const struct mtok_catalog *cat, const char *name, c
         }
         if (p.model && !mtok_catalog_model(cat, p.model))
             ck_fail(&ck, ep, "model", "\"%s\" is not a catalog model id", p.model);
-        for (size_t k = 0; p.id && k < n_prices; k++)
-            if (strcmp(prices[k].id, p.id) == 0)
-                ck_fail(&ck, ep, "id", "\"%s\" is also the id of prices[%zu]", p.id, k);
         p.per_m_input = p.orig_input * rate;
         p.per_m_cached_input = p.orig_cached_input * rate; /* NAN stays NAN */
         p.per_m_output = p.orig_output * rate;
-        if (ck.errors == before)
+        if (ck.errors == before) {
+            doc_index[n_prices] = i - 1;
             prices[n_prices++] = p;
-        else
+        } else {
             price_free(&p);
+        }
     }
+    report_duplicate_ids(&ck, prices, doc_index, n_prices);
+    free(doc_index);
     for (size_t r = 0; r < n_rates; r++)
         free(rates[r].currency);
     cJSON_Delete(root);
@@ -580,9 +629,7 @@ static enum mtok_status read_user_file(const char *arg, char **json, size_t *len
     struct mtok_error err = {0};
     enum mtok_status s = mtok_file_read(arg, MTOK_CATALOG_MAX_FILE, json, len, &err);
     if (s != MTOK_OK) {
-        const char *msg =
-            strncmp(err.msg, arg, strlen(arg)) == 0 ? err.msg + strlen(arg) + 2 : err.msg;
-        mtok_diags_add(d, arg, "(file)", "%s", msg);
+        mtok_diags_add(d, arg, "(file)", "%s", mtok_error_detail(&err, arg));
     }
     return s;
 }
@@ -657,6 +704,24 @@ enum mtok_status mtok_prices_parse(const struct mtok_catalog *cat, const char *n
         return MTOK_EINVAL;
     }
     return parse_price_book(cat, name, json, len, out, n, diags) ? MTOK_OK : MTOK_EINVAL;
+}
+
+enum mtok_status mtok_catalog_set_prices_json(struct mtok_catalog *cat, const char *name,
+                                              const char *json, size_t len,
+                                              struct mtok_diags *diags)
+{
+    struct mtok_api_price *prices;
+    size_t n;
+    size_t before = diags->n;
+    if (mtok_prices_parse(cat, name, json, len, &prices, &n, diags) != MTOK_OK) {
+        if (diags->n == before)
+            mtok_diags_add(diags, name, "(document)", "is not a valid price book");
+        return MTOK_EINVAL;
+    }
+    mtok_api_prices_free(cat->prices, cat->n_prices);
+    cat->prices = prices;
+    cat->n_prices = n;
+    return MTOK_OK;
 }
 
 void mtok_catalog_add_prices(struct mtok_catalog *cat, struct mtok_api_price *prices, size_t n)

@@ -185,6 +185,14 @@ const struct mtok_api_price *mtok_catalog_price_at(const struct mtok_catalog *ca
 enum mtok_status mtok_catalog_add_hw_json(struct mtok_catalog *cat, const char *name,
                                           const char *json, size_t len, struct mtok_diags *diags);
 
+/* Replace the catalog's API price book with `json`, a document laid out like data/prices/api.json
+ * (fetched, or a user's file). `name` is used in diagnostics. Every check of the embedded book
+ * applies, and model ids it names must be catalog models. Fails with MTOK_EINVAL (diags filled)
+ * and leaves the catalog unchanged. Not thread-safe against concurrent readers. */
+enum mtok_status mtok_catalog_set_prices_json(struct mtok_catalog *cat, const char *name,
+                                              const char *json, size_t len,
+                                              struct mtok_diags *diags);
+
 /* Resolve a --model / --hw argument: a catalog id, or a path to a JSON file (anything containing
  * '/' or ending in .json). A file is loaded, checked and kept in the catalog (so the returned
  * pointer lives as long as it). Unknown ids give MTOK_ENOTFOUND with a diagnostic naming the
@@ -266,5 +274,14 @@ const char *mtok_ffn_kind_name(enum mtok_ffn_kind k);
 
 /* Upper bound on any catalog file (bigger files are rejected before they are read). */
 #define MTOK_CATALOG_MAX_FILE (16u << 20)
+/* Upper bound on the JSON values in one document (checked before parsing): memory stays under
+ * about 100 MB whatever a file holds. Real files hold thousands. */
+#define MTOK_CATALOG_MAX_VALUES 1000000
+
+/* What a data file holds, judged by its top-level keys: the index of the first of `keys` (a NULL-
+ * terminated list) that the document's top-level object has, or -1. The document is parsed within
+ * the limits above; one that does not parse is judged by whether a quoted key appears at all, so
+ * that its errors come from the right checker. For `mtok check FILE`. */
+int mtok_json_top_key(const char *json, size_t len, const char *const *keys);
 
 #endif

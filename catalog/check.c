@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +19,13 @@ static void field_name(char *buf, size_t n, const char *path, const char *key)
 
 void ck_fail(struct ck *ck, const char *path, const char *key, const char *fmt, ...)
 {
+    /* A hostile file can hold millions of problems (unknown keys): report the first ones. */
+    if (++ck->errors > CK_MAX_REPORTED) {
+        if (ck->errors == CK_MAX_REPORTED + 1)
+            mtok_diags_add(ck->d, ck->file, "(document)",
+                           "more problems; only the first %d are shown", CK_MAX_REPORTED);
+        return;
+    }
     char field[256];
     field_name(field, sizeof field, path, key);
     struct mtok_buf b = {0};
@@ -27,7 +35,6 @@ void ck_fail(struct ck *ck, const char *path, const char *key, const char *fmt, 
     va_end(ap);
     mtok_diags_add(ck->d, ck->file, field, "%s", b.data);
     mtok_buf_free(&b);
-    ck->errors++;
 }
 
 static void line_col(const char *json, size_t off, int *line, int *col)
@@ -41,17 +48,32 @@ static void line_col(const char *json, size_t off, int *line, int *col)
     }
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorting the keys keeps this O(n log n): a 16 MB object holds a million keys. */
 static bool has_duplicate_keys(struct ck *ck, const cJSON *node, int depth)
 {
-    if (depth > 200)
-        return false; /* cJSON's own nesting limit already bounds this */
-    if (cJSON_IsObject(node)) {
-        for (const cJSON *a = node->child; a; a = a->next)
-            for (const cJSON *b = a->next; b; b = b->next)
-                if (a->string && b->string && strcmp(a->string, b->string) == 0) {
-                    ck_fail(ck, "", a->string, "key appears more than once in one object");
-                    return true;
-                }
+    if (depth > CJSON_NESTING_LIMIT)
+        return false; /* ck_parse refused deeper documents already */
+    if (cJSON_IsObject(node) && node->child && node->child->next) {
+        size_t n = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            n++;
+        const char **keys = mtok_xmalloc(n * sizeof *keys);
+        n = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            keys[n++] = c->string ? c->string : "";
+        qsort(keys, n, sizeof *keys, cmp_key);
+        for (size_t i = 1; i < n; i++)
+            if (strcmp(keys[i - 1], keys[i]) == 0) {
+                ck_fail(ck, "", keys[i], "key appears more than once in one object");
+                free(keys);
+                return true;
+            }
+        free(keys);
     }
     for (const cJSON *c = node->child; c; c = c->next)
         if (has_duplicate_keys(ck, c, depth + 1))
@@ -93,11 +115,13 @@ static char *replace_python_literals(const char *json, size_t len, size_t *out_l
 }
 
 /* Deepest array/object nesting outside strings; *open tells whether the text ends inside a string
- * or with brackets left open (a truncated document). */
-static int max_depth(const char *json, size_t len, bool *open)
+ * or with brackets left open (a truncated document); *values counts the values (at most one more
+ * than the commas and brackets outside strings), which bounds what cJSON will allocate. */
+static int max_depth(const char *json, size_t len, bool *open, size_t *values)
 {
     int depth = 0, max = 0;
     bool in_str = false;
+    size_t n = 1;
     for (size_t i = 0; i < len; i++) {
         char c = json[i];
         if (in_str) {
@@ -109,21 +133,34 @@ static int max_depth(const char *json, size_t len, bool *open)
             in_str = true;
         } else if (c == '[' || c == '{') {
             max = ++depth > max ? depth : max;
+            n++;
         } else if (c == ']' || c == '}') {
             depth--;
+        } else if (c == ',') {
+            n++;
         }
     }
     *open = in_str || depth > 0;
+    *values = n;
     return max;
 }
 
 cJSON *ck_parse(struct ck *ck, const char *json, size_t len)
 {
     if (!mtok_utf8_valid(json, len)) {
+        /* the offset of the first byte that does not start a well-formed character */
         size_t i = 0;
-        while (i < len && mtok_utf8_valid(json + i, 1))
-            i++;
-        ck_fail(ck, "", NULL, "not valid UTF-8 (near byte %zu)", i);
+        for (;;) {
+            size_t k = 1;
+            while (k <= 4 && i + k <= len && !mtok_utf8_valid(json + i, k))
+                k++;
+            if (k > 4 || i + k > len)
+                break;
+            i += k;
+        }
+        int line, col;
+        line_col(json, i, &line, &col);
+        ck_fail(ck, "", NULL, "not valid UTF-8 (byte %zu, line %d)", i, line);
         return NULL;
     }
     if (memchr(json, '\0', len)) {
@@ -131,8 +168,14 @@ cJSON *ck_parse(struct ck *ck, const char *json, size_t len)
         return NULL;
     }
     bool open = false;
-    if (max_depth(json, len, &open) > CJSON_NESTING_LIMIT) {
+    size_t values = 0;
+    if (max_depth(json, len, &open, &values) > CJSON_NESTING_LIMIT) {
         ck_fail(ck, "", NULL, "nested deeper than %d levels", CJSON_NESTING_LIMIT);
+        return NULL;
+    }
+    /* A 16 MB file of `0,0,0,...` is 8 million values: about 700 MB of cJSON nodes. */
+    if (values > MTOK_CATALOG_MAX_VALUES) {
+        ck_fail(ck, "", NULL, "holds more than %d JSON values", MTOK_CATALOG_MAX_VALUES);
         return NULL;
     }
     char *copy = NULL;
@@ -146,7 +189,12 @@ cJSON *ck_parse(struct ck *ck, const char *json, size_t len)
         size_t off = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
         int line, col;
         line_col(json, off, &line, &col);
-        if (off >= len || open)
+        size_t ws = 0;
+        while (ws < len && isspace((unsigned char)json[ws]))
+            ws++;
+        if (ws == len)
+            ck_fail(ck, "", NULL, "JSON ends too early (the document is empty)");
+        else if (off >= len || open)
             ck_fail(ck, "", NULL, "JSON ends too early (truncated or unbalanced)");
         else
             ck_fail(ck, "", NULL, "JSON syntax error at line %d, column %d", line, col);
@@ -237,8 +285,11 @@ bool ck_string(struct ck *ck, const cJSON *obj, const char *path, const char *ke
         ck_fail(ck, path, key, "is %zu bytes long, over the %zu-byte limit", n, max_len);
         return false;
     }
+    /* C0, DEL and C1 (U+0080..U+009F, which some terminals obey as escape sequences) */
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+            ((unsigned char)s[i] == 0xC2 && (unsigned char)s[i + 1] >= 0x80 &&
+             (unsigned char)s[i + 1] < 0xA0)) {
             ck_fail(ck, path, key, "contains a control character");
             return false;
         }
@@ -391,4 +442,27 @@ void mtok_source_free(struct mtok_source *s)
     free(s->date);
     free(s->note);
     memset(s, 0, sizeof *s);
+}
+
+int mtok_json_top_key(const char *json, size_t len, const char *const *keys)
+{
+    struct mtok_diags d = {0};
+    struct ck ck = {.file = "", .d = &d, .python_literals = true};
+    cJSON *root = ck_parse(&ck, json, len);
+    mtok_diags_free(&d);
+    int found = -1;
+    for (int i = 0; keys[i] && found < 0; i++) {
+        bool has;
+        if (root) {
+            has = cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, keys[i]);
+        } else { /* does not parse: judged by the quoted key appearing at all */
+            char quoted[40];
+            int n = snprintf(quoted, sizeof quoted, "\"%s\"", keys[i]);
+            has = n > 0 && (size_t)n < sizeof quoted && memmem(json, len, quoted, (size_t)n);
+        }
+        if (has)
+            found = i;
+    }
+    cJSON_Delete(root);
+    return found;
 }

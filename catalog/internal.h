@@ -21,7 +21,11 @@ struct ck {
  * keys in any object. Returns NULL (one diagnostic) on failure. */
 cJSON *ck_parse(struct ck *ck, const char *json, size_t len);
 
-/* `path` names the object in diagnostics ("" for the root, "compute", "models[3]", ...). */
+/* At most this many diagnostics per file, then one line saying there are more. */
+#define CK_MAX_REPORTED 50
+
+/* `path` names the object in diagnostics ("" for the root, "compute", "models[3]", ...). Counts
+ * every failure in ck->errors; reports the first CK_MAX_REPORTED. */
 void ck_fail(struct ck *ck, const char *path, const char *key, const char *fmt, ...)
     MTOK_PRINTF(4, 5);
 
@@ -35,7 +39,7 @@ const cJSON *ck_object(struct ck *ck, const cJSON *obj, const char *path, const 
 const cJSON *ck_array(struct ck *ck, const cJSON *obj, const char *path, const char *key,
                       enum ck_need need);
 
-/* A string: valid UTF-8, no control characters, at most max_len bytes. *out is a new copy or
+/* A string: valid UTF-8, no control characters (C0, DEL, C1), at most max_len bytes. *out is a new copy or
  * NULL when optional and absent. */
 bool ck_string(struct ck *ck, const cJSON *obj, const char *path, const char *key, enum ck_need need,
                size_t max_len, char **out);

@@ -83,15 +83,35 @@ static const struct command commands[] = {
     {"fetch", cli_fetch},
 };
 
+/* Print one error line; arguments it quotes are made safe for a terminal first. */
+static void print_line(FILE *f, const char *fmt, va_list ap)
+{
+    struct mtok_buf raw = {0}, line = {0};
+    mtok_buf_vprintf(&raw, fmt, ap);
+    mtok_buf_append_line(&line, raw.data, raw.len);
+    fprintf(f, "%s\n", line.data);
+    mtok_buf_free(&raw);
+    mtok_buf_free(&line);
+}
+
 int cli_fail(struct cli *c, const char *fmt, ...)
 {
-    fprintf(c->err, "mtok %s: ", c->cmd ? c->cmd : "");
+    struct mtok_buf b = {0};
+    mtok_buf_printf(&b, "mtok %s: %s", c->cmd ? c->cmd : "", fmt);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(c->err, fmt, ap);
+    print_line(c->err, b.data, ap);
     va_end(ap);
-    fputc('\n', c->err);
+    mtok_buf_free(&b);
     return CLI_ERROR;
+}
+
+void cli_printf_line(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    print_line(f, fmt, ap);
+    va_end(ap);
 }
 
 int cli_fail_diags(struct cli *c, struct mtok_diags *d)
@@ -137,11 +157,49 @@ struct mtok_catalog *cli_catalog(struct cli *c)
     return c->cat;
 }
 
+/* cJSON copies string bytes as they are, so a path that is not UTF-8 (legal on Linux) would make
+ * the output invalid JSON. Such bytes can only sit inside strings: each becomes the escape \ufffd,
+ * and DEL and C1 controls become \u00XX, which keeps the output valid JSON and safe on a
+ * terminal. */
+static void put_json_text(FILE *f, const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && (unsigned char)s[run] < 0x7f)
+            run++;
+        fwrite(s + i, 1, run - i, f);
+        i = run;
+        if (i >= n)
+            break;
+        if (s[i] == 0x7f) { /* cJSON escapes the other controls, not DEL */
+            fputs("\\u007f", f);
+            i++;
+            continue;
+        }
+        size_t k = 1;
+        while (i + k < n && k < 4 && ((unsigned char)s[i + k] & 0xC0) == 0x80)
+            k++;
+        while (k > 0 && !mtok_utf8_valid(s + i, k))
+            k--;
+        if (k == 0) {
+            fputs("\\ufffd", f);
+            i++;
+        } else if (k == 2 && (unsigned char)s[i] == 0xC2 && (unsigned char)s[i + 1] < 0xA0) {
+            fprintf(f, "\\u%04x", (unsigned char)s[i + 1]);
+            i += 2;
+        } else {
+            fwrite(s + i, 1, k, f);
+            i += k;
+        }
+    }
+}
+
 void cli_print_json(struct cli *c, cJSON *v)
 {
     char *s = cJSON_Print(v);
     if (s) {
-        fputs(s, c->out);
+        put_json_text(c->out, s);
         fputc('\n', c->out);
     }
     cJSON_free(s);
@@ -275,6 +333,6 @@ int mtok_cli_main(int argc, char **argv, FILE *out, FILE *err)
         mtok_catalog_destroy(c.cat);
         return rc;
     }
-    fprintf(err, "mtok: \"%s\" is not a command (see mtok --help)\n", name);
+    cli_printf_line(err, "mtok: \"%s\" is not a command (see mtok --help)", name);
     return CLI_ERROR;
 }

@@ -42,6 +42,9 @@ int cli_parse(struct cli *c, int argc, char **argv, struct cli_opt *opts, size_t
 
 /* Print `mtok CMD: message` to err and return CLI_ERROR. */
 int cli_fail(struct cli *c, const char *fmt, ...) MTOK_PRINTF(2, 3);
+/* Print a printf-formatted line, made safe for a terminal (mtok_buf_append_line), plus '\n'. For
+ * every line that quotes an argument or a file name. */
+void cli_printf_line(FILE *f, const char *fmt, ...) MTOK_PRINTF(2, 3);
 /* Print each diagnostic line and return CLI_ERROR. */
 int cli_fail_diags(struct cli *c, struct mtok_diags *d);
 /* The catalog, opened on first use; NULL after printing its diagnostics. */

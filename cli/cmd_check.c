@@ -24,7 +24,7 @@ static void check_suite(struct cli *c, const char *path, const char *json, size_
 {
     struct mtok_suite *s = NULL;
     if (mtok_suite_parse(&s, path, json, len, c->cat, d) == MTOK_OK)
-        fprintf(c->out, "%s: suite ok (%zu points)\n", path, mtok_suite_points(s));
+        cli_printf_line(c->out, "%s: suite ok (%zu points)", path, mtok_suite_points(s));
     mtok_suite_destroy(s);
 }
 
@@ -40,7 +40,7 @@ static void check_bench_suite(struct cli *c, const char *path, const char *json,
     struct mtok_bench_load_opts lo = {.data_dir = c->data_dir, .cat = c->cat, .sim = def};
     struct mtok_bench_suite *s = NULL;
     if (mtok_bench_suite_parse(&s, path, json, len, &m, &lo, d) == MTOK_OK)
-        fprintf(c->out, "%s: benchmark suite ok (%zu cases)\n", path, mtok_bench_suite_count(s));
+        cli_printf_line(c->out, "%s: benchmark suite ok (%zu cases)", path, mtok_bench_suite_count(s));
     mtok_bench_suite_destroy(s);
     mtok_sim_defaults_destroy(def);
 }
@@ -50,7 +50,7 @@ static void check_report_suite(struct cli *c, const char *path, const char *json
 {
     struct mtok_report_suite *s = NULL;
     if (mtok_report_suite_parse(&s, path, json, len, c->cat, d) == MTOK_OK)
-        fprintf(c->out, "%s: report suite ok (%zu cells)\n", path, mtok_report_suite_cells(s));
+        cli_printf_line(c->out, "%s: report suite ok (%zu cells)", path, mtok_report_suite_cells(s));
     mtok_report_suite_destroy(s);
 }
 
@@ -59,7 +59,7 @@ static void check_claims(struct cli *c, const char *path, const char *json, size
 {
     struct mtok_claims *cl = NULL;
     if (mtok_claims_parse(&cl, path, json, len, c->cat, d) == MTOK_OK)
-        fprintf(c->out, "%s: claims ok (%zu claims)\n", path, mtok_claims_count(cl));
+        cli_printf_line(c->out, "%s: claims ok (%zu claims)", path, mtok_claims_count(cl));
     mtok_claims_destroy(cl);
 }
 
@@ -68,7 +68,7 @@ static void check_workload(struct cli *c, const char *path, const char *json, si
 {
     struct mtok_workload_spec w;
     if (mtok_workload_parse(&w, path, json, len, c->cat, d) == MTOK_OK)
-        fprintf(c->out, "%s: workload ok (%s, %g requests/day)\n", path, w.model,
+        cli_printf_line(c->out, "%s: workload ok (%s, %g requests/day)", path, w.model,
                 w.requests_per_day);
     mtok_workload_spec_free(&w);
 }
@@ -78,7 +78,7 @@ static void check_training(struct cli *c, const char *path, const char *json, si
 {
     struct mtok_train_runs r = {0};
     if (mtok_train_runs_parse(&r, path, json, len, c->cat, d) == MTOK_OK)
-        fprintf(c->out, "%s: training runs ok (%zu runs)\n", path, r.n);
+        cli_printf_line(c->out, "%s: training runs ok (%zu runs)", path, r.n);
     mtok_train_runs_free(&r);
 }
 
@@ -87,7 +87,7 @@ static void check_sim_defaults(struct cli *c, const char *path, const char *json
 {
     struct mtok_sim_defaults *def = NULL;
     if (mtok_sim_defaults_parse(&def, path, json, len, d) == MTOK_OK)
-        fprintf(c->out, "%s: simulator defaults ok\n", path);
+        cli_printf_line(c->out, "%s: simulator defaults ok", path);
     mtok_sim_defaults_destroy(def);
 }
 
@@ -96,7 +96,7 @@ static void check_tco(struct cli *c, const char *path, const char *json, size_t 
 {
     struct mtok_tco_defaults tco = {0};
     if (mtok_tco_defaults_parse(path, json, len, &tco, d) == MTOK_OK)
-        fprintf(c->out, "%s: TCO defaults ok\n", path);
+        cli_printf_line(c->out, "%s: TCO defaults ok", path);
     mtok_tco_defaults_free(&tco);
 }
 
@@ -106,7 +106,7 @@ static void check_prices(struct cli *c, const char *path, const char *json, size
     struct mtok_api_price *p = NULL;
     size_t n = 0;
     if (mtok_prices_parse(c->cat, path, json, len, &p, &n, d) == MTOK_OK)
-        fprintf(c->out, "%s: price book ok (%zu prices)\n", path, n);
+        cli_printf_line(c->out, "%s: price book ok (%zu prices)", path, n);
     mtok_api_prices_free(p, n);
 }
 
@@ -114,7 +114,7 @@ static void check_hw(struct cli *c, const char *path, const char *json, size_t l
                      struct mtok_diags *d)
 {
     if (mtok_catalog_add_hw_json(c->cat, path, json, len, d) == MTOK_OK)
-        fprintf(c->out, "%s: hardware ok\n", path);
+        cli_printf_line(c->out, "%s: hardware ok", path);
 }
 
 static void check_model(struct cli *c, const char *path, const char *json, size_t len,
@@ -122,8 +122,16 @@ static void check_model(struct cli *c, const char *path, const char *json, size_
 {
     struct mtok_model *m = NULL;
     if (mtok_model_parse(path, json, len, &m, d) == MTOK_OK)
-        fprintf(c->out, "%s: %s model ok (%d layers)\n", path, m->model_type, m->n_layers);
+        cli_printf_line(c->out, "%s: %s model ok (%d layers)", path, m->model_type, m->n_layers);
     mtok_model_destroy(m);
+}
+
+static void check_index(struct cli *c, const char *path, const char *json, size_t len,
+                        struct mtok_diags *d)
+{
+    (void)c, (void)json, (void)len;
+    mtok_diags_add(d, path, "(file)", "a models index is checked with its catalog: mtok check DIR "
+                                      "(the folder holding models/)");
 }
 
 /* In order: the first kind whose key the document has wins; a config.json is the fallback. */
@@ -141,6 +149,7 @@ static const struct {
     {"compute", check_hw},
     {"workload", check_workload},
     {"runs", check_training},
+    {"models", check_index},
 };
 
 static void check_file(struct cli *c, const char *path, struct mtok_diags *d)
@@ -149,20 +158,15 @@ static void check_file(struct cli *c, const char *path, struct mtok_diags *d)
     size_t len = 0;
     struct mtok_error err = {0};
     if (mtok_file_read(path, MTOK_CATALOG_MAX_FILE, &json, &len, &err) != MTOK_OK) {
-        size_t pl = strlen(path);
-        mtok_diags_add(d, path, "(file)", "%s",
-                       strncmp(err.msg, path, pl) == 0 ? err.msg + pl + 2 : err.msg);
+        mtok_diags_add(d, path, "(file)", "%s", mtok_error_detail(&err, path));
         return;
     }
-    check_fn fn = check_model;
-    cJSON *probe = cJSON_ParseWithLength(json, len);
-    for (size_t k = 0; probe && k < sizeof kinds / sizeof *kinds; k++)
-        if (cJSON_GetObjectItemCaseSensitive(probe, kinds[k].key)) {
-            fn = kinds[k].check;
-            break;
-        }
-    cJSON_Delete(probe);
-    fn(c, path, json, len, d);
+    enum { N_KINDS = sizeof kinds / sizeof *kinds };
+    const char *keys[N_KINDS + 1] = {0};
+    for (size_t k = 0; k < N_KINDS; k++)
+        keys[k] = kinds[k].key;
+    int k = mtok_json_top_key(json, len, keys);
+    (k >= 0 ? kinds[k].check : check_model)(c, path, json, len, d);
     free(json);
 }
 
@@ -256,7 +260,7 @@ static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d,
     free(names);
     mtok_sim_defaults_destroy(def);
     if (d->n == before && !data_dir)
-        fprintf(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices, %zu claims\n",
+        cli_printf_line(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices, %zu claims",
                 mtok_catalog_model_count(cat), mtok_catalog_hw_count(cat),
                 mtok_catalog_price_count(cat), *n_claims);
     mtok_catalog_destroy(cat);
@@ -286,7 +290,7 @@ int cli_check(struct cli *c, int argc, char **argv)
         struct stat st;
         if (stat(pos[i], &st) == 0 && S_ISDIR(st.st_mode)) {
             if (check_dir(c, pos[i], &d, &n_claims))
-                fprintf(c->out, "%s: catalog ok\n", pos[i]);
+                cli_printf_line(c->out, "%s: catalog ok", pos[i]);
         } else {
             check_file(c, pos[i], &d);
         }

@@ -1,10 +1,27 @@
 /* mtok db merge SRC.db... --into DST.db | mtok db stats */
+#define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "store/store.h"
 
+static void remove_db(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+        struct mtok_buf b = {0};
+        mtok_buf_printf(&b, "%s%s", path, suffix[i]);
+        unlink(b.data);
+        mtok_buf_free(&b);
+    }
+}
+
+/* Sources are merged one by one, each in its own transaction: when a later source fails, the
+ * earlier ones stay merged into an existing destination (merging is idempotent, so running the
+ * command again is safe); a destination the command created is removed. */
 static int db_merge(struct cli *c, int argc, char **argv)
 {
     const char *into = NULL;
@@ -17,8 +34,15 @@ static int db_merge(struct cli *c, int argc, char **argv)
         return cli_fail(c, "--into DST.db is required");
     if (n == 0)
         return cli_fail(c, "give at least one source database");
+    /* Check every source before the destination is touched: a bad argument must not leave a
+     * new or half-merged database behind. Sources are only read. */
     struct mtok_error err = {0};
     struct mtok_store *st = NULL;
+    for (int i = 0; i < n; i++)
+        if (mtok_store_check_source(src[i], &err) != MTOK_OK)
+            return cli_fail(c, "%s", err.msg);
+    struct stat sb;
+    bool created = stat(into, &sb) != 0;
     if (mtok_store_open(&st, into, &err) != MTOK_OK)
         return cli_fail(c, "%s", err.msg);
     cJSON *arr = c->json ? cJSON_CreateArray() : NULL;
@@ -37,8 +61,9 @@ static int db_merge(struct cli *c, int argc, char **argv)
             cJSON_AddNumberToObject(o, "rows_added", (double)ms.rows_added);
             cJSON_AddItemToArray(arr, o);
         } else {
-            fprintf(c->out, "%s: %lld runs added, %lld already present, %lld rows added\n", src[i],
-                    (long long)ms.runs_added, (long long)ms.runs_skipped, (long long)ms.rows_added);
+            cli_printf_line(c->out, "%s: %lld runs added, %lld already present, %lld rows added",
+                            src[i], (long long)ms.runs_added, (long long)ms.runs_skipped,
+                            (long long)ms.rows_added);
         }
     }
     if (arr && rc == CLI_OK)
@@ -46,6 +71,13 @@ static int db_merge(struct cli *c, int argc, char **argv)
     else
         cJSON_Delete(arr);
     mtok_store_close(st);
+    /* A destination this command created goes again when a merge fails, so that an error writes
+     * nothing; unless a -wal file shows another process has it open (and may have written). */
+    struct mtok_buf wal = {0};
+    mtok_buf_printf(&wal, "%s-wal", into);
+    if (rc != CLI_OK && created && access(wal.data, F_OK) != 0)
+        remove_db(into);
+    mtok_buf_free(&wal);
     return rc;
 }
 
@@ -70,7 +102,8 @@ static int db_stats(struct cli *c, int argc, char **argv)
             cJSON_AddNumberToObject(t, names[i], (double)counts[i]);
         cli_print_json(c, o);
     } else {
-        fprintf(c->out, "%s (schema v%d)\n", mtok_store_path(st), mtok_store_schema_version(st));
+        cli_printf_line(c->out, "%s (schema v%d)", mtok_store_path(st),
+                        mtok_store_schema_version(st));
         for (size_t i = 0; i < n; i++)
             fprintf(c->out, "  %-16s %lld\n", names[i], (long long)counts[i]);
     }

@@ -7,11 +7,18 @@ if(MTOK_WERROR)
   list(APPEND MTOK_WARNINGS -Werror)
 endif()
 
-if(MTOK_SANITIZE)
-  set(MTOK_SAN_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
+if(MTOK_SANITIZE OR MTOK_FUZZ)
+  set(MTOK_SAN_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
       -fno-omit-frame-pointer)
   add_compile_options(${MTOK_SAN_FLAGS})
   add_link_options(${MTOK_SAN_FLAGS})
+endif()
+if(MTOK_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "MTOK_FUZZ needs clang (libFuzzer): cmake -DCMAKE_C_COMPILER=clang ...")
+  endif()
+  # Coverage instrumentation everywhere; only the fuzz targets link libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link -g)
 endif()
 
 function(mtok_apply_warnings target)

@@ -33,14 +33,22 @@ enum mtok_status mtok_error_set(struct mtok_error *err, enum mtok_status code, c
     if (!err)
         return code;
     err->code = code;
+    struct mtok_buf b = {0};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    mtok_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    for (char *p = err->msg; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    mtok_line_copy(err->msg, sizeof err->msg, b.data);
+    mtok_buf_free(&b);
     return code;
+}
+
+const char *mtok_error_detail(const struct mtok_error *err, const char *path)
+{
+    size_t n = strlen(path);
+    if (strncmp(err->msg, path, n) == 0 && err->msg[n] == ':' && err->msg[n + 1] == ' ')
+        return err->msg + n + 2;
+    return err->msg;
 }
 
 _Noreturn void mtok_assert_fail(const char *file, int line, const char *expr)
@@ -140,6 +148,97 @@ void mtok_buf_free(struct mtok_buf *b)
     b->len = b->cap = 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0)
+        len = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+        len = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+void mtok_buf_append_line(struct mtok_buf *b, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        /* Printable ASCII and well-formed non-C1 sequences go through in one append. */
+        for (;;) {
+            if (run >= n)
+                break;
+            unsigned c = s[run];
+            if (c >= 0x20 && c < 0x7f) {
+                run++;
+                continue;
+            }
+            size_t len = c >= 0x80 ? utf8_seq(s + run, n - run) : 0;
+            if (len == 0 || (len == 2 && c == 0xC2 && s[run + 1] < 0xA0))
+                break;
+            run += len;
+        }
+        mtok_buf_append(b, str + i, run - i);
+        i = run;
+        if (i >= n)
+            break;
+        unsigned c = s[i];
+        if (c == '\n' || c == '\r' || c == '\t') {
+            mtok_buf_append(b, " ", 1);
+            i++;
+        } else if (c == 0xC2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] < 0xA0) {
+            mtok_buf_printf(b, "\\x%02x\\x%02x", c, s[i + 1]); /* a C1 control */
+            i += 2;
+        } else {
+            mtok_buf_printf(b, "\\x%02x", c);
+            i++;
+        }
+    }
+    if (!b->data)
+        mtok_buf_append(b, "", 0);
+}
+
+/* Cut the safe line in b to at most max bytes, on a character boundary, ending in "...". */
+static void line_cut(struct mtok_buf *b, size_t max)
+{
+    if (b->len <= max)
+        return;
+    MTOK_ASSERT(max >= 4);
+    size_t k = max - 3;
+    while (k > 0 && ((unsigned char)b->data[k] & 0xC0) == 0x80)
+        k--; /* do not split a UTF-8 sequence */
+    memcpy(b->data + k, "...", 4);
+    b->len = k + 3;
+}
+
+void mtok_line_copy(char *dst, size_t n, const char *src)
+{
+    struct mtok_buf b = {0};
+    mtok_buf_append_line(&b, src, strlen(src));
+    line_cut(&b, n - 1);
+    memcpy(dst, b.data, b.len + 1);
+    mtok_buf_free(&b);
+}
+
 size_t mtok_strlcpy(char *dst, const char *src, size_t n)
 {
     size_t len = strlen(src);
@@ -157,45 +256,64 @@ enum mtok_status mtok_file_read(const char *path, size_t max_bytes, char **out, 
     *out = NULL;
     if (out_len)
         *out_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever. The file
+     * type is checked on the open descriptor (no race with a rename), and only regular files are
+     * read: a FIFO, a device such as /dev/zero or a directory is refused before any read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
         return mtok_error_set(err, MTOK_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         return mtok_error_set(err, MTOK_EIO, "%s: not a regular file", path);
     }
     if ((uint64_t)st.st_size > max_bytes) {
-        fclose(f);
+        close(fd);
         return mtok_error_set(err, MTOK_EINVAL, "%s: file is %lld bytes, over the %zu-byte limit",
                               path, (long long)st.st_size, max_bytes);
     }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    /* Read to end of file: the size may have been wrong (a file growing, /proc reports 0), so keep
+     * going, but never past max_bytes and never holding more than max_bytes + 1 in memory. */
     size_t cap = (size_t)st.st_size + 1, len = 0;
     char *data = mtok_xmalloc(cap);
+    enum mtok_status status = MTOK_OK;
     for (;;) {
-        size_t got = fread(data + len, 1, cap - 1 - len, f);
-        len += got;
-        if (len < cap - 1)
-            break;
-        /* The file grew while we read it: keep going up to the limit. */
-        int c = fgetc(f);
-        if (c == EOF)
-            break;
-        if (len + 1 > max_bytes) {
-            free(data);
-            fclose(f);
-            return mtok_error_set(err, MTOK_EINVAL, "%s: file is over the %zu-byte limit", path,
-                                  max_bytes);
+        if (len + 1 == cap) {
+            if (len >= max_bytes) {
+                char probe;
+                ssize_t more;
+                while ((more = read(fd, &probe, 1)) < 0 && errno == EINTR)
+                    ;
+                if (more > 0)
+                    status = mtok_error_set(err, MTOK_EINVAL,
+                                            "%s: file is over the %zu-byte limit", path, max_bytes);
+                else if (more < 0)
+                    status = mtok_error_set(err, MTOK_EIO, "%s: read error: %s", path,
+                                            strerror(errno));
+                break;
+            }
+            size_t grow = cap < 4096 ? 4096 : cap;
+            cap = len + grow > max_bytes ? max_bytes + 1 : len + grow + 1;
+            data = mtok_xrealloc(data, cap);
         }
-        cap = cap * 2;
-        data = mtok_xrealloc(data, cap);
-        data[len++] = (char)c;
+        ssize_t got = read(fd, data + len, cap - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            status = mtok_error_set(err, MTOK_EIO, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+        if (got == 0)
+            break;
+        len += (size_t)got;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
+    close(fd);
+    if (status != MTOK_OK) {
         free(data);
-        return mtok_error_set(err, MTOK_EIO, "%s: read error", path);
+        return status;
     }
     data[len] = '\0';
     *out = data;
@@ -298,15 +416,15 @@ const struct mtok_blob *mtok_embedded_find(const char *path)
 
 void mtok_diags_add(struct mtok_diags *d, const char *file, const char *field, const char *fmt, ...)
 {
-    struct mtok_buf b = {0};
-    mtok_buf_printf(&b, "%s: %s: ", file, field);
+    struct mtok_buf raw = {0}, b = {0};
+    mtok_buf_printf(&raw, "%s: %s: ", file, field);
     va_list ap;
     va_start(ap, fmt);
-    mtok_buf_vprintf(&b, fmt, ap);
+    mtok_buf_vprintf(&raw, fmt, ap);
     va_end(ap);
-    for (size_t i = 0; i < b.len; i++)
-        if (b.data[i] == '\n' || b.data[i] == '\r')
-            b.data[i] = ' ';
+    mtok_buf_append_line(&b, raw.data, raw.len);
+    mtok_buf_free(&raw);
+    line_cut(&b, MTOK_DIAG_LINE_MAX);
     if (d->n == d->cap) {
         d->cap = d->cap ? 2 * d->cap : 8;
         d->lines = mtok_xrealloc(d->lines, d->cap * sizeof *d->lines);
@@ -326,35 +444,9 @@ void mtok_diags_free(struct mtok_diags *d)
 bool mtok_utf8_valid(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t len;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07;
-        } else {
+    for (size_t i = 0, len; i < n; i += len)
+        if ((len = utf8_seq(s + i, n - i)) == 0)
             return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
     return true;
 }
 

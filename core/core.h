@@ -66,10 +66,14 @@ struct mtok_error {
 };
 
 /* Record `code` and a printf-formatted message in `err` (NULL allowed); returns `code`, so a failing
- * function can `return mtok_error_set(err, MTOK_EINVAL, "...")`. Newlines in the message become
- * spaces: an error is always one line. */
+ * function can `return mtok_error_set(err, MTOK_EINVAL, "...")`. The message is made one safe line
+ * (mtok_line_copy): an error is always one printable line, whatever input it quotes. */
 enum mtok_status mtok_error_set(struct mtok_error *err, enum mtok_status code, const char *fmt, ...)
     MTOK_PRINTF(3, 4);
+
+/* err->msg without a leading "PATH: " (file functions start their messages with the path), for
+ * callers that print the path themselves. The whole message when it does not start so. */
+const char *mtok_error_detail(const struct mtok_error *err, const char *path);
 
 /* Always-on invariant check, for programming errors only (bad input returns a status instead).
  * On failure it writes `file:line: assertion failed: expr` to stderr and aborts. */
@@ -100,11 +104,22 @@ void mtok_buf_vprintf(struct mtok_buf *b, const char *fmt, va_list ap);
 char *mtok_buf_steal(struct mtok_buf *b);
 void mtok_buf_free(struct mtok_buf *b);
 
+/* Text from a file or an argument, made safe to print as one terminal line: newline, carriage
+ * return and tab become spaces; other control characters (C0, DEL, and C1 such as U+009B, which
+ * some terminals read as an escape sequence) and bytes that are not valid UTF-8 become \xNN
+ * escapes. Appends the result for s[0..n) to b. */
+void mtok_buf_append_line(struct mtok_buf *b, const char *s, size_t n);
+/* Copy src into dst[n] (n > 0) as one safe line (as above), cut at a character boundary and ended
+ * with "..." when it does not fit. */
+void mtok_line_copy(char *dst, size_t n, const char *src);
+
 /* Copy at most n-1 bytes and always terminate (n > 0). Returns strlen(src). */
 size_t mtok_strlcpy(char *dst, const char *src, size_t n);
 
-/* Read a whole file into a NUL-terminated malloc'd buffer. Fails with MTOK_EINVAL when the file is
- * larger than max_bytes (the check is made before reading it all), MTOK_EIO otherwise. */
+/* Read a whole regular file into a NUL-terminated malloc'd buffer. Fails with MTOK_EINVAL when the
+ * file is larger than max_bytes (checked before reading; memory use stays under max_bytes + 1 even
+ * when the size was wrong), MTOK_EIO when it cannot be opened or read or is not a regular file
+ * (a FIFO, /dev/zero or a directory is refused at once, without blocking or reading). */
 enum mtok_status mtok_file_read(const char *path, size_t max_bytes, char **out, size_t *out_len,
                                 struct mtok_error *err);
 /* Write a file atomically: to PATH.tmp.PID, fsync, then rename over PATH. */
@@ -122,13 +137,16 @@ void mtok_wall_iso8601(char *buf, size_t n);
 enum mtok_status mtok_parse_double(const char *s, double *out);
 enum mtok_status mtok_parse_long(const char *s, long min, long max, long *out);
 
-/* A list of problems found while checking input, each one line `FILE: FIELD: what is wrong`.
+/* A list of problems found while checking input, each one line `FILE: FIELD: what is wrong`, made
+ * safe to print (mtok_buf_append_line) and at most MTOK_DIAG_LINE_MAX bytes.
  * Zero-initialise; mtok_diags_free releases it. Loaders append to it and keep going, so a user sees
  * every problem in a file at once rather than one per attempt. */
 struct mtok_diags {
     char **lines;
     size_t n, cap;
 };
+/* Longest diagnostic line, in bytes; longer ones are cut (quoted input can be long). */
+#define MTOK_DIAG_LINE_MAX 2048
 void mtok_diags_add(struct mtok_diags *d, const char *file, const char *field, const char *fmt, ...)
     MTOK_PRINTF(4, 5);
 void mtok_diags_free(struct mtok_diags *d);

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdarg.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,9 +27,23 @@ struct mtok_store {
 
 /* ---- errors ---- */
 
+/* Messages quote paths and SQLite's text (which can quote a hostile database's names): each is
+ * made one printable line. */
+static void set_errmsg(struct mtok_store *st, const char *fmt, ...) MTOK_PRINTF(2, 3);
+static void set_errmsg(struct mtok_store *st, const char *fmt, ...)
+{
+    struct mtok_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    mtok_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    mtok_line_copy(st->errmsg, sizeof st->errmsg, b.data);
+    mtok_buf_free(&b);
+}
+
 static enum mtok_status fail(struct mtok_store *st, const char *what)
 {
-    snprintf(st->errmsg, sizeof st->errmsg, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    set_errmsg(st, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
     return MTOK_EDB;
 }
 
@@ -119,8 +135,7 @@ static enum mtok_status migrate(struct mtok_store *st)
     int v = mtok_store_schema_version(st);
     if (v > MTOK_STORE_SCHEMA_VERSION) {
         exec(st, "ROLLBACK");
-        snprintf(st->errmsg, sizeof st->errmsg,
-                 "%s: schema version %d is newer than this mtok (%d); upgrade mtok", st->path, v,
+        set_errmsg(st, "%s: schema version %d is newer than this mtok (%d); upgrade mtok", st->path, v,
                  MTOK_STORE_SCHEMA_VERSION);
         return MTOK_EINVAL;
     }
@@ -146,6 +161,31 @@ static enum mtok_status migrate(struct mtok_store *st)
     return MTOK_OK;
 }
 
+static void remove_db_files(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+        struct mtok_buf b = {0};
+        mtok_buf_printf(&b, "%s%s", path, suffix[i]);
+        unlink(b.data);
+        mtok_buf_free(&b);
+    }
+}
+
+/* Remove a database file this process created and then failed to set up, but only when nobody can
+ * have written to it: it is still empty and has no -wal (no connection has it open in WAL mode).
+ * Another process may have opened the same new path in the meantime; its data must survive. */
+static void remove_if_unused(const char *path)
+{
+    struct stat sb;
+    struct mtok_buf wal = {0};
+    mtok_buf_printf(&wal, "%s-wal", path);
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0 &&
+        access(wal.data, F_OK) != 0)
+        remove_db_files(path);
+    mtok_buf_free(&wal);
+}
+
 enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, struct mtok_error *err)
 {
     *out = NULL;
@@ -153,6 +193,11 @@ enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, stru
         path = getenv("MTOK_DB");
     if (!path || !*path)
         path = "mtok.db";
+    /* SQLite would open a FIFO, a device or a directory and fail later, or block; refuse them. */
+    struct stat sb;
+    bool existed = stat(path, &sb) == 0;
+    if (existed && !S_ISREG(sb.st_mode))
+        return mtok_error_set(err, MTOK_EINVAL, "%s: not a regular file", path);
     struct mtok_store *st = mtok_xcalloc(1, sizeof *st);
     st->path = mtok_xstrdup(path);
     if (gethostname(st->host, sizeof st->host - 1) != 0)
@@ -166,6 +211,10 @@ enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, stru
     }
     sqlite3_busy_timeout(st->db, 60000);
     sqlite3_extended_result_codes(st->db, 1);
+    /* Databases come from other machines (db merge): SQL stored in a file (views, triggers) may
+     * not call functions with side effects, and writes cannot corrupt the file on purpose. */
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     /* A file that is not a database fails here, on the first read. Switching a new database to
      * WAL needs a moment of exclusive access; when several processes open a fresh file at once,
      * SQLite may answer SQLITE_BUSY without consulting the busy handler, so retry with backoff
@@ -199,8 +248,14 @@ enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, stru
     mtok_store_reap(st);
     *out = st;
     return MTOK_OK;
-fail:
+fail:;
+    /* A failed open leaves nothing behind (e.g. a name with no room for its -wal file), unless
+     * it failed waiting for a lock: then another process is using the file. */
+    int code = st->db ? sqlite3_errcode(st->db) : SQLITE_OK;
+    bool contended = code == SQLITE_BUSY || code == SQLITE_LOCKED;
     mtok_store_close(st);
+    if (!existed && !contended && strcmp(path, ":memory:") != 0)
+        remove_if_unused(path);
     return s;
 }
 
@@ -215,25 +270,42 @@ void mtok_store_close(struct mtok_store *st)
 
 int mtok_store_reap(struct mtok_store *st)
 {
+    /* Find the dead first, then mark them in one write transaction: updating while the SELECT
+     * still reads would fail at once (SQLITE_BUSY_SNAPSHOT, no busy wait) whenever another
+     * process committed in between, leaving the run `running` until some later open. */
     sqlite3_stmt *sel = prep(st, "SELECT id, pid FROM run WHERE status = 'running' AND host = ?1");
-    sqlite3_stmt *upd = prep(st, "UPDATE run SET status = 'incomplete' WHERE id = ?1 AND "
-                                 "status = 'running'");
-    int n = 0;
-    if (sel && upd) {
+    int64_t *dead = NULL;
+    size_t n_dead = 0, cap = 0;
+    if (sel) {
         bind_text(sel, 1, st->host);
         while (sqlite3_step(sel) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(sel, 0);
             pid_t pid = (pid_t)sqlite3_column_int64(sel, 1);
             if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
                 continue; /* still alive */
-            sqlite3_bind_int64(upd, 1, id);
+            if (n_dead == cap)
+                dead = mtok_xrealloc(dead, (cap = cap ? 2 * cap : 8) * sizeof *dead);
+            dead[n_dead++] = sqlite3_column_int64(sel, 0);
+        }
+    }
+    sqlite3_finalize(sel);
+    int n = 0;
+    sqlite3_stmt *upd = n_dead ? prep(st, "UPDATE run SET status = 'incomplete' WHERE id = ?1 AND "
+                                          "status = 'running'")
+                               : NULL;
+    if (upd && exec(st, "BEGIN IMMEDIATE") == SQLITE_OK) {
+        for (size_t i = 0; i < n_dead; i++) {
+            sqlite3_bind_int64(upd, 1, dead[i]);
             if (sqlite3_step(upd) == SQLITE_DONE)
                 n += sqlite3_changes(st->db);
             sqlite3_reset(upd);
         }
+        if (exec(st, "COMMIT") != SQLITE_OK) {
+            exec(st, "ROLLBACK");
+            n = 0;
+        }
     }
-    sqlite3_finalize(sel);
     sqlite3_finalize(upd);
+    free(dead);
     return n;
 }
 
@@ -895,37 +967,243 @@ size_t mtok_store_table_counts(struct mtok_store *st, const char **names, int64_
 
 /* ---- merge ---- */
 
+/* The tables and indexes (type, name, sql) that migrating an empty database to version v creates,
+ * built once per process in an in-memory database and kept (they never change). */
+struct schema_obj {
+    char *type, *name, *sql;
+};
+static struct {
+    bool built;
+    struct schema_obj *v;
+    size_t n;
+} schema_cache[MTOK_STORE_SCHEMA_VERSION + 1];
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool reference_schema(int version, const struct schema_obj **objs, size_t *n)
+{
+    pthread_mutex_lock(&schema_lock);
+    bool ok = schema_cache[version].built;
+    if (!ok) {
+        sqlite3 *ref = NULL;
+        ok = sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK;
+        for (int v = 0; ok && v < version; v++)
+            ok = sqlite3_exec(ref, mtok_store_migrations[v], NULL, NULL, NULL) == SQLITE_OK;
+        sqlite3_stmt *q = NULL;
+        ok = ok && sqlite3_prepare_v2(ref, "SELECT type, name, sql FROM sqlite_master WHERE type "
+                                           "IN ('table', 'index') AND sql IS NOT NULL",
+                                      -1, &q, NULL) == SQLITE_OK;
+        struct schema_obj *v = NULL;
+        size_t count = 0;
+        while (ok && sqlite3_step(q) == SQLITE_ROW) {
+            v = mtok_xrealloc(v, (count + 1) * sizeof *v);
+            for (int c = 0; c < 3; c++) {
+                const char *t = (const char *)sqlite3_column_text(q, c);
+                (&v[count].type)[c] = mtok_xstrdup(t ? t : "");
+            }
+            count++;
+        }
+        sqlite3_finalize(q);
+        sqlite3_close(ref);
+        if (ok) {
+            schema_cache[version].v = v;
+            schema_cache[version].n = count;
+            schema_cache[version].built = true;
+        } else {
+            for (size_t i = 0; i < count; i++)
+                free(v[i].type), free(v[i].name), free(v[i].sql);
+            free(v);
+        }
+    }
+    *objs = schema_cache[version].v;
+    *n = schema_cache[version].n;
+    pthread_mutex_unlock(&schema_lock);
+    return ok;
+}
+
+/* Does `schema` of db (main or an attached name) hold exactly the tables and indexes, with their
+ * exact definitions, that migrating an empty database to `version` creates? A source is only read
+ * after this holds, so a hostile file cannot hand merge a view (arbitrary SQL, maybe endless) or a
+ * table without the constraints merge relies on. */
+static bool schema_matches(sqlite3 *db, const char *schema, int version, char *msg, size_t n)
+{
+    const struct schema_obj *want;
+    size_t n_want;
+    if (!reference_schema(version, &want, &n_want)) {
+        snprintf(msg, n, "cannot build schema v%d for comparison", version);
+        return false;
+    }
+    sqlite3_stmt *have = NULL;
+    struct mtok_buf q = {0};
+    mtok_buf_printf(&q, "SELECT sql FROM \"%s\".sqlite_master WHERE type = ?1 AND name = ?2",
+                    schema); /* schema is "main" or "src", never user data */
+    bool ok = sqlite3_prepare_v2(db, q.data, -1, &have, NULL) == SQLITE_OK;
+    mtok_buf_free(&q);
+    if (!ok)
+        snprintf(msg, n, "not a usable SQLite database: %s", sqlite3_errmsg(db));
+    for (size_t i = 0; ok && i < n_want; i++) {
+        sqlite3_bind_text(have, 1, want[i].type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(have, 2, want[i].name, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(have);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            snprintf(msg, n, "not a usable SQLite database: %s", sqlite3_errmsg(db));
+            ok = false;
+        } else if (rc == SQLITE_DONE || !sqlite3_column_text(have, 0) ||
+                   strcmp((const char *)sqlite3_column_text(have, 0), want[i].sql) != 0) {
+            snprintf(msg, n, "not an mtok database of schema v%d: %s %s %s", version,
+                     want[i].type, want[i].name, rc == SQLITE_DONE ? "is missing" : "differs");
+            ok = false;
+        }
+        sqlite3_reset(have);
+    }
+    sqlite3_finalize(have);
+    return ok;
+}
+
+/* A look at a merge source that writes nothing. On success *db is a connection to it and *version
+ * its schema version; on failure msg says why. */
+static enum mtok_status open_source(const char *path, sqlite3 **db, int *version, char *msg,
+                                    size_t n)
+{
+    *db = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        snprintf(msg, n, "%s: cannot read: %s", path, strerror(errno));
+        return MTOK_EIO;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(msg, n, "%s: not a regular file", path);
+        return MTOK_EINVAL;
+    }
+    char why[512] = "";
+    enum mtok_status s = MTOK_OK;
+    /* Read-write (never create), though only read: a read-only connection to a WAL database
+     * would leave empty -wal and -shm files behind; the last read-write one removes them. */
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        snprintf(why, sizeof why, "cannot open: %s", *db ? sqlite3_errmsg(*db) : "out of memory");
+        s = MTOK_EDB;
+    } else {
+        sqlite3_db_config(*db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+        sqlite3_db_config(*db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        sqlite3_busy_timeout(*db, 60000);
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(*db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK ||
+            sqlite3_step(q) != SQLITE_ROW) {
+            snprintf(why, sizeof why, "not a usable SQLite database: %s", sqlite3_errmsg(*db));
+            s = MTOK_EDB;
+        } else {
+            *version = sqlite3_column_int(q, 0);
+        }
+        sqlite3_finalize(q);
+    }
+    if (s == MTOK_OK && (*version < 0 || *version > MTOK_STORE_SCHEMA_VERSION)) {
+        snprintf(why, sizeof why, "schema version %d is %s this mtok (%d)%s", *version,
+                 *version < 0 ? "unknown to" : "newer than", MTOK_STORE_SCHEMA_VERSION,
+                 *version < 0 ? "" : "; upgrade mtok");
+        s = MTOK_EINVAL;
+    }
+    if (s == MTOK_OK && !schema_matches(*db, "main", *version, why, sizeof why))
+        s = MTOK_EINVAL;
+    if (s != MTOK_OK) {
+        snprintf(msg, n, "%s: %s", path, why);
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return s;
+}
+
+enum mtok_status mtok_store_check_source(const char *path, struct mtok_error *err)
+{
+    sqlite3 *db;
+    int version;
+    char msg[1024];
+    enum mtok_status s = open_source(path, &db, &version, msg, sizeof msg);
+    sqlite3_close(db);
+    if (s != MTOK_OK)
+        mtok_error_set(err, s, "%s", msg);
+    return s;
+}
+
+/* A private copy of an older source, brought to the current schema: the source is never written.
+ * The backup API copies a consistent snapshot, WAL content included. */
+static enum mtok_status migrated_copy(struct mtok_store *st, sqlite3 *src, const char *src_path,
+                                      char **copy_path)
+{
+    struct mtok_buf p = {0};
+    mtok_buf_printf(&p, "%s.merge-%ld.tmp", st->path, (long)getpid());
+    *copy_path = mtok_buf_steal(&p);
+    unlink(*copy_path);
+    sqlite3 *dst = NULL;
+    enum mtok_status s = MTOK_OK;
+    if (sqlite3_open_v2(*copy_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        set_errmsg(st, "%s: cannot create a working copy: %s", *copy_path,
+                   dst ? sqlite3_errmsg(dst) : "out of memory");
+        s = MTOK_EIO;
+    } else {
+        sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+        int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+        sqlite3_backup_finish(b);
+        if (rc != SQLITE_DONE) {
+            set_errmsg(st, "%s: cannot copy: %s", src_path, sqlite3_errmsg(dst));
+            s = MTOK_EDB;
+        }
+    }
+    sqlite3_close(dst);
+    if (s == MTOK_OK) {
+        struct mtok_error err = {0};
+        struct mtok_store *tmp = NULL;
+        s = mtok_store_open(&tmp, *copy_path, &err);
+        mtok_store_close(tmp);
+        if (s != MTOK_OK)
+            set_errmsg(st, "%s: migrating a copy: %s", src_path, err.msg);
+    }
+    return s;
+}
+
 enum mtok_status mtok_store_merge(struct mtok_store *st, const char *src_path,
                                   struct mtok_merge_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
-    if (strcmp(src_path, st->path) == 0) {
-        snprintf(st->errmsg, sizeof st->errmsg, "%s: cannot merge a database into itself",
-                 src_path);
+    struct stat a, b;
+    if (strcmp(src_path, st->path) == 0 ||
+        (stat(src_path, &a) == 0 && stat(st->path, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino)) {
+        set_errmsg(st, "%s: cannot merge a database into itself", src_path);
         return MTOK_EINVAL;
     }
-    if (access(src_path, R_OK) != 0) {
-        snprintf(st->errmsg, sizeof st->errmsg, "%s: cannot read: %s", src_path, strerror(errno));
-        return MTOK_EIO;
+    sqlite3 *src = NULL;
+    int version = 0;
+    enum mtok_status status = open_source(src_path, &src, &version, st->errmsg, sizeof st->errmsg);
+    if (status != MTOK_OK) {
+        mtok_line_copy(st->errmsg, sizeof st->errmsg, st->errmsg);
+        return status;
     }
-    /* Bring the source to the current schema (and reap its dead runs) first. */
-    struct mtok_error err = {0};
-    struct mtok_store *src = NULL;
-    if (mtok_store_open(&src, src_path, &err) != MTOK_OK) {
-        snprintf(st->errmsg, sizeof st->errmsg, "%s", err.msg);
-        return err.code;
-    }
-    mtok_store_close(src);
+    char *copy = NULL;
+    if (version < MTOK_STORE_SCHEMA_VERSION)
+        status = migrated_copy(st, src, src_path, &copy);
+    sqlite3_close(src);
+    if (status != MTOK_OK)
+        goto done;
 
     sqlite3_stmt *att = prep(st, "ATTACH DATABASE ?1 AS src");
-    if (!att)
-        return MTOK_EDB;
-    bind_text(att, 1, src_path);
+    if (!att) {
+        status = MTOK_EDB;
+        goto done;
+    }
+    bind_text(att, 1, copy ? copy : src_path);
     int rc = sqlite3_step(att);
     sqlite3_finalize(att);
-    if (rc != SQLITE_DONE)
-        return fail(st, "attach");
-    enum mtok_status status = MTOK_OK;
+    if (rc != SQLITE_DONE) {
+        status = fail(st, "attach");
+        goto done;
+    }
+    /* The file may have changed since it was checked: check again, as attached. */
+    char why[512];
+    if (!schema_matches(st->db, "src", MTOK_STORE_SCHEMA_VERSION, why, sizeof why)) {
+        set_errmsg(st, "%s: %s", src_path, why);
+        status = MTOK_EINVAL;
+        goto detach;
+    }
     if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK) {
         status = fail(st, "begin merge");
         goto detach;
@@ -948,5 +1226,9 @@ enum mtok_status mtok_store_merge(struct mtok_store *st, const char *src_path,
     }
 detach:
     exec(st, "DETACH DATABASE src");
+done:
+    if (copy)
+        remove_db_files(copy);
+    free(copy);
     return status;
 }

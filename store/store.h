@@ -20,7 +20,8 @@ struct mtok_store;
 
 /* Open (creating if needed) and migrate to the current schema. path NULL = $MTOK_DB or ./mtok.db.
  * On failure *out is NULL and err says why (MTOK_EDB, or MTOK_EINVAL for a database written by a
- * newer mtok). */
+ * newer mtok or a path that is not a regular file: a FIFO, device or directory). A file this call
+ * created is removed again when it fails. */
 enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, struct mtok_error *err);
 /* No-op on NULL. */
 void mtok_store_close(struct mtok_store *st);
@@ -282,13 +283,21 @@ int mtok_store_reap(struct mtok_store *st);
 
 /* ---- merging ---- */
 
+/* Can the database at path be merged (read only, nothing is written): an existing regular file that
+ * SQLite reads, of a schema version this mtok knows, whose tables and indexes are exactly those of
+ * that version. MTOK_OK, or MTOK_EIO / MTOK_EDB / MTOK_EINVAL with err saying why. Thread-safe. */
+enum mtok_status mtok_store_check_source(const char *path, struct mtok_error *err);
+
 struct mtok_merge_stats {
     int64_t runs_added, runs_skipped, rows_added;
 };
 
 /* Merge the database at src_path into st: machines, builds, runs and everything under them,
  * matched by natural keys (machine fingerprint, build identity, run UUID, row names), so merging
- * twice adds nothing. src is migrated to the current schema first. One transaction. */
+ * twice adds nothing. src is checked first (mtok_store_check_source) and never written: an older
+ * schema is migrated in a temporary copy next to st's file. Runs still `running` in src arrive as
+ * `incomplete`. One transaction: on failure st is unchanged. src naming st's own file (by any
+ * path) is refused with MTOK_EINVAL. */
 enum mtok_status mtok_store_merge(struct mtok_store *st, const char *src_path,
                                   struct mtok_merge_stats *stats);
 

@@ -1,5 +1,6 @@
 /* core: UTF-8 validation, strict number parsing, buffers, dtypes, file read limits, diagnostics. */
 #define _POSIX_C_SOURCE 200809L
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -56,6 +57,43 @@ static void test_buf_and_diags(void)
     CHECK(mtok_strlcpy(small, "abcdef", sizeof small) == 6 && strcmp(small, "abc") == 0);
 }
 
+/* Text quoted from hostile input reaches a terminal only as one printable line. */
+static void test_safe_lines(void)
+{
+    struct mtok_buf b = {0};
+    static const char in[] = "a\x1b[2Jb\nc\td\xc2\x9b" "e\xff\xc3\xa9\x7f";
+    mtok_buf_append_line(&b, in, sizeof in - 1);
+    CHECK_MSG(strcmp(b.data, "a\\x1b[2Jb c d\\xc2\\x9be\\xff\xc3\xa9\\x7f") == 0, "%s", b.data);
+    mtok_buf_free(&b);
+    mtok_buf_append_line(&b, "", 0);
+    CHECK(b.data && b.data[0] == '\0');
+    mtok_buf_free(&b);
+
+    char small[8];
+    mtok_line_copy(small, sizeof small, "abcdefghij");
+    CHECK(strcmp(small, "abcd...") == 0);
+    mtok_line_copy(small, sizeof small, "ab\xc3\xa9\xc3\xa9\xc3\xa9"); /* never split a character */
+    CHECK_MSG(strcmp(small, "ab\xc3\xa9...") == 0, "%s", small);
+    mtok_line_copy(small, sizeof small, "short");
+    CHECK(strcmp(small, "short") == 0);
+
+    struct mtok_diags d = {0};
+    char *big = mtok_xmalloc(10000);
+    memset(big, 'k', 9999);
+    big[9999] = '\0';
+    mtok_diags_add(&d, "f.json", big, "unknown key \x1b]0;title\x07");
+    CHECK(d.n == 1 && strlen(d.lines[0]) <= MTOK_DIAG_LINE_MAX);
+    CHECK(strcmp(d.lines[0] + strlen(d.lines[0]) - 3, "...") == 0);
+    mtok_diags_add(&d, "f.json", "k\x1b", "bad \xc2\x85 value");
+    CHECK_MSG(strcmp(d.lines[1], "f.json: k\\x1b: bad \\xc2\\x85 value") == 0, "%s", d.lines[1]);
+    mtok_diags_free(&d);
+    free(big);
+
+    struct mtok_error e = {0};
+    mtok_error_set(&e, MTOK_EIO, "%s", "\x9b\x1b");
+    CHECK(strcmp(e.msg, "\\x9b\\x1b") == 0);
+}
+
 static void test_dtypes(void)
 {
     enum mtok_dtype dt;
@@ -91,6 +129,33 @@ static void test_files(void)
     CHECK(mtok_file_read("/tmp", 100, &got, &len, &e) == MTOK_EIO);
     CHECK(mtok_file_read("/nonexistent/x", 100, &got, &len, &e) == MTOK_EIO);
     unlink(path);
+
+    /* Not regular files: refused at once, without blocking (a FIFO with no writer) or reading
+     * (/dev/zero never ends). */
+    char fifo[] = "/tmp/mtok-core-fifo-XXXXXX";
+    fd = mkstemp(fifo);
+    close(fd);
+    unlink(fifo);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    uint64_t t0 = mtok_now_ns();
+    CHECK(mtok_file_read(fifo, 100, &got, &len, &e) == MTOK_EIO && got == NULL);
+    CHECK(strstr(e.msg, "not a regular file") != NULL);
+    CHECK(mtok_now_ns() - t0 < 2000000000u);
+    unlink(fifo);
+    CHECK(mtok_file_read("/dev/zero", 100, &got, &len, &e) == MTOK_EIO && got == NULL);
+    /* A file that reports size 0 but has content (procfs) is read to its end, within the limit. */
+    CHECK(mtok_file_read("/proc/self/status", 1 << 20, &got, &len, &e) == MTOK_OK && len > 0 &&
+          strlen(got) == len);
+    free(got);
+    CHECK(mtok_file_read("/proc/self/status", 10, &got, &len, &e) == MTOK_EINVAL && got == NULL);
+    /* A path longer than the message buffer: the detail is the whole (cut) message. */
+    char longpath[1500];
+    memset(longpath, 'p', sizeof longpath - 1);
+    longpath[sizeof longpath - 1] = '\0';
+    CHECK(mtok_file_read(longpath, 10, &got, &len, &e) == MTOK_EIO);
+    CHECK(mtok_error_detail(&e, longpath) == e.msg);
+    CHECK(mtok_file_read("/nonexistent/x", 10, &got, &len, &e) == MTOK_EIO);
+    CHECK(strncmp(mtok_error_detail(&e, "/nonexistent/x"), "cannot open", 11) == 0);
     CHECK(mtok_embedded_find("data/models/index.json") != NULL);
     CHECK(mtok_embedded_find("data/nope.json") == NULL);
 }
@@ -100,6 +165,7 @@ int main(void)
     test_utf8();
     test_parse();
     test_buf_and_diags();
+    test_safe_lines();
     test_dtypes();
     test_files();
     return test_status("test_core");

@@ -3,6 +3,7 @@
  * columns and the run/result queries. */
 #define _POSIX_C_SOURCE 200809L
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,7 +183,9 @@ static void test_migration_and_refusals(void)
     CHECK(mtok_store_open(&st, "/nonexistent-dir/x/y.db", &err) == MTOK_EDB);
 }
 
-/* Several processes writing one database at once lose no row and never fail on a lock. */
+/* Several processes writing one database at once lose no row and never fail on a lock. They all
+ * start on a database that does not exist yet (so they race to create and migrate it); half keep
+ * one handle, half reopen the store for every run (so opens, reaps and commits interleave). */
 static void test_concurrent_writers(int procs, int runs_each)
 {
     const char *db = tmp_path("conc.db");
@@ -193,15 +196,20 @@ static void test_concurrent_writers(int procs, int runs_each)
             struct mtok_error err = {0};
             struct mtok_store *st = NULL;
             int bad = 0;
-            if (mtok_store_open(&st, db, &err) != MTOK_OK) {
-                fprintf(stderr, "child %d: %s\n", p, err.msg);
-                _exit(1);
-            }
-            for (int r = 0; r < runs_each; r++)
+            for (int r = 0; r < runs_each; r++) {
+                if (!st && mtok_store_open(&st, db, &err) != MTOK_OK) {
+                    fprintf(stderr, "child %d: %s\n", p, err.msg);
+                    _exit(1);
+                }
                 if (write_run(st, p % 2 ? &machine_b : &machine_a, 4, "conc") != MTOK_OK) {
                     fprintf(stderr, "child %d: %s\n", p, mtok_store_errmsg(st));
                     bad++;
                 }
+                if (p % 2) {
+                    mtok_store_close(st);
+                    st = NULL;
+                }
+            }
             mtok_store_close(st);
             _exit(bad ? 1 : 0);
         }
@@ -212,14 +220,24 @@ static void test_concurrent_writers(int procs, int runs_each)
         waitpid(pids[p], &status, 0);
         failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    CHECK(failed == 0);
+    CHECK_MSG(failed == 0, "%d writer processes failed (a lock error?)", failed);
     int64_t runs = (int64_t)procs * runs_each;
+    /* per run: 4 results, 12 samples, 4 counters, 1 ceiling, 2 simulations, 2 costs, 1 price */
+    int64_t want = runs * (4 + 12 + 4 + 1 + 2 + 2 + 1);
+    int64_t have = count(db, "SELECT (SELECT count(*) FROM result) + (SELECT count(*) FROM sample)"
+                             " + (SELECT count(*) FROM counter) + (SELECT count(*) FROM ceiling)"
+                             " + (SELECT count(*) FROM simulation) + (SELECT count(*) FROM cost)"
+                             " + (SELECT count(*) FROM price_snapshot)");
     CHECK(count(db, "SELECT count(*) FROM run WHERE status = 'complete'") == runs);
     CHECK(count(db, "SELECT count(*) FROM result") == runs * 4);
     CHECK(count(db, "SELECT count(*) FROM sample") == runs * 12);
     CHECK(count(db, "SELECT count(*) FROM simulation") == runs * 2);
     CHECK(count(db, "SELECT count(*) FROM machine") == (procs > 1 ? 2 : 1));
+    CHECK(have == want);
     CHECK(strcmp(text(db, "PRAGMA integrity_check"), "ok") == 0);
+    printf("concurrent writers: %d processes, %lld runs, %lld rows, rows lost: %lld, "
+           "failed writers: %d\n", procs, (long long)runs, (long long)have,
+           (long long)(want - have), failed);
 }
 
 /* A run whose process dies before commit reads as incomplete and leaves no rows. */
@@ -423,6 +441,102 @@ static void test_v2_queries(void)
     CHECK(count(dst, "SELECT count(*) FROM result WHERE error IS NOT NULL") == 2);
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+    char *data = NULL;
+    if (mtok_file_read(path, 1 << 26, &data, len, NULL) != MTOK_OK)
+        *len = 0;
+    return data;
+}
+
+static bool exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* Paths that are not databases, and sources that are hostile, are refused without writing. */
+static void test_hostile_files(void)
+{
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    const char *fifo = tmp_path("fifo.db");
+    CHECK(mkfifo(fifo, 0600) == 0);
+    CHECK(mtok_store_open(&st, fifo, &err) == MTOK_EINVAL && !st);
+    CHECK(strstr(err.msg, "not a regular file") != NULL);
+    CHECK(mtok_store_open(&st, tmpdir, &err) == MTOK_EINVAL && !st);
+    CHECK(mtok_store_open(&st, "/dev/zero", &err) == MTOK_EINVAL && !st);
+
+    /* A name with no room for its -wal file: the open fails and leaves no empty file behind. */
+    char longname[300];
+    memset(longname, 'n', 252);
+    memcpy(longname + 252, ".db", 4);
+    const char *lp = tmp_path(longname);
+    CHECK(mtok_store_open(&st, lp, &err) == MTOK_EDB && !st);
+    CHECK(!exists(lp));
+
+    /* Merge never writes its source: not a current one, not an older (empty) one, not on error. */
+    const char *a = tmp_path("src-a.db"), *empty = tmp_path("src-empty.db");
+    const char *dst = tmp_path("dst-h.db");
+    CHECK(mtok_store_open(&st, a, &err) == MTOK_OK);
+    CHECK(write_run(st, &machine_a, 3, "a") == MTOK_OK);
+    mtok_store_close(st);
+    FILE *f = fopen(empty, "w");
+    fclose(f);
+    size_t la, le;
+    char *before_a = slurp(a, &la), *before_e = slurp(empty, &le);
+    CHECK(mtok_store_open(&st, dst, &err) == MTOK_OK);
+    struct mtok_merge_stats ms;
+    CHECK(mtok_store_merge(st, a, &ms) == MTOK_OK && ms.runs_added == 1);
+    CHECK(mtok_store_merge(st, empty, &ms) == MTOK_OK && ms.runs_added == 0);
+    char same[600];
+    snprintf(same, sizeof same, "%s/./dst-h.db", tmpdir);
+    CHECK(mtok_store_merge(st, same, &ms) == MTOK_EINVAL); /* itself, by another path */
+    mtok_store_close(st);
+    size_t la2, le2;
+    char *after_a = slurp(a, &la2), *after_e = slurp(empty, &le2);
+    CHECK(la == la2 && memcmp(before_a, after_a, la) == 0);
+    CHECK(le == 0 && le2 == 0);
+    char side[600];
+    snprintf(side, sizeof side, "%s-wal", a);
+    CHECK(!exists(side));
+    snprintf(side, sizeof side, "%s.merge-%ld.tmp", dst, (long)getpid());
+    CHECK(!exists(side));
+    free(before_a), free(before_e), free(after_a), free(after_e);
+
+    /* Sources that are not mtok databases of a known schema. */
+    struct {
+        const char *name, *sql, *why;
+    } bad[] = {
+        {"view.db", "CREATE TABLE x(a); PRAGMA user_version = 1; CREATE VIEW run AS "
+                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) "
+                    "SELECT i AS id FROM c;", "not an mtok database"},
+        {"future.db", "CREATE TABLE x(a); PRAGMA user_version = 99;", "newer than"},
+        {"negative.db", "CREATE TABLE x(a); PRAGMA user_version = -1;", "unknown"},
+        {"v0tables.db", "CREATE TABLE run(a);", NULL}, /* v0 with tables: the copy fails */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *p = tmp_path(bad[i].name);
+        sqlite3 *h;
+        sqlite3_open(p, &h);
+        CHECK(sqlite3_exec(h, bad[i].sql, NULL, NULL, NULL) == SQLITE_OK);
+        sqlite3_close(h);
+        size_t n0;
+        char *b0 = slurp(p, &n0);
+        if (bad[i].why) {
+            CHECK_MSG(mtok_store_check_source(p, &err) != MTOK_OK && strstr(err.msg, bad[i].why),
+                      "%s: %s", bad[i].name, err.msg);
+        }
+        CHECK(mtok_store_open(&st, dst, &err) == MTOK_OK);
+        CHECK_MSG(mtok_store_merge(st, p, &ms) != MTOK_OK, "%s merged", bad[i].name);
+        CHECK(strstr(mtok_store_errmsg(st), p) != NULL);
+        mtok_store_close(st);
+        size_t n1;
+        char *b1 = slurp(p, &n1);
+        CHECK_MSG(n0 == n1 && memcmp(b0, b1, n0) == 0, "%s was written", bad[i].name);
+        free(b0), free(b1);
+    }
+    CHECK(mtok_store_check_source(tmp_path("missing.db"), &err) == MTOK_EIO);
+    CHECK(!exists(tmp_path("missing.db")));
+    CHECK(count(dst, "SELECT count(*) FROM run") == 1);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -431,10 +545,11 @@ int main(void)
     }
     test_round_trip();
     test_migration_and_refusals();
-    test_concurrent_writers(4, 25);
+    test_concurrent_writers(8, 25);
     test_reap();
     test_merge();
     test_v2_queries();
+    test_hostile_files();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

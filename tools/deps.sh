@@ -2,11 +2,15 @@
 # Check (and, as root, install) the Debian packages mtok builds and runs with.
 #   tools/deps.sh            core build + tests
 #   tools/deps.sh --extra    also what long benchmarks, fuzzing and report screenshots use
+#   tools/deps.sh --fuzz     also clang with libFuzzer and the sanitizer runtimes (make fuzz)
 set -eu
 pkgs="build-essential cmake pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
       libpapi-dev papi-tools gnuplot-nox sqlite3 python3 git ca-certificates libssl-dev"
 if [ "${1:-}" = "--extra" ]; then
     pkgs="$pkgs clang libclang-rt-14-dev llvm libopenblas-dev chromium"
+fi
+if [ "${1:-}" = "--fuzz" ]; then
+    pkgs="$pkgs clang libclang-rt-14-dev"
 fi
 missing=""
 for p in $pkgs; do
