@@ -40,7 +40,8 @@ static void check_bench_suite(struct cli *c, const char *path, const char *json,
     struct mtok_bench_load_opts lo = {.data_dir = c->data_dir, .cat = c->cat, .sim = def};
     struct mtok_bench_suite *s = NULL;
     if (mtok_bench_suite_parse(&s, path, json, len, &m, &lo, d) == MTOK_OK)
-        cli_printf_line(c->out, "%s: benchmark suite ok (%zu cases)", path, mtok_bench_suite_count(s));
+        cli_printf_line(c->out, "%s: benchmark suite ok (%zu cases)", path,
+                        mtok_bench_suite_count(s));
     mtok_bench_suite_destroy(s);
     mtok_sim_defaults_destroy(def);
 }
@@ -50,7 +51,8 @@ static void check_report_suite(struct cli *c, const char *path, const char *json
 {
     struct mtok_report_suite *s = NULL;
     if (mtok_report_suite_parse(&s, path, json, len, c->cat, d) == MTOK_OK)
-        cli_printf_line(c->out, "%s: report suite ok (%zu cells)", path, mtok_report_suite_cells(s));
+        cli_printf_line(c->out, "%s: report suite ok (%zu cells)", path,
+                        mtok_report_suite_cells(s));
     mtok_report_suite_destroy(s);
 }
 
@@ -69,7 +71,7 @@ static void check_workload(struct cli *c, const char *path, const char *json, si
     struct mtok_workload_spec w;
     if (mtok_workload_parse(&w, path, json, len, c->cat, d) == MTOK_OK)
         cli_printf_line(c->out, "%s: workload ok (%s, %g requests/day)", path, w.model,
-                w.requests_per_day);
+                        w.requests_per_day);
     mtok_workload_spec_free(&w);
 }
 
@@ -130,8 +132,9 @@ static void check_index(struct cli *c, const char *path, const char *json, size_
                         struct mtok_diags *d)
 {
     (void)c, (void)json, (void)len;
-    mtok_diags_add(d, path, "(file)", "a models index is checked with its catalog: mtok check DIR "
-                                      "(the folder holding models/)");
+    mtok_diags_add(d, path, "(file)",
+                   "a models index is checked with its catalog: mtok check DIR "
+                   "(the folder holding models/)");
 }
 
 /* In order: the first kind whose key the document has wins; a config.json is the fallback. */
@@ -260,9 +263,10 @@ static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d,
     free(names);
     mtok_sim_defaults_destroy(def);
     if (d->n == before && !data_dir)
-        cli_printf_line(c->out, "catalog ok: %zu models, %zu hardware targets, %zu prices, %zu claims",
-                mtok_catalog_model_count(cat), mtok_catalog_hw_count(cat),
-                mtok_catalog_price_count(cat), *n_claims);
+        cli_printf_line(c->out,
+                        "catalog ok: %zu models, %zu hardware targets, %zu prices, %zu claims",
+                        mtok_catalog_model_count(cat), mtok_catalog_hw_count(cat),
+                        mtok_catalog_price_count(cat), *n_claims);
     mtok_catalog_destroy(cat);
     return d->n == before;
 }

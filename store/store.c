@@ -6,8 +6,8 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +135,8 @@ static enum mtok_status migrate(struct mtok_store *st)
     int v = mtok_store_schema_version(st);
     if (v > MTOK_STORE_SCHEMA_VERSION) {
         exec(st, "ROLLBACK");
-        set_errmsg(st, "%s: schema version %d is newer than this mtok (%d); upgrade mtok", st->path, v,
-                 MTOK_STORE_SCHEMA_VERSION);
+        set_errmsg(st, "%s: schema version %d is newer than this mtok (%d); upgrade mtok", st->path,
+                   v, MTOK_STORE_SCHEMA_VERSION);
         return MTOK_EINVAL;
     }
     for (; v < MTOK_STORE_SCHEMA_VERSION; v++) {
@@ -989,8 +989,9 @@ static bool reference_schema(int version, const struct schema_obj **objs, size_t
         for (int v = 0; ok && v < version; v++)
             ok = sqlite3_exec(ref, mtok_store_migrations[v], NULL, NULL, NULL) == SQLITE_OK;
         sqlite3_stmt *q = NULL;
-        ok = ok && sqlite3_prepare_v2(ref, "SELECT type, name, sql FROM sqlite_master WHERE type "
-                                           "IN ('table', 'index') AND sql IS NOT NULL",
+        ok = ok && sqlite3_prepare_v2(ref,
+                                      "SELECT type, name, sql FROM sqlite_master WHERE type "
+                                      "IN ('table', 'index') AND sql IS NOT NULL",
                                       -1, &q, NULL) == SQLITE_OK;
         struct schema_obj *v = NULL;
         size_t count = 0;
@@ -1049,8 +1050,8 @@ static bool schema_matches(sqlite3 *db, const char *schema, int version, char *m
             ok = false;
         } else if (rc == SQLITE_DONE || !sqlite3_column_text(have, 0) ||
                    strcmp((const char *)sqlite3_column_text(have, 0), want[i].sql) != 0) {
-            snprintf(msg, n, "not an mtok database of schema v%d: %s %s %s", version,
-                     want[i].type, want[i].name, rc == SQLITE_DONE ? "is missing" : "differs");
+            snprintf(msg, n, "not an mtok database of schema v%d: %s %s %s", version, want[i].type,
+                     want[i].name, rc == SQLITE_DONE ? "is missing" : "differs");
             ok = false;
         }
         sqlite3_reset(have);
@@ -1165,9 +1166,8 @@ enum mtok_status mtok_store_merge(struct mtok_store *st, const char *src_path,
 {
     memset(stats, 0, sizeof *stats);
     struct stat a, b;
-    if (strcmp(src_path, st->path) == 0 ||
-        (stat(src_path, &a) == 0 && stat(st->path, &b) == 0 && a.st_dev == b.st_dev &&
-         a.st_ino == b.st_ino)) {
+    if (strcmp(src_path, st->path) == 0 || (stat(src_path, &a) == 0 && stat(st->path, &b) == 0 &&
+                                            a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
         set_errmsg(st, "%s: cannot merge a database into itself", src_path);
         return MTOK_EINVAL;
     }

@@ -48,7 +48,10 @@ static void put(const char *path, const char *data, size_t len)
     CHECK_MSG(mtok_file_write(path, data, len, NULL) == MTOK_OK, "write %s", path);
 }
 
-static void put_str(const char *path, const char *s) { put(path, s, strlen(s)); }
+static void put_str(const char *path, const char *s)
+{
+    put(path, s, strlen(s));
+}
 
 static const char *embedded(const char *path)
 {
@@ -239,13 +242,13 @@ static void check_outcome(const char *label, const char *how, const struct outco
         const char *why = line_problem(p, n);
         CHECK_MSG(!why, "%s (%s): stderr line %s: %.200s", label, how, why, p);
         if (prefix)
-            CHECK_MSG(strncmp(p, prefix, strlen(prefix)) == 0, "%s (%s): line does not name %s: %.200s",
-                      label, how, prefix, p);
+            CHECK_MSG(strncmp(p, prefix, strlen(prefix)) == 0,
+                      "%s (%s): line does not name %s: %.200s", label, how, prefix, p);
         lines++;
         p += n + (nl != NULL);
     }
-    CHECK_MSG(want_lines ? lines == want_lines : lines >= 1, "%s (%s): %d lines: %.500s", label, how,
-              lines, o->err);
+    CHECK_MSG(want_lines ? lines == want_lines : lines >= 1, "%s (%s): %d lines: %.500s", label,
+              how, lines, o->err);
     CHECK_MSG(strstr(o->err, expect) != NULL, "%s (%s): expected \"%s\", got: %.500s", label, how,
               expect, o->err);
 }
@@ -316,29 +319,48 @@ static void numbers_and_types(void)
     static const struct {
         const char *label, *from, *to, *expect;
     } model[] = {
-        {"NaN (Python literal)", "\"hidden_size\": 1024", "\"hidden_size\": NaN", "not a finite number"},
+        {"NaN (Python literal)", "\"hidden_size\": 1024", "\"hidden_size\": NaN",
+         "not a finite number"},
         {"Infinity", "\"hidden_size\": 1024", "\"hidden_size\": Infinity", "not a finite number"},
         {"-Infinity", "\"vocab_size\": 151936", "\"vocab_size\": -Infinity", "not a finite number"},
-        {"number overflowing a double", "\"hidden_size\": 1024", "\"hidden_size\": 1e400", "not a finite number"},
+        {"number overflowing a double", "\"hidden_size\": 1024", "\"hidden_size\": 1e400",
+         "not a finite number"},
         {"negative", "\"hidden_size\": 1024", "\"hidden_size\": -1024", "out of range"},
         {"huge", "\"hidden_size\": 1024", "\"hidden_size\": 1e300", "out of range"},
-        {"past INT_MAX", "\"num_hidden_layers\": 28", "\"num_hidden_layers\": 2147483648", "out of range"},
-        {"past INT64", "\"vocab_size\": 151936", "\"vocab_size\": 99999999999999999999999", "out of range"},
-        {"negative zero layers", "\"num_hidden_layers\": 28", "\"num_hidden_layers\": -0", "out of range"},
-        {"fraction", "\"num_attention_heads\": 16", "\"num_attention_heads\": 16.5", "not an integer"},
-        {"tiny fraction", "\"num_attention_heads\": 16", "\"num_attention_heads\": 16.000000001", "not an integer"},
-        {"string for a number", "\"hidden_size\": 1024", "\"hidden_size\": \"1024\"", "is a string, expected a number"},
-        {"array for a number", "\"hidden_size\": 1024", "\"hidden_size\": [1024]", "is an array, expected a number"},
-        {"object for a number", "\"hidden_size\": 1024", "\"hidden_size\": {}", "is an object, expected a number"},
-        {"boolean for a number", "\"hidden_size\": 1024", "\"hidden_size\": true", "is a boolean, expected a number"},
-        {"null for a required number", "\"hidden_size\": 1024", "\"hidden_size\": null", "is null but required"},
-        {"missing required field", "\"vocab_size\": 151936", "\"vocab_sizes\": 151936", "vocab_size: missing"},
-        {"number for a string", "\"model_type\": \"qwen3\"", "\"model_type\": 3", "model_type: is a number, expected a string"},
-        {"number for a boolean", "\"use_sliding_window\": false", "\"use_sliding_window\": 0", "expected true or false"},
-        {"C1 control in a value", "\"model_type\": \"qwen3\"", "\"model_type\": \"qwen3\\u009b31m\"", "contains a control character"},
-        {"lone surrogate escape", "\"model_type\": \"qwen3\"", "\"model_type\": \"\\ud800\"", "(document): JSON syntax error"},
-        {"shell metacharacters in model_type", "\"model_type\": \"qwen3\"", "\"model_type\": \"$(touch pwned); `id` | rm -rf ~ &\"", "is not a known model_type"},
-        {"quotes in model_type", "\"model_type\": \"qwen3\"", "\"model_type\": \"q\\\"wen3'\"", "is not a known model_type"},
+        {"past INT_MAX", "\"num_hidden_layers\": 28", "\"num_hidden_layers\": 2147483648",
+         "out of range"},
+        {"past INT64", "\"vocab_size\": 151936", "\"vocab_size\": 99999999999999999999999",
+         "out of range"},
+        {"negative zero layers", "\"num_hidden_layers\": 28", "\"num_hidden_layers\": -0",
+         "out of range"},
+        {"fraction", "\"num_attention_heads\": 16", "\"num_attention_heads\": 16.5",
+         "not an integer"},
+        {"tiny fraction", "\"num_attention_heads\": 16", "\"num_attention_heads\": 16.000000001",
+         "not an integer"},
+        {"string for a number", "\"hidden_size\": 1024", "\"hidden_size\": \"1024\"",
+         "is a string, expected a number"},
+        {"array for a number", "\"hidden_size\": 1024", "\"hidden_size\": [1024]",
+         "is an array, expected a number"},
+        {"object for a number", "\"hidden_size\": 1024", "\"hidden_size\": {}",
+         "is an object, expected a number"},
+        {"boolean for a number", "\"hidden_size\": 1024", "\"hidden_size\": true",
+         "is a boolean, expected a number"},
+        {"null for a required number", "\"hidden_size\": 1024", "\"hidden_size\": null",
+         "is null but required"},
+        {"missing required field", "\"vocab_size\": 151936", "\"vocab_sizes\": 151936",
+         "vocab_size: missing"},
+        {"number for a string", "\"model_type\": \"qwen3\"", "\"model_type\": 3",
+         "model_type: is a number, expected a string"},
+        {"number for a boolean", "\"use_sliding_window\": false", "\"use_sliding_window\": 0",
+         "expected true or false"},
+        {"C1 control in a value", "\"model_type\": \"qwen3\"",
+         "\"model_type\": \"qwen3\\u009b31m\"", "contains a control character"},
+        {"lone surrogate escape", "\"model_type\": \"qwen3\"", "\"model_type\": \"\\ud800\"",
+         "(document): JSON syntax error"},
+        {"shell metacharacters in model_type", "\"model_type\": \"qwen3\"",
+         "\"model_type\": \"$(touch pwned); `id` | rm -rf ~ &\"", "is not a known model_type"},
+        {"quotes in model_type", "\"model_type\": \"qwen3\"", "\"model_type\": \"q\\\"wen3'\"",
+         "is not a known model_type"},
     };
     for (size_t i = 0; i < sizeof model / sizeof *model; i++) {
         char *s = with(qwen, model[i].from, model[i].to);
@@ -349,21 +371,33 @@ static void numbers_and_types(void)
     static const struct {
         const char *label, *from, *to, *expect;
     } hw[] = {
-        {"hw: NaN (Python literals only in configs)", "\"bandwidth_bytes_s\": 3.35e12", "\"bandwidth_bytes_s\": NaN", "JSON syntax error"},
-        {"hw: overflow", "\"capacity_bytes\": 80e9", "\"capacity_bytes\": 1e999", "not a finite number"},
-        {"hw: negative capacity", "\"capacity_bytes\": 80e9", "\"capacity_bytes\": -80e9", "out of range"},
+        {"hw: NaN (Python literals only in configs)", "\"bandwidth_bytes_s\": 3.35e12",
+         "\"bandwidth_bytes_s\": NaN", "JSON syntax error"},
+        {"hw: overflow", "\"capacity_bytes\": 80e9", "\"capacity_bytes\": 1e999",
+         "not a finite number"},
+        {"hw: negative capacity", "\"capacity_bytes\": 80e9", "\"capacity_bytes\": -80e9",
+         "out of range"},
         {"hw: huge peak", "\"bf16\": 989e12", "\"bf16\": 989e30", "out of range"},
-        {"hw: peak as string", "\"bf16\": 989e12", "\"bf16\": \"989 TF\"", "is a string, expected a number"},
+        {"hw: peak as string", "\"bf16\": 989e12", "\"bf16\": \"989 TF\"",
+         "is a string, expected a number"},
         {"hw: domain as fraction", "\"domain_size\": 8", "\"domain_size\": 8.5", "not an integer"},
         {"hw: misspelt group", "\"memory\": {", "\"memori\": {", "memori: unknown key (typo?)"},
-        {"hw: id with quotes and shell", "\"id\": \"h100-sxm\"", "\"id\": \"h100\\\"; rm -rf ~; echo $(id) `id` | tee /etc/x &\"", "is not an id"},
-        {"hw: id with unicode", "\"id\": \"h100-sxm\"", "\"id\": \"h100-\\u0455xm\"", "is not an id"},
-        {"hw: bool as string", "\"uncertain\": false", "\"uncertain\": \"false\"", "expected true or false"},
-        {"hw: date not a date", "\"date\": \"2026-08-21\"", "\"date\": \"2026-13-45\"", "is not a date"},
-        {"hw: control character in name", "\"name\": \"NVIDIA H100 SXM5 80GB\"", "\"name\": \"H100\\r\\nok: fake line\"", "contains a control character"},
-        {"hw: escape sequences in a key", "\"kind\": \"gpu\"", "\"kind\": \"gpu\", \"\\u001b]0;owned\\u0007\\u001b[2J\": 1", "unknown key"},
-        {"hw: C1 control in a key", "\"kind\": \"gpu\"", "\"kind\": \"gpu\", \"\\u009b6n\": 1", "unknown key"},
-        {"hw: very long name", "\"name\": \"NVIDIA H100 SXM5 80GB\"", NULL, "over the 200-byte limit"},
+        {"hw: id with quotes and shell", "\"id\": \"h100-sxm\"",
+         "\"id\": \"h100\\\"; rm -rf ~; echo $(id) `id` | tee /etc/x &\"", "is not an id"},
+        {"hw: id with unicode", "\"id\": \"h100-sxm\"", "\"id\": \"h100-\\u0455xm\"",
+         "is not an id"},
+        {"hw: bool as string", "\"uncertain\": false", "\"uncertain\": \"false\"",
+         "expected true or false"},
+        {"hw: date not a date", "\"date\": \"2026-08-21\"", "\"date\": \"2026-13-45\"",
+         "is not a date"},
+        {"hw: control character in name", "\"name\": \"NVIDIA H100 SXM5 80GB\"",
+         "\"name\": \"H100\\r\\nok: fake line\"", "contains a control character"},
+        {"hw: escape sequences in a key", "\"kind\": \"gpu\"",
+         "\"kind\": \"gpu\", \"\\u001b]0;owned\\u0007\\u001b[2J\": 1", "unknown key"},
+        {"hw: C1 control in a key", "\"kind\": \"gpu\"", "\"kind\": \"gpu\", \"\\u009b6n\": 1",
+         "unknown key"},
+        {"hw: very long name", "\"name\": \"NVIDIA H100 SXM5 80GB\"", NULL,
+         "over the 200-byte limit"},
     };
     for (size_t i = 0; i < sizeof hw / sizeof *hw; i++) {
         char *s;
@@ -446,21 +480,23 @@ static void structure(void)
     hostile_text("1,200,000 JSON values", b.data, "holds more than 1000000 JSON values");
     mtok_buf_free(&b);
     /* a price book given to `check` is checked as one */
-    char *pb = with(embedded("data/prices/api.json"), "\"per_m_input\": 0.55",
-                    "\"per_m_input\": -0.55");
+    char *pb =
+        with(embedded("data/prices/api.json"), "\"per_m_input\": 0.55", "\"per_m_input\": -0.55");
     hostile_text("price book with a negative price", pb, "per_m_input: -0.55 is out of range");
     free(pb);
 
     hostile_text("empty file", "", "JSON ends too early");
     hostile_text("only whitespace", " \n\t\n", "JSON ends too early");
-    hostile_text("truncated", "{\"model_type\": \"qwen3\", \"hidden_size\": 10", "JSON ends too early");
+    hostile_text("truncated", "{\"model_type\": \"qwen3\", \"hidden_size\": 10",
+                 "JSON ends too early");
     hostile_text("two documents", "{} {}", "unexpected data after the JSON value");
     hostile_text("UTF-8 BOM (tolerated, as by Python)", "\xef\xbb\xbf{}", "model_type: missing");
     hostile_text("not JSON at all", "#!/bin/sh\nrm -rf ~\n", "JSON syntax error");
     hostile_text("top-level string", "\"config\"", "is not a JSON object");
     hostile_text("duplicate key", "{\"model_type\": \"llama\", \"model_type\": \"qwen3\"}",
                  "model_type: key appears more than once");
-    hostile_file("NUL byte", "nul.json", "{\"model_type\": \"q\0wen3\"}", 25, "contains a NUL byte", 1);
+    hostile_file("NUL byte", "nul.json", "{\"model_type\": \"q\0wen3\"}", 25, "contains a NUL byte",
+                 1);
 
     static const struct {
         const char *label, *bytes, *expect;
@@ -518,7 +554,8 @@ static void files_of_the_wrong_kind(void)
     const char *loop = path_in("loop.json");
     CHECK(symlink(loop, loop) == 0);
     char *a4[] = {ARG("check"), (char *)loop};
-    hostile_argv("symlink loop given as a file", "Too many levels of symbolic links", loop, 1, 2, a4);
+    hostile_argv("symlink loop given as a file", "Too many levels of symbolic links", loop, 1, 2,
+                 a4);
     const char *dangling = path_in("dangling.json");
     CHECK(symlink(path_in("nowhere.json"), dangling) == 0);
     char *a5[] = {ARG("check"), (char *)dangling};
@@ -619,20 +656,40 @@ static void data_dirs(void)
     static const struct {
         const char *label, *file, *from, *to, *expect;
     } edits[] = {
-        {"index: NaN count", "models/index.json", "\"params_total\": 1.6e12", "\"params_total\": NaN", "JSON syntax error"},
-        {"index: huge count", "models/index.json", "\"params_total\": 1.6e12", "\"params_total\": 1.6e300", "out of range"},
-        {"index: config escapes the folder", "models/index.json", "\"config\": \"deepseek-ai--DeepSeek-V4-Pro_config.json\"", "\"config\": \"../../../../etc/passwd\"", "must be a file name"},
-        {"index: config is the index itself", "models/index.json", "\"config\": \"deepseek-ai--DeepSeek-V4-Pro_config.json\"", "\"config\": \"index.json\"", "model_type: missing"},
-        {"index: id with shell", "models/index.json", "\"id\": \"deepseek-v4-pro\"", "\"id\": \"v4; rm -rf / #\"", "is not an id"},
-        {"index: duplicate id", "models/index.json", "\"id\": \"deepseek-v4-flash\"", "\"id\": \"deepseek-v4-pro\"", "is also the id of models[0]"},
-        {"prices: NaN", "prices/api.json", "\"per_m_input\": 0.55", "\"per_m_input\": NaN", "JSON syntax error"},
-        {"prices: negative", "prices/api.json", "\"per_m_input\": 0.55", "\"per_m_input\": -0.55", "out of range"},
-        {"prices: overflow", "prices/api.json", "\"per_m_input\": 0.55", "\"per_m_input\": 1e999", "not a finite number"},
-        {"prices: string price", "prices/api.json", "\"per_m_input\": 0.55", "\"per_m_input\": \"$0.55\"", "is a string, expected a number"},
-        {"prices: duplicate currency rate", "prices/api.json", "\"currency_rates\": [", "\"currency_rates\": [{\"currency\": \"CNY\", \"usd_per_unit\": 9, \"source\": \"x\", \"date\": \"2026-01\", \"uncertain\": true},", "is also the currency of currency_rates[0]"},
-        {"prices: a rate for USD", "prices/api.json", "\"currency_rates\": [", "\"currency_rates\": [{\"currency\": \"USD\", \"usd_per_unit\": 2, \"source\": \"x\", \"date\": \"2026-01\", \"uncertain\": true},", "USD is the base currency"},
-        {"prices: missing output key", "prices/api.json", "\"per_m_output\": 2.19,", "", "per_m_output: missing"},
-        {"prices: not an array", "prices/api.json", "\"prices\": [", "\"prices\": 5, \"x\": [", "prices: is a number, expected an array"},
+        {"index: NaN count", "models/index.json", "\"params_total\": 1.6e12",
+         "\"params_total\": NaN", "JSON syntax error"},
+        {"index: huge count", "models/index.json", "\"params_total\": 1.6e12",
+         "\"params_total\": 1.6e300", "out of range"},
+        {"index: config escapes the folder", "models/index.json",
+         "\"config\": \"deepseek-ai--DeepSeek-V4-Pro_config.json\"",
+         "\"config\": \"../../../../etc/passwd\"", "must be a file name"},
+        {"index: config is the index itself", "models/index.json",
+         "\"config\": \"deepseek-ai--DeepSeek-V4-Pro_config.json\"", "\"config\": \"index.json\"",
+         "model_type: missing"},
+        {"index: id with shell", "models/index.json", "\"id\": \"deepseek-v4-pro\"",
+         "\"id\": \"v4; rm -rf / #\"", "is not an id"},
+        {"index: duplicate id", "models/index.json", "\"id\": \"deepseek-v4-flash\"",
+         "\"id\": \"deepseek-v4-pro\"", "is also the id of models[0]"},
+        {"prices: NaN", "prices/api.json", "\"per_m_input\": 0.55", "\"per_m_input\": NaN",
+         "JSON syntax error"},
+        {"prices: negative", "prices/api.json", "\"per_m_input\": 0.55", "\"per_m_input\": -0.55",
+         "out of range"},
+        {"prices: overflow", "prices/api.json", "\"per_m_input\": 0.55", "\"per_m_input\": 1e999",
+         "not a finite number"},
+        {"prices: string price", "prices/api.json", "\"per_m_input\": 0.55",
+         "\"per_m_input\": \"$0.55\"", "is a string, expected a number"},
+        {"prices: duplicate currency rate", "prices/api.json", "\"currency_rates\": [",
+         "\"currency_rates\": [{\"currency\": \"CNY\", \"usd_per_unit\": 9, \"source\": \"x\", "
+         "\"date\": \"2026-01\", \"uncertain\": true},",
+         "is also the currency of currency_rates[0]"},
+        {"prices: a rate for USD", "prices/api.json", "\"currency_rates\": [",
+         "\"currency_rates\": [{\"currency\": \"USD\", \"usd_per_unit\": 2, \"source\": \"x\", "
+         "\"date\": \"2026-01\", \"uncertain\": true},",
+         "USD is the base currency"},
+        {"prices: missing output key", "prices/api.json", "\"per_m_output\": 2.19,", "",
+         "per_m_output: missing"},
+        {"prices: not an array", "prices/api.json", "\"prices\": [", "\"prices\": 5, \"x\": [",
+         "prices: is a number, expected an array"},
     };
     /* 20,000 prices, the last one reusing the first id: found, and fast (no pairwise compare) */
     FRESH();
@@ -640,10 +697,11 @@ static void data_dirs(void)
     struct mtok_buf big = {0};
     mtok_buf_puts(&big, "{\"prices\": [");
     for (int i = 0; i <= 20000; i++)
-        mtok_buf_printf(&big, "%s{\"id\": \"p/%d\", \"provider\": \"P\", \"product\": \"p\", "
-                              "\"kind\": \"list\", \"from\": \"2026-01\", \"currency\": \"USD\", "
-                              "\"per_m_input\": 1, \"per_m_output\": 2, \"source\": \"s\", "
-                              "\"date\": \"2026-01\", \"uncertain\": false}",
+        mtok_buf_printf(&big,
+                        "%s{\"id\": \"p/%d\", \"provider\": \"P\", \"product\": \"p\", "
+                        "\"kind\": \"list\", \"from\": \"2026-01\", \"currency\": \"USD\", "
+                        "\"per_m_input\": 1, \"per_m_output\": 2, \"source\": \"s\", "
+                        "\"date\": \"2026-01\", \"uncertain\": false}",
                         i ? ", " : "", i < 20000 ? i : 0);
     mtok_buf_puts(&big, "]}");
     put(p, big.data, big.len);
@@ -670,9 +728,14 @@ static void metacharacters_are_data(void)
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/data-meta", tmp);
     make_data(dir);
-    static const char name[] = "H100 \\\"quoted\\\" 'single' $(touch pwned) `touch pwned` ; | & > < * ~ \\\\";
-    static const char want[] = "H100 \"quoted\" 'single' $(touch pwned) `touch pwned` ; | & > < * ~ \\";
-    char *s = with(h100, "\"name\": \"NVIDIA H100 SXM5 80GB\"", "\"name\": \"" "PLACEHOLDER" "\"");
+    static const char name[] =
+        "H100 \\\"quoted\\\" 'single' $(touch pwned) `touch pwned` ; | & > < * ~ \\\\";
+    static const char want[] =
+        "H100 \"quoted\" 'single' $(touch pwned) `touch pwned` ; | & > < * ~ \\";
+    char *s = with(h100, "\"name\": \"NVIDIA H100 SXM5 80GB\"",
+                   "\"name\": \""
+                   "PLACEHOLDER"
+                   "\"");
     char *t = with(s, "PLACEHOLDER", name);
     char p[4300];
     snprintf(p, sizeof p, "%s/hardware/h100-sxm.json", dir);
@@ -712,8 +775,10 @@ static void database_arguments(void)
     const char *view = path_in("view.db");
     sqlite3 *h;
     sqlite3_open(view, &h);
-    sqlite3_exec(h, "PRAGMA user_version = 1; CREATE VIEW run AS WITH RECURSIVE c(i) AS "
-                    "(SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT i FROM c;", NULL, NULL, NULL);
+    sqlite3_exec(h,
+                 "PRAGMA user_version = 1; CREATE VIEW run AS WITH RECURSIVE c(i) AS "
+                 "(SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT i FROM c;",
+                 NULL, NULL, NULL);
     sqlite3_close(h);
     const char *text = path_in("text.db");
     put_str(text, "this is not a database but long enough to have a header of sorts........");
@@ -729,8 +794,8 @@ static void database_arguments(void)
     for (size_t i = 0; i < sizeof merges / sizeof *merges; i++) {
         const char *src = merges[i].src[0] == '/' ? merges[i].src : path_in(merges[i].src);
         const char *dst = path_in("db/merged.db");
-        char *argv[] = {ARG("db"), ARG("merge"), (char *)path_in("db/mtok.db"), (char *)src,
-                        ARG("--into"), (char *)dst};
+        char *argv[] = {ARG("db"),   ARG("merge"),  (char *)path_in("db/mtok.db"),
+                        (char *)src, ARG("--into"), (char *)dst};
         hostile_argv(merges[i].label, merges[i].expect, NULL, 1, 6, argv);
     }
 }

@@ -11,8 +11,8 @@
  * suites and --reps 1 once they exist, and fetch only against a local mock.
  *
  * Oracles: exit status 0 or 2; status 2 prints at least one line on stderr; stdout and stderr are
- * printable, valid UTF-8 lines of bounded length; a failing command leaves the directory as it was (no file
- * created, no fixture changed). Fixtures are restored after every run. */
+ * printable, valid UTF-8 lines of bounded length; a failing command leaves the directory as it was
+ * (no file created, no fixture changed). Fixtures are restored after every run. */
 #include "fuzz.h" /* first: it sets _POSIX_C_SOURCE */
 #include <sys/types.h>
 
