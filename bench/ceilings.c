@@ -433,11 +433,13 @@ size_t mtok_ceilings_plateaus(const double *bytes, const double *bw, size_t n, c
         if (caches[c] > 0 && caches[c] * 1.5 <= bytes[n - 1] &&
             (!ncap || caches[c] > cap[ncap - 1]))
             cap[ncap] = caches[c], cap_level[ncap++] = (int)c;
-    /* Candidates: the largest drop of each stretch above 25%. */
+    /* Candidates: the largest drop of each stretch above 25%. A drop at a quarter of the smallest
+     * cache or below is not a cache boundary but loop overhead (a 2-thread triad on 4 KiB). */
     const double min_drop = log(1.25);
+    const double floor_bytes = ncap ? cap[0] / 4 : 0;
     size_t cand[64], nc = 0;
     for (size_t k = 1; k < n && nc < 64;) {
-        if (drop[k] < min_drop) {
+        if (drop[k] < min_drop || bytes[k] <= floor_bytes) {
             k++;
             continue;
         }

@@ -273,6 +273,47 @@ static void test_plateaus(void)
         CHECK_NEAR(p[3].bytes_s, 16.4e9, 0.03);
         CHECK(p[2].edge_bytes > 50e6 && p[2].edge_bytes < 200e6);
     }
+    /* The 2-thread triad as measured on the development VM (bytes, B/s): the first point (3 KiB
+     * split over two threads) is far above the L1 level, a drop that is loop overhead and not a
+     * cache boundary, and the L3-to-DRAM decline is gradual. The sweep once took the first drop for
+     * the L1 step and reported a 50 GB/s "DRAM" level; it must find L1 to DRAM at their figures. */
+    static const double triad2[][2] = {
+        {3072, 8.087e+11},       {6144, 4.969e+11},       {9216, 4.688e+11},
+        {12288, 4.516e+11},      {15360, 4.716e+11},      {18432, 4.504e+11},
+        {24576, 4.679e+11},      {27648, 4.876e+11},      {33792, 4.97e+11},
+        {43008, 4.942e+11},      {52224, 5.173e+11},      {61440, 5.072e+11},
+        {73728, 5.257e+11},      {89088, 5.599e+11},      {107520, 2.872e+11},
+        {129024, 2.403e+11},     {156672, 2.258e+11},     {187392, 2.233e+11},
+        {224256, 2.293e+11},     {270336, 2.297e+11},     {322560, 2.314e+11},
+        {390144, 2.33e+11},      {466944, 2.353e+11},     {562176, 2.351e+11},
+        {672768, 2.353e+11},     {807936, 2.379e+11},     {970752, 2.388e+11},
+        {1164288, 2.375e+11},    {1397760, 2.386e+11},    {1677312, 2.382e+11},
+        {2015232, 1.986e+11},    {2417664, 2.331e+11},    {2903040, 2.094e+11},
+        {3483648, 2.151e+11},    {4177920, 1.475e+11},    {5016576, 1.028e+11},
+        {6018048, 8.525e+10},    {7222272, 6.709e+10},    {8666112, 6.316e+10},
+        {10401792, 6.1e+10},     {12481536, 6e+10},       {14979072, 5.936e+10},
+        {17974272, 5.95e+10},    {21568512, 5.935e+10},   {25884672, 5.921e+10},
+        {31060992, 5.925e+10},   {37272576, 5.927e+10},   {44728320, 5.923e+10},
+        {53673984, 5.908e+10},   {64410624, 5.914e+10},   {77291520, 5.825e+10},
+        {92752896, 5.713e+10},   {111301632, 5.506e+10},  {133564416, 5.039e+10},
+        {160275456, 4.424e+10},  {192331776, 3.98e+10},   {230799360, 3.896e+10},
+        {276959232, 3.686e+10},  {332350464, 3.56e+10},   {398819328, 3.453e+10},
+        {478583808, 3.396e+10},  {574301184, 3.346e+10},  {689163264, 3.31e+10},
+        {826994688, 3.29e+10},   {992394240, 3.244e+10},  {1190873088, 3.214e+10},
+        {1429048320, 3.255e+10}, {1714857984, 3.246e+10}, {2013265920, 3.242e+10},
+    };
+    const double caches_2t[3] = {96 * 1024, 4 << 20, 480u << 20};
+    n = sizeof triad2 / sizeof *triad2;
+    for (size_t i = 0; i < n; i++)
+        x[i] = triad2[i][0], y[i] = triad2[i][1];
+    np = mtok_ceilings_plateaus(x, y, n, caches_2t, 3, p, 16, of);
+    CHECK_MSG(np == 4 && strcmp(p[0].level, "L1") == 0 && strcmp(p[3].level, "DRAM") == 0,
+              "%zu plateaus", np);
+    if (np == 4) {
+        CHECK_NEAR(p[1].bytes_s, 235e9, 0.03);
+        CHECK_NEAR(p[2].bytes_s, 59e9, 0.03);
+        CHECK_NEAR(p[3].bytes_s, 32.5e9, 0.05);
+    }
     /* Degenerate input. */
     CHECK(mtok_ceilings_plateaus(x, y, 0, caches, 3, p, 16, of) == 0);
     CHECK(mtok_ceilings_plateaus(x, y, 2, caches, 3, p, 16, of) == 0);
