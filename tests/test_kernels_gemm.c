@@ -148,9 +148,11 @@ static void test_threads(void)
 static void test_grouped(void)
 {
     const size_t G = 5, n = 40, k = 70;
-    const size_t rows_sets[2][5] = {{1, 0, 1, 1, 1}, {3, 0, 2, 5, 1}};
+    /* one row per group (decode), a few (the GEMV jobs), and groups past MTOK_GROUPED_GEMV_MAX_M
+     * (8) beside small ones (GEMMs and GEMV jobs in one call) */
+    const size_t rows_sets[3][5] = {{1, 0, 1, 1, 1}, {3, 0, 2, 5, 1}, {1, 11, 0, 2, 9}};
     for (size_t f = 0; f < N_FORMATS; f++)
-        for (int set = 0; set < 2; set++) {
+        for (int set = 0; set < 3; set++) {
             struct mtok_wmat *w[5];
             float *src = malloc(n * k * sizeof(float));
             for (size_t g = 0; g < G; g++) {
