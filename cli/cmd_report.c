@@ -146,7 +146,7 @@ int cli_report(struct cli *c, int argc, char **argv)
     if (!cat)
         return CLI_ERROR;
     /* the host's calibration is added once the measurements are in (measure()) */
-    struct mtok_sim_defaults *def = cli_sim_defaults_base(c);
+    struct mtok_sim_defaults *def = cli_sim_defaults_base(c), *base = NULL;
     if (!def)
         return CLI_ERROR;
     struct mtok_tco_defaults tco = {0};
@@ -228,12 +228,18 @@ int cli_report(struct cli *c, int argc, char **argv)
         }
     }
     cr = eval_claims(c, cat, def, &claims, &n_claims);
+    base = cli_sim_defaults_base(c); /* without the host's calibration: the accuracy table's */
+    if (!base) {
+        rc = CLI_ERROR;
+        goto out;
+    }
     struct mtok_report_opts ro = {.out_dir = out,
                                   .suite = suite,
                                   .claims = cr,
                                   .n_claims = n_claims,
                                   .tco = &tco,
                                   .sim = def,
+                                  .calib_base = base ? base->calib : NULL,
                                   .gnuplot = gnuplot,
                                   .gnuplot_timeout_s = timeout,
                                   .no_charts = no_charts,
@@ -299,6 +305,7 @@ out:
     mtok_report_suite_destroy(suite);
     mtok_tco_defaults_free(&tco);
     mtok_sim_defaults_destroy(def);
+    mtok_sim_defaults_destroy(base);
     mtok_diags_free(&d);
     return rc;
 }

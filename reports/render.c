@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bench/bench.h"
 #include "reports/reports.h"
 
 /* ================================================================================================
@@ -1651,6 +1652,75 @@ static void section_cells(struct rpt *r)
     table_emit(r, t);
 }
 
+/* How far the simulator's prediction for this machine is from the measurement, for the kernels of
+ * the bench run above: the pure roofline, calibrated with the point held out (leave-one-out), and
+ * calibrated on the suite's previous run (held out in time). */
+static void accuracy_tables(struct rpt *r)
+{
+    if (!r->have_bench)
+        return;
+    struct mtok_accuracy *a = NULL;
+    struct mtok_error e = {0};
+    if (mtok_accuracy_compute(r->st, r->bench_run.fingerprint, r->bench_run.suite, r->o->calib_base,
+                              &a, &e) != MTOK_OK) {
+        char line[1200];
+        snprintf(line, sizeof line, "Prediction accuracy: not computed (%.1000s).", e.msg);
+        para(r, "note", line);
+        return;
+    }
+    char line[600];
+    snprintf(line, sizeof line,
+             "The simulator against the measurement on this machine, for the %zu kernels of bench "
+             "run %.8s (suite %s): the pure roofline on the measured ceilings (SOL), the roofline "
+             "calibrated on the same run without the kernel itself (leave-one-out), and calibrated "
+             "on the suite's previous run %s (cross-run). Errors are |predicted / measured - 1|.",
+             a->n, a->run, a->suite, a->base_run[0] ? a->base_run : "(none yet: run it again)");
+    para(r, "note", line);
+    struct table *t = table_new("accuracy", "Prediction accuracy on this machine", 4, NULL);
+    table_col(t, 0, "scheme", "prediction");
+    table_col(t, 1, "median_abs_error", "median |error|");
+    table_col(t, 2, "worst_abs_error", "worst |error|");
+    table_col(t, 3, "n", "kernels");
+    const struct {
+        const char *name;
+        const struct mtok_accuracy_stats *st;
+    } rows[] = {{"SOL (uncalibrated roofline)", &a->sol},
+                {"calibrated, leave-one-out", &a->loo},
+                {"calibrated on the previous run", &a->cross}};
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        struct cell *c = table_row(t);
+        char b[64];
+        cell_text(&c[0], rows[i].name);
+        bool have = rows[i].st->n > 0;
+        cell_num(&c[1], have ? rows[i].st->median : NAN,
+                 have ? (snprintf(b, sizeof b, "%.1f%%", 100 * rows[i].st->median), b) : "-");
+        cell_num(&c[2], have ? rows[i].st->worst : NAN,
+                 have ? (snprintf(b, sizeof b, "%.1f%%", 100 * rows[i].st->worst), b) : "-");
+        cell_num(&c[3], (double)rows[i].st->n, fmt_sig(b, sizeof b, (double)rows[i].st->n, 6));
+    }
+    table_emit(r, t);
+    t = table_new("accuracy_kernels", "Prediction against measurement per kernel", 6, NULL);
+    static const char *const kc[][2] = {
+        {"name", "benchmark"},          {"measured_ns", "measured ns"},  {"sol_ns", "SOL ns"},
+        {"loo_ns", "leave-one-out ns"}, {"cross_ns", "previous-run ns"}, {"bound", "bound"}};
+    for (size_t j = 0; j < 6; j++)
+        table_col(t, j, kc[j][0], kc[j][1]);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct mtok_accuracy_row *x = &a->rows[i];
+        struct cell *c = table_row(t);
+        char b[64];
+        cell_text(&c[0], x->name);
+        cell_num(&c[1], x->measured_ns, fmt_count(b, sizeof b, x->measured_ns));
+        cell_num(&c[2], x->sol_ns, fmt_count(b, sizeof b, x->sol_ns));
+        cell_num(&c[3], x->loo_ns, fmt_count(b, sizeof b, x->loo_ns));
+        cell_num(&c[4], x->cross_ns,
+                 isfinite(x->cross_ns) ? fmt_count(b, sizeof b, x->cross_ns) : "-");
+        cell_text(&c[5], x->bound);
+    }
+    table_emit(r, t);
+    mtok_accuracy_destroy(a);
+}
+
 /* ---- chart 3: the host roofline with the measured kernels ---- */
 
 struct roof {
@@ -1908,6 +1978,7 @@ static void section_roofline(struct rpt *r)
             cell_text(&c2[j], "");
     }
     table_emit(r, t);
+    accuracy_tables(r);
 }
 
 /* ---- chart 4: benchmark history over commits ---- */

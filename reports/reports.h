@@ -163,6 +163,9 @@ struct mtok_report_opts {
     size_t n_claims;
     const struct mtok_tco_defaults *tco; /* sources of the cost assumptions; may be NULL */
     const struct mtok_sim_defaults *sim; /* sources of the simulator's assumptions; may be NULL */
+    /* the simulator's default calibration without this machine's measurements, which the accuracy
+     * table calibrates from (held-out points must not be in it); NULL = none */
+    const struct mtok_calib *calib_base;
     const char *gnuplot;                 /* program; NULL = "gnuplot" */
     double gnuplot_timeout_s;            /* per chart; <= 0 = 60 */
     bool no_charts;                      /* write the scripts but do not run gnuplot */

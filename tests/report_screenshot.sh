@@ -18,9 +18,13 @@ work=$(mktemp -d /tmp/mtok-shot-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$mtok" report --out "$work/report" --db "$work/mtok.db"
 for f in index.html report.md chart1_cost_output.svg chart2_pareto.svg chart3_roofline.svg \
-         chart4_history.svg chart5_breakeven.svg table_cost_8k-1k.csv; do
+         chart4_history.svg chart5_breakeven.svg table_cost_8k-1k.csv table_ceilings.csv \
+         table_kernels.csv table_accuracy.csv table_accuracy_kernels.csv; do
     [ -s "$work/report/$f" ] || { echo "report_screenshot: $f missing"; exit 1; }
 done
+# the measured kernels against the simulator: the three prediction schemes
+[ "$(tail -n +2 "$work/report/table_accuracy.csv" | wc -l)" -eq 3 ] ||
+    { echo "report_screenshot: table_accuracy.csv does not have its three rows"; exit 1; }
 HOME=$work timeout 180 "$browser" --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
     --user-data-dir="$work/profile" --window-size=1280,2600 \
     --screenshot="$work/shot.png" "file://$work/report/index.html" >"$work/chromium.log" 2>&1 || {
