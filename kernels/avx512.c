@@ -850,8 +850,8 @@ static void softmax_avx512(float *x, size_t n)
  * Attention */
 
 /* GQA: blocks of 32 positions. A bf16 cache with head dims a multiple of 16 is read in place
- * (widened in registers; no software prefetch: a burst of them stalls on fill buffers and the
- * hardware follows these streams); otherwise K and V of the block are widened to f32 once (rows
+ * (widened in registers, with one software prefetch into L2 per line read, two heads ahead:
+ * without it the strided [t][h][d] rows ran at half speed); otherwise K and V of the block are widened to f32 once (rows
  * padded to 16 floats). Scores come from register blocks of 2 query rows x 8 positions (10 loads
  * feed 16 FMAs) reduced by one hsum16; the online softmax rescales once per block; PV keeps 8
  * output vectors of a row in registers. */
@@ -887,7 +887,7 @@ static inline __m512 qk_2x8_bf16(const float *qa, const float *qb, const uint16_
         __m512 va = _mm512_load_ps(qa + d), vb = _mm512_load_ps(qb + d);
         if (pf && d % 32 == 0)
             for (int j = 0; j < 8; j++)
-                _mm_prefetch((const char *)(K + (size_t)j * stride + d) + pf, _MM_HINT_T0);
+                _mm_prefetch((const char *)(K + (size_t)j * stride + d) + pf, _MM_HINT_T1);
         for (int j = 0; j < 8; j++) {
             __m512 kv = bf16x16_to_f32(K + (size_t)j * stride + d);
             acc[j] = _mm512_fmadd_ps(va, kv, acc[j]);
@@ -910,7 +910,7 @@ static inline __m512 qk_4x4_bf16(const float *const *q, const uint16_t *K, size_
         __m512 q2 = _mm512_load_ps(q[2] + d), q3 = _mm512_load_ps(q[3] + d);
         if (pf && d % 32 == 0)
             for (int j = 0; j < 4; j++)
-                _mm_prefetch((const char *)(K + (size_t)j * stride + d) + pf, _MM_HINT_T0);
+                _mm_prefetch((const char *)(K + (size_t)j * stride + d) + pf, _MM_HINT_T1);
         for (int j = 0; j < 4; j++) {
             __m512 kv = bf16x16_to_f32(K + (size_t)j * stride + d);
             acc[j] = _mm512_fmadd_ps(q0, kv, acc[j]);
@@ -922,8 +922,218 @@ static inline __m512 qk_4x4_bf16(const float *const *q, const uint16_t *K, size_
     return hsum16(acc);
 }
 
+/* bf16 cache, head dims a multiple of 32, G >= 3: every 64-byte K or V load holds 32 values whose
+ * even elements become f32 by one shift and odd ones by one AND (two operations per 32 values
+ * instead of a widening move and a shift per 16). Q and O are kept with each 32-chunk split into
+ * its 16 even then 16 odd elements, so no lane shuffles are needed. Query rows go 4 at a time
+ * (a KV head's rows padded to a multiple of 4 with zero rows); scores stay in qk_4x4 order (lane
+ * 4r + j: row r, position j), so the online softmax runs on whole vectors for the 4 rows, with the
+ * row maxima and sums reduced inside each group of 4 lanes. A partial last block is copied into a
+ * zero-padded buffer so that every block is read the same way. */
+static inline __m512 qk_4x4_bf16eo(const float *q, size_t dq, const uint16_t *K, size_t stride,
+                                   ptrdiff_t pf)
+{
+    const __m512i hi16 = _mm512_set1_epi32((int)0xFFFF0000u);
+    __m512 acc[16];
+    for (int j = 0; j < 16; j++)
+        acc[j] = _mm512_setzero_ps();
+    for (size_t d = 0; d < dq; d += 32) {
+        for (int j = 0; j < 4; j++) {
+            const uint16_t *kr = K + (size_t)j * stride + d;
+            if (pf)
+                _mm_prefetch((const char *)kr + pf, _MM_HINT_T1);
+            __m512i kv = _mm512_loadu_si512(kr);
+            __m512 ke = _mm512_castsi512_ps(_mm512_slli_epi32(kv, 16));
+            __m512 ko = _mm512_castsi512_ps(_mm512_and_si512(kv, hi16));
+            for (int r = 0; r < 4; r++) {
+                acc[4 * r + j] = _mm512_fmadd_ps(_mm512_load_ps(q + r * dq + d), ke, acc[4 * r + j]);
+                acc[4 * r + j] = _mm512_fmadd_ps(_mm512_load_ps(q + r * dq + d + 16), ko, acc[4 * r + j]);
+            }
+        }
+    }
+    return hsum16(acc);
+}
+
+/* Lanes of each group of 4 get the group's max / sum. */
+static inline __m512 max4(__m512 v)
+{
+    v = _mm512_max_ps(v, _mm512_permute_ps(v, 0xB1));
+    return _mm512_max_ps(v, _mm512_permute_ps(v, 0x4E));
+}
+static inline __m512 sum4(__m512 v)
+{
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));
+    return _mm512_add_ps(v, _mm512_permute_ps(v, 0x4E));
+}
+
+/* f32 row of n (a multiple of 32) to or from the even/odd split layout */
+static void eo_split(const float *x, float *o, size_t n)
+{
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
+    for (size_t d = 0; d < n; d += 32) {
+        __m512 a = _mm512_loadu_ps(x + d), b = _mm512_loadu_ps(x + d + 16);
+        _mm512_store_ps(o + d, _mm512_permutex2var_ps(a, ie, b));
+        _mm512_store_ps(o + d + 16, _mm512_permutex2var_ps(a, io, b));
+    }
+}
+static void eo_merge(const float *x, float *o, size_t n)
+{
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+    for (size_t d = 0; d < n; d += 32) {
+        __m512 e = _mm512_load_ps(x + d), od = _mm512_load_ps(x + d + 16);
+        _mm512_storeu_ps(o + d, _mm512_permutex2var_ps(e, lo, od));
+        _mm512_storeu_ps(o + d + 16, _mm512_permutex2var_ps(e, hi, od));
+    }
+}
+
+static void gqa_bf16eo_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
+{
+    size_t G = wk->G, Gp = MTOK_ROUND_UP(G, 4), ng = Gp / 4, nkv = wk->nkv, Rp = nkv * Gp;
+    size_t dq = wk->dqk, dv = wk->dv;
+    float *buf = mtok_kalloc((Rp * (dq + dv) + 2 * Rp * 4 + GQA_BT * 4) * sizeof(float));
+    float *Q = buf, *O = Q + Rp * dq, *M = O + Rp * dv, *L = M + Rp * 4, *P = L + Rp * 4;
+    uint16_t *Kt = NULL, *Vt = NULL;
+    if ((t1 - t0) % GQA_BT) {
+        Kt = mtok_kcalloc(GQA_BT * nkv * (dq + dv) * sizeof(uint16_t));
+        Vt = Kt + GQA_BT * nkv * dq;
+    }
+    int32_t lo4[16], hi4[16]; /* per padded row of a group, replicated over 4 lanes */
+    memset(Q, 0, Rp * (dq + dv) * sizeof(float));
+    for (size_t h = 0; h < nkv; h++)
+        for (size_t g = 0; g < G; g++) {
+            size_t r = h * G + g, rp = h * Gp + g;
+            eo_split(wk->q + r * wk->q_rs, Q + rp * dq, dq);
+            eo_split(wk->o + r * dv, O + rp * dv, dv);
+        }
+    for (size_t rp = 0; rp < Rp; rp++) {
+        size_t h = rp / Gp, g = rp % Gp;
+        bool in = g < G;
+        for (int i = 0; i < 4; i++) { /* M, L: lane 4 (rp % 4) + i of vector rp / 4 */
+            M[(rp / 4) * 16 + (rp % 4) * 4 + (size_t)i] = in ? wk->m[h * G + g] : -INFINITY;
+            L[(rp / 4) * 16 + (rp % 4) * 4 + (size_t)i] = in ? wk->l[h * G + g] : 0.0f;
+        }
+    }
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3);
+    const __m512 scale = _mm512_set1_ps(wk->scale), ninf = _mm512_set1_ps(-INFINITY);
+    const __m512i hi16 = _mm512_set1_epi32((int)0xFFFF0000u);
+    for (size_t tb = t0; tb < t1; tb += GQA_BT) {
+        size_t nt = MTOK_MIN((size_t)GQA_BT, t1 - tb);
+        const uint16_t *kbase = (const uint16_t *)wk->k + tb * wk->k_ps;
+        const uint16_t *vbase = (const uint16_t *)wk->v + tb * wk->v_ps;
+        size_t kps = wk->k_ps, vps = wk->v_ps, khs = wk->k_hs, vhs = wk->v_hs;
+        if (nt < GQA_BT) {
+            for (size_t j = 0; j < nt; j++)
+                for (size_t h = 0; h < nkv; h++) {
+                    memcpy(Kt + (j * nkv + h) * dq, kbase + j * kps + h * khs, dq * 2);
+                    memcpy(Vt + (j * nkv + h) * dv, vbase + j * vps + h * vhs, dv * 2);
+                }
+            kbase = Kt, vbase = Vt, kps = nkv * dq, vps = nkv * dv, khs = dq, vhs = dv;
+        }
+        for (size_t h = 0; h < nkv; h++) {
+            const uint16_t *kb = kbase + h * khs, *vb = vbase + h * vhs;
+            ptrdiff_t pfk = 0, pfv = 0;
+            size_t hn = h + 2, tn = tb + (hn / nkv) * GQA_BT; /* as in gqa_avx512 */
+            hn %= nkv;
+            if (tn + GQA_BT <= t1) {
+                pfk = 2 * ((ptrdiff_t)(tn * wk->k_ps + hn * wk->k_hs) - (ptrdiff_t)(tb * wk->k_ps + h * wk->k_hs));
+                pfv = 2 * ((ptrdiff_t)(tn * wk->v_ps + hn * wk->v_hs) - (ptrdiff_t)(tb * wk->v_ps + h * wk->v_hs));
+            }
+            for (size_t gi = 0; gi < ng; gi++) {
+                size_t rp0 = h * Gp + 4 * gi;
+                const float *q = Q + rp0 * dq;
+                __m512 sv[GQA_BT / 4];
+                ptrdiff_t pf = gi == 0 ? pfk : 0;
+                for (size_t i = 0; i < GQA_BT / 4; i++)
+                    sv[i] = qk_4x4_bf16eo(q, dq, kb + 4 * i * kps, kps, pf);
+                /* visibility of lane 4r + j at position tb + 4i + j for row r */
+                for (size_t i = 0; i < 4; i++) {
+                    size_t g = 4 * gi + i, r = h * G + g;
+                    int32_t l = g < G ? (int32_t)MTOK_MAX(wk->lo[r], (int64_t)tb) : 1;
+                    int32_t u = g < G ? (int32_t)MTOK_MIN(wk->hi[r], (int64_t)(tb + nt) - 1) : 0;
+                    for (int j = 0; j < 4; j++)
+                        lo4[4 * i + (size_t)j] = l, hi4[4 * i + (size_t)j] = u;
+                }
+                __m512i lov = _mm512_loadu_si512(lo4), hiv = _mm512_loadu_si512(hi4);
+                __m512i pos = _mm512_add_epi32(_mm512_set1_epi32((int32_t)tb), lane);
+                __mmask16 vis[GQA_BT / 4];
+                __m512 mx = ninf;
+                for (size_t i = 0; i < GQA_BT / 4; i++) {
+                    __m512i pi = _mm512_add_epi32(pos, _mm512_set1_epi32((int32_t)(4 * i)));
+                    vis[i] = _mm512_cmpge_epi32_mask(pi, lov) & _mm512_cmple_epi32_mask(pi, hiv);
+                    sv[i] = _mm512_mask_mul_ps(ninf, vis[i], sv[i], scale);
+                    mx = _mm512_max_ps(mx, sv[i]);
+                }
+                __m512 mold = _mm512_load_ps(M + rp0 * 4);
+                __m512 mnew = _mm512_max_ps(max4(mx), mold);
+                __m512 sum = _mm512_setzero_ps();
+                for (size_t i = 0; i < GQA_BT / 4; i++) {
+                    __m512 p = _mm512_maskz_mov_ps(vis[i], exp512(_mm512_sub_ps(sv[i], mnew)));
+                    sum = _mm512_add_ps(sum, p);
+                    _mm512_store_ps(P + 16 * i, p);
+                }
+                __mmask16 live = _mm512_cmp_ps_mask(mold, ninf, _CMP_NEQ_OQ);
+                __m512 corr = _mm512_maskz_mov_ps(live, exp512(_mm512_sub_ps(mold, mnew)));
+                _mm512_store_ps(L + rp0 * 4, _mm512_fmadd_ps(_mm512_load_ps(L + rp0 * 4), corr, sum4(sum)));
+                _mm512_store_ps(M + rp0 * 4, mnew);
+                float cf[16];
+                _mm512_storeu_ps(cf, corr);
+                /* PV: 4 rows x 64 dims per pass (4 accumulators per row) */
+                float *o = O + rp0 * dv;
+                ptrdiff_t pv = gi == 0 ? pfv : 0;
+                for (size_t d0 = 0; d0 < dv; d0 += 64) {
+                    size_t nc = MTOK_MIN((size_t)2, (dv - d0) / 32);
+                    __m512 a[4][4];
+                    for (size_t r = 0; r < 4; r++)
+                        for (size_t c = 0; c < 2 * nc; c++)
+                            a[r][c] = _mm512_mul_ps(_mm512_load_ps(o + r * dv + d0 + 16 * c),
+                                                    _mm512_set1_ps(cf[4 * r]));
+                    for (size_t j = 0; j < GQA_BT; j++) {
+                        const uint16_t *vr = vb + j * vps + d0;
+                        const float *pj = P + (j / 4) * 16 + j % 4;
+                        __m512 p0 = _mm512_set1_ps(pj[0]), p1 = _mm512_set1_ps(pj[4]);
+                        __m512 p2 = _mm512_set1_ps(pj[8]), p3 = _mm512_set1_ps(pj[12]);
+                        for (size_t c = 0; c < nc; c++) {
+                            if (pv)
+                                _mm_prefetch((const char *)(vr + 32 * c) + pv, _MM_HINT_T1);
+                            __m512i vv = _mm512_loadu_si512(vr + 32 * c);
+                            __m512 ve = _mm512_castsi512_ps(_mm512_slli_epi32(vv, 16));
+                            __m512 vo = _mm512_castsi512_ps(_mm512_and_si512(vv, hi16));
+                            a[0][2 * c] = _mm512_fmadd_ps(p0, ve, a[0][2 * c]);
+                            a[1][2 * c] = _mm512_fmadd_ps(p1, ve, a[1][2 * c]);
+                            a[2][2 * c] = _mm512_fmadd_ps(p2, ve, a[2][2 * c]);
+                            a[3][2 * c] = _mm512_fmadd_ps(p3, ve, a[3][2 * c]);
+                            a[0][2 * c + 1] = _mm512_fmadd_ps(p0, vo, a[0][2 * c + 1]);
+                            a[1][2 * c + 1] = _mm512_fmadd_ps(p1, vo, a[1][2 * c + 1]);
+                            a[2][2 * c + 1] = _mm512_fmadd_ps(p2, vo, a[2][2 * c + 1]);
+                            a[3][2 * c + 1] = _mm512_fmadd_ps(p3, vo, a[3][2 * c + 1]);
+                        }
+                    }
+                    for (size_t r = 0; r < 4; r++)
+                        for (size_t c = 0; c < 2 * nc; c++)
+                            _mm512_store_ps(o + r * dv + d0 + 16 * c, a[r][c]);
+                }
+            }
+        }
+    }
+    for (size_t h = 0; h < nkv; h++)
+        for (size_t g = 0; g < G; g++) {
+            size_t r = h * G + g, rp = h * Gp + g;
+            eo_merge(O + rp * dv, wk->o + r * dv, dv);
+            wk->m[r] = M[rp * 4];
+            wk->l[r] = L[rp * 4];
+        }
+    mtok_kfree(Kt);
+    mtok_kfree(buf);
+}
+
 static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
 {
+    if (wk->kv_dtype == MTOK_BF16 && wk->dqk % 32 == 0 && wk->dv % 32 == 0 && wk->G >= 3) {
+        gqa_bf16eo_avx512(wk, t0, t1);
+        return;
+    }
     size_t G = wk->G, R = wk->nkv * G, dq = MTOK_ROUND_UP(wk->dqk, 16), dv = MTOK_ROUND_UP(wk->dv, 16);
     size_t esz = wk->kv_dtype == MTOK_F32 ? 4 : 2;
     float *buf = mtok_kalloc((R * dq + dq + GQA_BT * (dq + dv) + R * GQA_BT + R * dv + GQA_BT + dv) *
@@ -948,8 +1158,9 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
         for (size_t h = 0; h < wk->nkv; h++) {
             const uint16_t *kb = (const uint16_t *)wk->k + tb * wk->k_ps + h * wk->k_hs;
             const uint16_t *vb = (const uint16_t *)wk->v + tb * wk->v_ps + h * wk->v_hs;
-            /* prefetch what comes two heads later (wrapping into the next block): far enough for
-             * DRAM latency, near enough (~32 KiB) to stay in L1 */
+            /* prefetch what comes two heads later (wrapping into the next block), into L2: an L1
+             * prefetch holds a fill buffer for the whole DRAM latency (T1 measured 1.05x; 1, 4, 8
+             * or 16 heads ahead were no better) */
             ptrdiff_t pfk = 0, pfv = 0;
             size_t hn = h + 2, tn = tb + (hn / wk->nkv) * GQA_BT; /* two heads ahead (measured) */
             hn %= wk->nkv;
@@ -1068,8 +1279,8 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                     for (size_t j = 0; j < nt; j++) {
                         const uint16_t *vr = vb + j * wk->v_ps + d0;
                         if (pf) { /* the 128 bytes this step reads, in the next rows */
-                            _mm_prefetch((const char *)vr + pf, _MM_HINT_T0);
-                            _mm_prefetch((const char *)vr + pf + 64, _MM_HINT_T0);
+                            _mm_prefetch((const char *)vr + pf, _MM_HINT_T1);
+                            _mm_prefetch((const char *)vr + pf + 64, _MM_HINT_T1);
                         }
                         __m512 p0 = _mm512_set1_ps(pr[0][j]), p1 = _mm512_set1_ps(pr[1][j]);
                         __m512 p2 = _mm512_set1_ps(pr[2][j]), p3 = _mm512_set1_ps(pr[3][j]);
@@ -1107,7 +1318,7 @@ static void gqa_avx512(const struct mtok_gqa_work *wk, size_t t0, size_t t1)
                             const uint16_t *vr = vb + j * wk->v_ps + d0;
                             if (pf)
                                 for (size_t i = 0; i < nd; i += 2)
-                                    _mm_prefetch((const char *)(vr + 16 * i) + pf, _MM_HINT_T0);
+                                    _mm_prefetch((const char *)(vr + 16 * i) + pf, _MM_HINT_T1);
                             for (size_t i = 0; i < nd; i++) {
                                 __m512 vv = bf16x16_to_f32(vr + 16 * i);
                                 a[i] = _mm512_fmadd_ps(pja, vv, a[i]);
@@ -1420,7 +1631,7 @@ void mtok_ktab_fill_avx512(struct mtok_ktab *t, const struct mtok_cpu *cpu)
     t->softmax = softmax_avx512;
     t->elem_name = "elementwise_avx512";
     t->gqa = gqa_avx512;
-    t->gqa_name = "attn_gqa_avx512_bt32_4x4";
+    t->gqa_name = "attn_gqa_avx512_bt32_4x4eo";
     t->mqa = mqa_avx512;
     t->mqa_name = "attn_mqa_avx512_heads16";
     t->indexer = indexer_avx512;
