@@ -5,6 +5,8 @@
  * peer and host verification always on, connect and total timeouts, and a body cap checked in the
  * write callback so an oversized response is cut off the moment it passes the cap (not after it has
  * all arrived). A body reaches the cache or the caller only after the caller's check accepted it.
+ * Everything after the transfer (status, cap, check, cache) is mtok_fetch_handle, which takes the
+ * response as data, so tests and the fuzzer reach it without a network.
  *
  * Cache layout: DIR/<fnv64(url)>.body holds the body, DIR/<fnv64(url)>.meta a small JSON object
  * (url, etag, last_modified, stored_at, bytes, fnv64 of the body). An entry is used only when the
@@ -84,7 +86,7 @@ static void copy(char *dst, size_t n, const char *src)
 
 struct cache_entry {
     bool valid;
-    char body_path[1024], meta_path[1024];
+    char body_path[1088], meta_path[1088]; /* dir (< 1024) + "/" + 16 hex digits + ".body" */
     char etag[256], last_modified[64], stored_at[32];
     char *body;
     size_t len;
@@ -157,6 +159,38 @@ static enum mtok_status cache_write(const struct cache_entry *c, const char *url
     return s;
 }
 
+/* ---- the response head ---- */
+
+static void header_value(char *dst, size_t n, const char *v, size_t len)
+{
+    while (len && (*v == ' ' || *v == '\t'))
+        v++, len--;
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+        len--;
+    if (len >= n)
+        len = n - 1; /* an absurdly long validator is cut; it then just never matches */
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+}
+
+void mtok_fetch_header_line(struct mtok_fetch_response *r, const char *line, size_t n)
+{
+    if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a redirect): forget the previous one's validators. */
+        r->etag[0] = r->last_modified[0] = r->content_type[0] = r->reason[0] = '\0';
+        const char *sp = memchr(line, ' ', n);
+        const char *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - line)) : NULL;
+        if (sp2)
+            header_value(r->reason, sizeof r->reason, sp2 + 1, n - (size_t)(sp2 + 1 - line));
+    } else if (n > 5 && strncasecmp(line, "etag:", 5) == 0) {
+        header_value(r->etag, sizeof r->etag, line + 5, n - 5);
+    } else if (n > 14 && strncasecmp(line, "last-modified:", 14) == 0) {
+        header_value(r->last_modified, sizeof r->last_modified, line + 14, n - 14);
+    } else if (n > 13 && strncasecmp(line, "content-type:", 13) == 0) {
+        header_value(r->content_type, sizeof r->content_type, line + 13, n - 13);
+    }
+}
+
 /* ---- one transfer ---- */
 
 struct xfer {
@@ -164,7 +198,7 @@ struct xfer {
     size_t cap;
     size_t received;
     bool too_big;
-    char etag[256], last_modified[64], reason[128];
+    struct mtok_fetch_response head;
 };
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -182,34 +216,11 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static void header_value(char *dst, size_t n, const char *v, size_t len)
-{
-    while (len && (*v == ' ' || *v == '\t'))
-        v++, len--;
-    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-        len--;
-    if (len >= n)
-        len = n - 1; /* an absurdly long validator is cut; it then just never matches */
-    memcpy(dst, v, len);
-    dst[len] = '\0';
-}
-
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct xfer *x = userdata;
     size_t n = size * nmemb;
-    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
-        /* A new response (after a redirect): forget the previous one's validators. */
-        x->etag[0] = x->last_modified[0] = x->reason[0] = '\0';
-        const char *sp = memchr(ptr, ' ', n);
-        const char *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - ptr)) : NULL;
-        if (sp2)
-            header_value(x->reason, sizeof x->reason, sp2 + 1, n - (size_t)(sp2 + 1 - ptr));
-    } else if (n > 5 && strncasecmp(ptr, "etag:", 5) == 0) {
-        header_value(x->etag, sizeof x->etag, ptr + 5, n - 5);
-    } else if (n > 14 && strncasecmp(ptr, "last-modified:", 14) == 0) {
-        header_value(x->last_modified, sizeof x->last_modified, ptr + 14, n - 14);
-    }
+    mtok_fetch_header_line(&x->head, ptr, n);
     return n;
 }
 
@@ -334,116 +345,195 @@ static CURLcode transfer(const char *url, const struct mtok_fetch_opts *o, size_
     return rc;
 }
 
+/* ---- after the transfer ---- */
+
+/* What every fetch sets up before it has a response: the options, the cap, the cache entry. */
+struct fetch_state {
+    const struct mtok_fetch_opts *o;
+    size_t cap;
+    char dir[1024]; /* "" = no cache */
+    struct cache_entry cached;
+    uint64_t t0;
+};
+
+static enum mtok_status fetch_begin(struct fetch_state *f, const char *url,
+                                    const struct mtok_fetch_opts *opts, char **body, size_t *len,
+                                    struct mtok_fetch_info *info, struct mtok_diags *diags)
+{
+    static const struct mtok_fetch_opts no_opts;
+    memset(f, 0, sizeof *f);
+    f->o = opts ? opts : &no_opts;
+    memset(info, 0, sizeof *info);
+    *body = NULL;
+    *len = 0;
+    f->t0 = mtok_now_ns();
+    if (!mtok_fetch_is_url(url)) {
+        mtok_diags_add(diags, url ? url : "(null)", "(http)",
+                       "not fetched: only http:// and https:// URLs are");
+        return MTOK_EINVAL;
+    }
+    f->cap = f->o->max_bytes && f->o->max_bytes < MTOK_FETCH_MAX_BYTES ? f->o->max_bytes
+                                                                       : MTOK_FETCH_MAX_BYTES;
+    if (!f->o->no_cache)
+        mtok_fetch_cache_dir(f->o, f->dir, sizeof f->dir);
+    if (f->dir[0]) {
+        cache_paths(&f->cached, f->dir, url);
+        cache_read(&f->cached, url, f->cap);
+    }
+    return MTOK_OK;
+}
+
+static void fetch_end(struct fetch_state *f, struct mtok_fetch_info *info)
+{
+    info->elapsed_s = (double)(mtok_now_ns() - f->t0) / 1e9;
+    free(f->cached.body);
+    f->cached.body = NULL;
+}
+
+static void head_info(struct mtok_fetch_info *info, const struct mtok_fetch_response *r)
+{
+    info->http_status = r->status;
+    copy(info->etag, sizeof info->etag, r->etag);
+    copy(info->last_modified, sizeof info->last_modified, r->last_modified);
+    copy(info->content_type, sizeof info->content_type, r->content_type);
+}
+
+/* The last step of every fetch that has a body (a fresh one, or a cached copy a 304 or the offline
+ * fallback serves): the check, then the cache write (fresh bodies only, and only once accepted),
+ * then the caller's copy. A cached copy the check refuses is dropped, so the next fetch starts
+ * clean. */
+static enum mtok_status deliver(struct fetch_state *f, const char *url, const char *data,
+                                size_t data_len, bool fresh, const struct mtok_fetch_response *r,
+                                mtok_fetch_check_fn check, void *ctx, char **body, size_t *len,
+                                struct mtok_fetch_info *info, struct mtok_diags *diags)
+{
+    enum mtok_status s = check ? check(ctx, url, data, data_len, diags) : MTOK_OK;
+    if (s != MTOK_OK) {
+        if (!fresh && f->dir[0]) {
+            unlink(f->cached.meta_path);
+            unlink(f->cached.body_path);
+        }
+        return s;
+    }
+    info->bytes = data_len;
+    if (fresh && f->dir[0]) {
+        struct mtok_error err = {0};
+        if (make_dirs(f->dir) != 0)
+            snprintf(info->warning, sizeof info->warning,
+                     "%.400s: not cached: cannot create the cache directory %.400s", url, f->dir);
+        else if (cache_write(&f->cached, url, data, data_len, r->etag, r->last_modified, &err) !=
+                 MTOK_OK)
+            snprintf(info->warning, sizeof info->warning, "%.400s: not cached: %.500s", url,
+                     err.msg);
+        else
+            info->stored = true;
+    }
+    if (f->dir[0] && (info->stored || info->from_cache))
+        copy(info->cache_path, sizeof info->cache_path, f->cached.body_path);
+    *body = mtok_xmalloc(data_len + 1);
+    memcpy(*body, data, data_len);
+    (*body)[data_len] = '\0';
+    *len = data_len;
+    return MTOK_OK;
+}
+
+/* A response that arrived whole: 304 serves the cached copy, 200 its body (within the cap), any
+ * other status is an error. */
+static enum mtok_status handle(struct fetch_state *f, const char *url,
+                               const struct mtok_fetch_response *r, mtok_fetch_check_fn check,
+                               void *ctx, char **body, size_t *len, struct mtok_fetch_info *info,
+                               struct mtok_diags *diags)
+{
+    head_info(info, r);
+    if (r->status == 304 && f->cached.valid) {
+        info->from_cache = true;
+        /* A 304 may omit the validators; keep the stored ones for the next revalidation. */
+        if (!info->etag[0])
+            copy(info->etag, sizeof info->etag, f->cached.etag);
+        if (!info->last_modified[0])
+            copy(info->last_modified, sizeof info->last_modified, f->cached.last_modified);
+        return deliver(f, url, f->cached.body, f->cached.len, false, r, check, ctx, body, len, info,
+                       diags);
+    }
+    if (r->status == 200) {
+        /* The transfer stops at the cap; this is for bodies that did not come through it. */
+        if (r->len > f->cap) {
+            mtok_diags_add(diags, url, "(http)",
+                           "response is larger than the %zu-byte limit (%zu bytes); not used",
+                           f->cap, r->len);
+            return MTOK_ENET;
+        }
+        return deliver(f, url, r->len ? r->body : "", r->len, true, r, check, ctx, body, len, info,
+                       diags);
+    }
+    mtok_diags_add(diags, url, "(http)", "HTTP %ld%s%s", r->status, r->reason[0] ? " " : "",
+                   r->reason);
+    return MTOK_ENET;
+}
+
+enum mtok_status mtok_fetch_handle(const char *url, const struct mtok_fetch_opts *opts,
+                                   const struct mtok_fetch_response *r, mtok_fetch_check_fn check,
+                                   void *ctx, char **body, size_t *len,
+                                   struct mtok_fetch_info *info, struct mtok_diags *diags)
+{
+    struct mtok_fetch_info scratch;
+    if (!info)
+        info = &scratch;
+    struct fetch_state f;
+    enum mtok_status s = fetch_begin(&f, url, opts, body, len, info, diags);
+    if (s == MTOK_OK)
+        s = handle(&f, url, r, check, ctx, body, len, info, diags);
+    fetch_end(&f, info);
+    return s;
+}
+
 /* ---- the public fetch ---- */
 
 enum mtok_status mtok_fetch(const char *url, const struct mtok_fetch_opts *opts,
                             mtok_fetch_check_fn check, void *ctx, char **body, size_t *len,
                             struct mtok_fetch_info *info, struct mtok_diags *diags)
 {
-    static const struct mtok_fetch_opts no_opts;
-    const struct mtok_fetch_opts *o = opts ? opts : &no_opts;
     struct mtok_fetch_info scratch;
     if (!info)
         info = &scratch;
-    memset(info, 0, sizeof *info);
-    *body = NULL;
-    *len = 0;
-    uint64_t t0 = mtok_now_ns();
-    if (!mtok_fetch_is_url(url)) {
-        mtok_diags_add(diags, url ? url : "(null)", "(http)",
-                       "not fetched: only http:// and https:// URLs are");
-        return MTOK_EINVAL;
+    struct fetch_state f;
+    enum mtok_status s = fetch_begin(&f, url, opts, body, len, info, diags);
+    if (s != MTOK_OK) {
+        fetch_end(&f, info);
+        return s;
     }
     pthread_once(&curl_once, init_curl);
     if (curl_init_rc != CURLE_OK) {
         mtok_diags_add(diags, url, "(http)", "libcurl failed to initialise: %s",
                        curl_easy_strerror(curl_init_rc));
+        fetch_end(&f, info);
         return MTOK_ENET;
     }
-    size_t cap =
-        o->max_bytes && o->max_bytes < MTOK_FETCH_MAX_BYTES ? o->max_bytes : MTOK_FETCH_MAX_BYTES;
 
-    struct cache_entry cached = {0};
-    char dir[1024] = "";
-    if (!o->no_cache)
-        mtok_fetch_cache_dir(o, dir, sizeof dir);
-    if (dir[0]) {
-        cache_paths(&cached, dir, url);
-        cache_read(&cached, url, cap);
-    }
-
-    struct xfer x = {.cap = cap};
+    struct xfer x = {.cap = f.cap};
     long status = 0;
     char msg[768];
-    CURLcode rc = transfer(url, o, cap, &cached, &x, &status, msg, sizeof msg);
-    info->http_status = status;
-    copy(info->etag, sizeof info->etag, x.etag);
-    copy(info->last_modified, sizeof info->last_modified, x.last_modified);
-
-    enum mtok_status s = MTOK_OK;
-    const char *data = NULL;
-    size_t data_len = 0;
-    bool fresh = false;
-    if (rc != CURLE_OK) {
-        if (offline_error(rc) && o->offline_fallback && cached.valid) {
-            info->offline = info->from_cache = true;
-            snprintf(info->warning, sizeof info->warning,
-                     "%s: offline (%.300s); serving the cached copy stored %s", url, msg,
-                     cached.stored_at[0] ? cached.stored_at : "earlier");
-            data = cached.body, data_len = cached.len;
-        } else {
-            info->offline = offline_error(rc);
-            mtok_diags_add(diags, url, "(http)", "%s", msg);
-            s = MTOK_ENET;
-        }
-    } else if (status == 304 && cached.valid) {
-        info->from_cache = true;
-        data = cached.body, data_len = cached.len;
-        /* A 304 may omit the validators; keep the stored ones for the next revalidation. */
-        if (!info->etag[0])
-            copy(info->etag, sizeof info->etag, cached.etag);
-        if (!info->last_modified[0])
-            copy(info->last_modified, sizeof info->last_modified, cached.last_modified);
-    } else if (status == 200) {
-        data = x.body.data ? x.body.data : "", data_len = x.body.len;
-        fresh = true;
+    CURLcode rc = transfer(url, f.o, f.cap, &f.cached, &x, &status, msg, sizeof msg);
+    x.head.status = status;
+    x.head.body = x.body.data;
+    x.head.len = x.body.len;
+    if (rc == CURLE_OK) {
+        s = handle(&f, url, &x.head, check, ctx, body, len, info, diags);
+    } else if (offline_error(rc) && f.o->offline_fallback && f.cached.valid) {
+        head_info(info, &x.head);
+        info->offline = info->from_cache = true;
+        snprintf(info->warning, sizeof info->warning,
+                 "%s: offline (%.300s); serving the cached copy stored %s", url, msg,
+                 f.cached.stored_at[0] ? f.cached.stored_at : "earlier");
+        s = deliver(&f, url, f.cached.body, f.cached.len, false, &x.head, check, ctx, body, len,
+                    info, diags);
     } else {
-        mtok_diags_add(diags, url, "(http)", "HTTP %ld%s%s", status, x.reason[0] ? " " : "",
-                       x.reason);
+        head_info(info, &x.head);
+        info->offline = offline_error(rc);
+        mtok_diags_add(diags, url, "(http)", "%s", msg);
         s = MTOK_ENET;
     }
-
-    if (s == MTOK_OK && check) {
-        s = check(ctx, url, data, data_len, diags);
-        if (s != MTOK_OK && !fresh && dir[0]) {
-            /* A stored copy that no longer passes is dropped, so the next fetch starts clean. */
-            unlink(cached.meta_path);
-            unlink(cached.body_path);
-        }
-    }
-    if (s == MTOK_OK) {
-        info->bytes = data_len;
-        if (fresh && dir[0]) {
-            struct mtok_error err = {0};
-            if (make_dirs(dir) != 0)
-                snprintf(info->warning, sizeof info->warning,
-                         "%.400s: not cached: cannot create the cache directory %.400s", url, dir);
-            else if (cache_write(&cached, url, data, data_len, x.etag, x.last_modified, &err) !=
-                     MTOK_OK)
-                snprintf(info->warning, sizeof info->warning, "%.400s: not cached: %.500s", url,
-                         err.msg);
-            else
-                info->stored = true;
-        }
-        if (dir[0] && (info->stored || info->from_cache))
-            copy(info->cache_path, sizeof info->cache_path, cached.body_path);
-        *body = mtok_xmalloc(data_len + 1);
-        memcpy(*body, data, data_len);
-        (*body)[data_len] = '\0';
-        *len = data_len;
-    }
-    info->elapsed_s = (double)(mtok_now_ns() - t0) / 1e9;
-    free(cached.body);
+    fetch_end(&f, info);
     mtok_buf_free(&x.body);
     return s;
 }

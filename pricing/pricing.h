@@ -588,7 +588,8 @@ struct mtok_fetch_info {
     size_t bytes;     /* body size */
     double elapsed_s;
     char etag[256], last_modified[64];
-    char cache_path[1024]; /* body file in the cache ("" when not cached) */
+    char content_type[128]; /* as the server said it ("" = not said); informational */
+    char cache_path[1024];  /* body file in the cache ("" when not cached) */
     char warning[1024];    /* one line for the user, "" if none */
 };
 
@@ -612,6 +613,35 @@ typedef enum mtok_status (*mtok_fetch_check_fn)(void *ctx, const char *url, cons
 enum mtok_status mtok_fetch(const char *url, const struct mtok_fetch_opts *opts,
                             mtok_fetch_check_fn check, void *ctx, char **body, size_t *len,
                             struct mtok_fetch_info *info, struct mtok_diags *diags);
+
+/* A response as it arrived, for mtok_fetch_handle: the HTTP status, the header fields
+ * mtok_fetch_header_line picked out of the head, and the body (any bytes). */
+struct mtok_fetch_response {
+    long status;      /* 200, 304, 404 ...; 0 = no response */
+    char reason[128]; /* the status line's reason phrase ("Not Found"), "" if none */
+    char etag[256], last_modified[64], content_type[128]; /* "" = absent; longer values are cut */
+    const char *body; /* len bytes, not necessarily NUL-terminated; may be NULL when len is 0 */
+    size_t len;
+};
+
+/* Feed one line of a response head (a status line "HTTP/1.1 404 Not Found" or a header "Name:
+ * value", with or without its CR LF; n bytes, not NUL-terminated) into r: a status line starts a
+ * new response (after a redirect) and clears the fields; ETag, Last-Modified and Content-Type
+ * (case-insensitive names) are kept, trimmed. r->status is not parsed here (libcurl reports it). */
+void mtok_fetch_header_line(struct mtok_fetch_response *r, const char *line, size_t n);
+
+/* Everything mtok_fetch does once a transfer has completed, for a response given as data: 304 with
+ * a valid cached copy serves that copy; 200 a body within the cap (opts->max_bytes); any other
+ * status fails with "HTTP STATUS REASON". The body then goes to `check` (may be NULL) and, only
+ * when accepted, to the cache (a fresh body, with its ETag and Last-Modified) and to *body
+ * (NUL-terminated, caller frees) and *len. A cached copy that `check` refuses is removed from the
+ * cache. Errors as for mtok_fetch (every diagnostic line starts with the URL; a rejected response
+ * writes nothing to the cache). mtok_fetch calls it for every completed transfer; tests and the
+ * fuzzer call it without a network. `info` may be NULL. Reentrant. */
+enum mtok_status mtok_fetch_handle(const char *url, const struct mtok_fetch_opts *opts,
+                                   const struct mtok_fetch_response *r, mtok_fetch_check_fn check,
+                                   void *ctx, char **body, size_t *len,
+                                   struct mtok_fetch_info *info, struct mtok_diags *diags);
 
 /* True for a string that mtok_fetch would try (http:// or https://, case-insensitive). --model and
  * price-book arguments use this to choose between a catalog id, a path and a URL. */

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # mtok's reliability run: the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer +
-# LeakSanitizer (which includes the hostile inputs, the kill -9 test, 8 concurrent writers, the
-# schema migrations and the replay of every fuzz seed and kept crash input), then every fuzz target
-# with libFuzzer. Prints the figures at the end and exits non-zero when any of them is bad.
+# LeakSanitizer (which includes the hostile inputs, the kill -9 tests of fault_writer, `mtok bench`
+# and `mtok sweep`, 8 concurrent writers, the schema migrations and the replay of every fuzz seed
+# and kept crash input), then every fuzz target in tests/fuzz/TARGETS with libFuzzer. Prints the
+# figures at the end (per fuzz target: executions and crashes; hostile inputs tried; per kill -9
+# writer: kills, kills survived, rows lost) and exits non-zero when any of them is bad.
 #
 #   tests/reliability.sh [smoke | long] [--fuzz-seconds N | --fuzz-runs N] [--kills N]
 #
@@ -62,7 +64,10 @@ san_reports=$(grep -cE "^[0-9]+: .*(ERROR: (Address|Leak)Sanitizer|runtime error
 pick() { grep -ohE "$1" "$LOG/asan-ctest.log" | tail -1; }
 hostile=$(pick "hostile inputs tried: [0-9]+" | grep -oE "[0-9]+$")
 broken=$(pick "broken files checked: [0-9]+" | grep -oE "[0-9]+$")
-kill_line=$(pick "kills: [0-9]+, survived: [0-9]+.*rows lost: [0-9]+")
+# One summary line per kill -9 writer ("kill -9 of mtok bench: kills: 50, survived: 50, ...").
+kill_writers="fault_writer|mtok bench|mtok sweep"
+kill_lines=$(grep -ohE "kill -9 of ($kill_writers): kills: [0-9]+, survived: [0-9]+.*rows lost: [0-9]+" \
+    "$LOG/asan-ctest.log" | awk -F: '!seen[$1]++')
 conc_line=$(pick "concurrent writers: .*failed writers: [0-9]+")
 migrate_line=$(pick "schema fixtures migrated: .*")
 rss_line=$(pick "100 MB file: max RSS [0-9]+ KiB")
@@ -85,10 +90,12 @@ san_reports=$((san_reports + fuzz_san))
 
 # ---- 3. the figures -----------------------------------------------------------------------------
 secs=$(($(date +%s) - start))
-rows_lost=$(echo "$kill_line" | grep -oE "rows lost: [0-9]+" | grep -oE "[0-9]+")
+sum_of() { echo "$kill_lines" | grep -oE "$1: [0-9]+" | awk '{s += $NF} END {print s + 0}'; }
+rows_lost=$(sum_of "rows lost")
+survived=$(sum_of "survived")
+nkills=$(sum_of "kills")
+n_kill_lines=$(echo "$kill_lines" | grep -c "kill -9 of")
 conc_lost=$(echo "$conc_line" | grep -oE "rows lost: [0-9]+" | grep -oE "[0-9]+")
-survived=$(echo "$kill_line" | grep -oE "survived: [0-9]+" | grep -oE "[0-9]+")
-nkills=$(echo "$kill_line" | grep -oE "^kills: [0-9]+" | grep -oE "[0-9]+")
 echo
 echo "==== mtok reliability ($mode, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'), ${secs} s)"
 echo "fuzzing (libFuzzer + ASan + UBSan, one process per target):"
@@ -98,14 +105,16 @@ echo "  crashes: $total_crashes (kept crash inputs replayed by CTest: tests/fuzz
 echo "hostile inputs tried: ${hostile:-?} generated (test_hostile) + ${broken:-?} files in tests/data/broken; fuzz seeds and regressions replayed: $replayed"
 echo "  ${rss_line:-100 MB file: ?}"
 echo "database:"
-echo "  kill -9: ${kill_line:-?}"
+echo "  kill -9: $nkills kills, $survived survived, rows lost: $rows_lost ($n_kill_lines of 3 writers reported)"
+echo "$kill_lines" | sed 's/^kill -9 of /    /' | grep -v '^$'
 echo "  ${conc_line:-concurrent writers: ?}"
 echo "  ${migrate_line:-schema fixtures: ?}"
 echo "sanitizer reports: $san_reports (ASan + UBSan + LSan over the whole suite and every fuzz run)"
 echo "suite under sanitizers: ${tests_line:-?}"
 [ "${rows_lost:-1}" != 0 ] && failed=1
+[ "$n_kill_lines" -ne 3 ] && failed=1
 [ "${conc_lost:-1}" != 0 ] && failed=1
-[ -z "$survived" ] || [ "$survived" != "$nkills" ] && failed=1
+{ [ "$nkills" -eq 0 ] || [ "$survived" != "$nkills" ]; } && failed=1
 [ "$san_reports" -ne 0 ] && failed=1
 [ "$total_crashes" -ne 0 ] && failed=1
 if [ $failed -ne 0 ]; then

@@ -6,7 +6,8 @@
  *
  * Inputs are generated here from the embedded catalog (one field broken at a time) or are files of
  * the wrong kind: FIFOs, /dev/zero, directories, symlink loops. tests/data/broken holds more,
- * checked by test_catalog. Prints "hostile inputs tried: N" for tests/reliability.sh. */
+ * checked by test_catalog. HTTP responses (HTML for JSON, past the cap, a hostile reason phrase) go
+ * through mtok_fetch_handle. Prints "hostile inputs tried: N" for tests/reliability.sh. */
 #define _DEFAULT_SOURCE /* wait4 */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -24,7 +25,9 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "pricing/pricing.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -800,6 +803,96 @@ static void database_arguments(void)
     }
 }
 
+/* Hostile HTTP responses, through mtok_fetch_handle (what mtok_fetch does once a transfer ends):
+ * refused with one printable line naming the URL, and nothing written to the cache. The transfer
+ * side (the cap while streaming, redirects, timeouts, TLS) is test_fetch's. */
+struct http_ctx {
+    struct mtok_catalog *cat;
+    struct mtok_model *m;
+    struct mtok_api_price *p;
+    size_t n;
+};
+
+static enum mtok_status http_model(void *ctx, const char *url, const char *body, size_t len,
+                                   struct mtok_diags *d)
+{
+    return mtok_model_parse(url, body, len, &((struct http_ctx *)ctx)->m, d);
+}
+
+static enum mtok_status http_prices(void *ctx, const char *url, const char *body, size_t len,
+                                    struct mtok_diags *d)
+{
+    struct http_ctx *c = ctx;
+    return mtok_prices_parse(c->cat, url, body, len, &c->p, &c->n, d);
+}
+
+static void hostile_response(const char *label, const char *head, const char *body, size_t len,
+                             mtok_fetch_check_fn check, struct http_ctx *ctx, const char *expect)
+{
+    n_cases++;
+    static const char url[] = "https://example.invalid/org/model/config.json";
+    const char *cache = path_in("http-cache");
+    struct mtok_fetch_opts o = {.cache_dir = cache};
+    struct mtok_fetch_response r = {0};
+    for (const char *p = head; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl + 1 - p) : strlen(p);
+        mtok_fetch_header_line(&r, p, n);
+        if (strncmp(p, "HTTP/", 5) == 0)
+            r.status = strtol(strchr(p, ' ') + 1, NULL, 10);
+        p += n;
+    }
+    r.body = body, r.len = len;
+    struct mtok_diags d = {0};
+    struct mtok_fetch_info info;
+    char *out = NULL;
+    size_t out_len = 0;
+    enum mtok_status s = mtok_fetch_handle(url, &o, &r, check, ctx, &out, &out_len, &info, &d);
+    CHECK_MSG(s != MTOK_OK && !out && !info.stored, "%s: accepted", label);
+    CHECK_MSG(d.n == 1, "%s: %zu diagnostics", label, d.n);
+    for (size_t i = 0; i < d.n; i++) {
+        const char *why = line_problem(d.lines[i], strlen(d.lines[i]));
+        CHECK_MSG(!why, "%s: diagnostic %s: %.200s", label, why, d.lines[i]);
+        CHECK_MSG(strncmp(d.lines[i], url, strlen(url)) == 0, "%s: does not name the URL: %.200s",
+                  label, d.lines[i]);
+        CHECK_MSG(strstr(d.lines[i], expect), "%s: expected \"%s\", got: %.300s", label, expect,
+                  d.lines[i]);
+    }
+    struct stat st;
+    CHECK_MSG(stat(cache, &st) != 0, "%s: the cache directory was created", label);
+    mtok_diags_free(&d);
+}
+
+static void http_responses(void)
+{
+    struct http_ctx ctx = {0};
+    struct mtok_diags d = {0};
+    CHECK(mtok_catalog_open(&ctx.cat, NULL, &d) == MTOK_OK);
+    static const char html[] = "<!DOCTYPE html><html><body><h1>Sign in</h1></body></html>\n";
+    const char *ok_head = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n";
+    hostile_response("HTML served for a config.json", ok_head, html, strlen(html), http_model, &ctx,
+                     "JSON");
+    hostile_response("HTML served for a price book", ok_head, html, strlen(html), http_prices, &ctx,
+                     "JSON");
+    /* A body past the 16 MiB cap that did not come through a transfer (which stops at the cap). */
+    size_t big = (size_t)MTOK_FETCH_MAX_BYTES + 1;
+    char *huge = mtok_xmalloc(big);
+    memset(huge, ' ', big);
+    huge[0] = '{', huge[big - 1] = '}';
+    hostile_response("a body one byte past the cap", "HTTP/1.1 200 OK\r\n", huge, big, http_model,
+                     &ctx, "larger than the 16777216-byte limit");
+    free(huge);
+    hostile_response("a 404 page with an escape sequence in its reason",
+                     "HTTP/1.1 404 Not \x1b[2J\x1b]0;pwned\x07Found\r\n", html, strlen(html),
+                     http_model, &ctx, "HTTP 404");
+    hostile_response("a 304 with nothing cached", "HTTP/1.1 304 Not Modified\r\n", NULL, 0,
+                     http_model, &ctx, "HTTP 304");
+    mtok_model_destroy(ctx.m);
+    mtok_api_prices_free(ctx.p, ctx.n);
+    mtok_catalog_destroy(ctx.cat);
+    mtok_diags_free(&d);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmp)) {
@@ -823,6 +916,7 @@ int main(void)
     data_dirs();
     metacharacters_are_data();
     database_arguments();
+    http_responses();
 
     printf("hostile inputs tried: %d\n", n_cases);
     char cmd[600];

@@ -39,6 +39,9 @@ dict_for() {
     case "$1" in
     cli) echo "$SRC/tests/fuzz/dict/cli.dict" ;;
     merge) echo "$SRC/tests/fuzz/dict/sql.dict" ;;
+    http) # a response head, then JSON: libFuzzer takes one dictionary, so join the two
+        cat "$SRC/tests/fuzz/dict/http.dict" "$SRC/tests/fuzz/dict/json.dict" >"$OUT/http.dict"
+        echo "$OUT/http.dict" ;;
     *) echo "$SRC/tests/fuzz/dict/json.dict" ;;
     esac
 }
