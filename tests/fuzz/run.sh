@@ -4,7 +4,8 @@
 #   tests/fuzz/run.sh [--seconds N | --runs N] [TARGET...]
 #
 # --seconds N  fuzz each target for N seconds (default 20)
-# --runs N     fuzz each target for N executions (the long run: --runs 1000000)
+# --runs N     fuzz each target for N executions (the long run: --runs 1000000); with --seconds
+#              too, whichever comes first (a slow target's share of a time budget)
 # Builds build-fuzz/ with clang -DMTOK_FUZZ=ON first. Corpora grow in build-fuzz/corpus/TARGET
 # (kept between runs); crash inputs land in build-fuzz/artifacts/TARGET/. Copy each crash input
 # into tests/fuzz/regressions/TARGET/ once it is fixed: CTest replays it on every build.
@@ -15,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
 OUT=${MTOK_FUZZ_BUILD:-$SRC/build-fuzz}
-seconds=20 runs=""
+seconds="" runs=""
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -81,7 +82,10 @@ while read -r name seeds; do
     artifacts=$OUT/artifacts/$name
     mkdir -p "$corpus" "$artifacts"
     before=$(find "$artifacts" -type f | wc -l)
-    if [ -n "$runs" ]; then limit=(-runs="$runs"); else limit=(-max_total_time="$seconds"); fi
+    limit=()
+    [ -n "$runs" ] && limit+=(-runs="$runs")
+    [ -n "$seconds" ] && limit+=(-max_total_time="$seconds")
+    [ ${#limit[@]} -eq 0 ] && limit=(-max_total_time=20)
     log=$OUT/fuzz-$name.log
     start=$(date +%s)
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
