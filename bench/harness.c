@@ -254,36 +254,36 @@ enum mtok_status mtok_bench_run(const struct mtok_bench_suite *s,
     }
     struct mtok_bench_report *rep = mtok_xcalloc(1, sizeof *rep);
     rep->results = mtok_xcalloc(s->n + 1, sizeof *rep->results);
-    size_t *todo = mtok_xmalloc((s->n + 1) * sizeof *todo), ntodo = 0;
+    size_t *sel = mtok_xmalloc((s->n + 1) * sizeof *sel), n_sel = 0;
     char name[256];
     for (size_t i = 0; i < s->n; i++) {
         mtok_bench_case_name(&s->v[i], name, sizeof name);
         if (!cfg->filter || regexec(&re, name, 0, NULL, 0) == 0)
-            todo[ntodo++] = i;
+            sel[n_sel++] = i;
     }
     if (cfg->filter)
         regfree(&re);
 
     struct mtok_counters *ctr = NULL;
     struct mtok_error cerr = {0};
-    if (cfg->counters && ntodo)
+    if (cfg->counters && n_sel)
         mtok_counters_create(&ctr, &cerr);
     int cpus[1024];
     int n_cpus = bench_allowed_cpus(cpus, 1024);
-    for (size_t k = 0; k < ntodo; k++) {
+    for (size_t k = 0; k < n_sel; k++) {
         struct mtok_bench_result *r = &rep->results[rep->n++];
-        r->bc = &s->v[todo[k]];
+        r->bc = &s->v[sel[k]];
         mtok_bench_case_name(r->bc, r->name, sizeof r->name);
         if (cfg->progress)
-            cfg->progress(cfg->progress_ctx, k, ntodo, r->name, NULL);
+            cfg->progress(cfg->progress_ctx, k, n_sel, r->name, NULL);
         run_case(r, cfg, cpus, n_cpus, ctr, cerr.msg);
         if (cfg->progress)
-            cfg->progress(cfg->progress_ctx, k, ntodo, r->name, r);
+            cfg->progress(cfg->progress_ctx, k, n_sel, r->name, r);
     }
     if (cfg->pin)
         bench_unpin();
     mtok_counters_destroy(ctr);
-    free(todo);
+    free(sel);
     *out = rep;
     return MTOK_OK;
 }
