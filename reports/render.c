@@ -310,6 +310,17 @@ static void table_col(struct table *t, size_t i, const char *key, const char *la
     t->labels[i] = mtok_xstrdup(label ? label : key);
 }
 
+/* A table whose columns are all known up front: {key, label} pairs. */
+static struct table *table_of(const char *id, const char *title, const char *const (*cols)[2],
+                              size_t ncols, const char *cls)
+{
+    struct table *t = table_new(id, title, ncols, cls);
+    for (size_t j = 0; j < ncols; j++)
+        table_col(t, j, cols[j][0], cols[j][1]);
+    return t;
+}
+#define TABLE_OF(id, title, cols, cls) table_of(id, title, cols, sizeof cols / sizeof *cols, cls)
+
 /* Start a row; returns its first cell. */
 static struct cell *table_row(struct table *t)
 {
@@ -1242,17 +1253,18 @@ static void chart_pareto(struct rpt *r)
         mtok_buf_printf(b, "%zu\n", np);
     }
     size_t block = 0;
-    struct table *t = table_new("pareto", "Pareto fronts (the points of chart 2)", 9, NULL);
+    static const char *const pareto_cols[][2] = {{"model", "model"},
+                                                 {"hw", "hardware"},
+                                                 {"layout", "deployment"},
+                                                 {"gpus", "GPUs"},
+                                                 {"batch", "concurrency"},
+                                                 {"tok_s_per_user", "tok/s/user"},
+                                                 {"tok_s_per_gpu", "tok/s/GPU"},
+                                                 {"ttft_s", "TTFT s"},
+                                                 {"provenance", "provenance"}};
+    struct table *t =
+        TABLE_OF("pareto", "Pareto fronts (the points of chart 2)", pareto_cols, NULL);
     t->collapsed = true;
-    table_col(t, 0, "model", "model");
-    table_col(t, 1, "hw", "hardware");
-    table_col(t, 2, "layout", "deployment");
-    table_col(t, 3, "gpus", "GPUs");
-    table_col(t, 4, "batch", "concurrency");
-    table_col(t, 5, "tok_s_per_user", "tok/s/user");
-    table_col(t, 6, "tok_s_per_gpu", "tok/s/GPU");
-    table_col(t, 7, "ttft_s", "TTFT s");
-    table_col(t, 8, "provenance", "provenance");
     for (size_t k = 0; k < np; k++) {
         const char *mid = s->pareto_models[k];
         char title[256];
@@ -1361,16 +1373,17 @@ static void section_breakeven(struct rpt *r, const char *api_date)
                     ll, api_date);
     para(r, "", t.data);
     mtok_buf_free(&t);
-    struct table *tb = table_new("breakeven", "Self-host vs API break-even", 9, NULL);
-    table_col(tb, 0, "model", "model");
-    table_col(tb, 1, "hw", "self-hosted on");
-    table_col(tb, 2, "self_usd_per_m_full", "self-host $/M at 100% busy");
-    table_col(tb, 3, "api_product", "API");
-    table_col(tb, 4, "api_price_id", "API price in force");
-    table_col(tb, 5, "api_usd_per_m", "API $/M of the mix");
-    table_col(tb, 6, "breakeven_utilisation", "break-even utilisation");
-    table_col(tb, 7, "verdict", "verdict");
-    table_col(tb, 8, "api_source", "API price source");
+    static const char *const breakeven_cols[][2] = {
+        {"model", "model"},
+        {"hw", "self-hosted on"},
+        {"self_usd_per_m_full", "self-host $/M at 100% busy"},
+        {"api_product", "API"},
+        {"api_price_id", "API price in force"},
+        {"api_usd_per_m", "API $/M of the mix"},
+        {"breakeven_utilisation", "break-even utilisation"},
+        {"verdict", "verdict"},
+        {"api_source", "API price source"}};
+    struct table *tb = TABLE_OF("breakeven", "Self-host vs API break-even", breakeven_cols, NULL);
     struct chart c;
     chart_init(&c, "chart5_breakeven", "Chart 5: self-host vs API cost against utilisation", 1100,
                560);
@@ -1548,11 +1561,8 @@ static void section_cells(struct rpt *r)
         {"provenance", "provenance"},
         {"options", "options tried (tok/s/GPU at target)"},
         {"note", "note"}};
-    size_t nc = sizeof cols / sizeof *cols;
-    struct table *t = table_new("cells", "Every cell", nc, NULL);
+    struct table *t = TABLE_OF("cells", "Every cell", cols, NULL);
     t->collapsed = true;
-    for (size_t j = 0; j < nc; j++)
-        table_col(t, j, cols[j][0], cols[j][1]);
     for (size_t li = 0; li < s->n_lengths; li++)
         for (size_t mi = 0; mi < s->n_models; mi++)
             for (size_t hi = 0; hi < s->n_hw; hi++) {
@@ -1564,9 +1574,9 @@ static void section_cells(struct rpt *r)
                 cell_text(&c[1], lab);
                 lengths_label(&s->lengths[li], a, sizeof a, '/');
                 cell_text(&c[2], a);
-                for (size_t j = 3; j < nc; j++)
+                for (size_t j = 3; j < t->ncols; j++)
                     cell_text(&c[j], "");
-                for (size_t j = 3; j < nc; j++)
+                for (size_t j = 3; j < t->ncols; j++)
                     c[j].cls = "text";
                 if (!p->row) {
                     cell_text(&c[3], "not simulated yet");
@@ -1676,11 +1686,12 @@ static void accuracy_tables(struct rpt *r)
              "on the suite's previous run %s (cross-run). Errors are |predicted / measured - 1|.",
              a->n, a->run, a->suite, a->base_run[0] ? a->base_run : "(none yet: run it again)");
     para(r, "note", line);
-    struct table *t = table_new("accuracy", "Prediction accuracy on this machine", 4, NULL);
-    table_col(t, 0, "scheme", "prediction");
-    table_col(t, 1, "median_abs_error", "median |error|");
-    table_col(t, 2, "worst_abs_error", "worst |error|");
-    table_col(t, 3, "n", "kernels");
+    static const char *const accuracy_cols[][2] = {{"scheme", "prediction"},
+                                                   {"median_abs_error", "median |error|"},
+                                                   {"worst_abs_error", "worst |error|"},
+                                                   {"n", "kernels"}};
+    struct table *t =
+        TABLE_OF("accuracy", "Prediction accuracy on this machine", accuracy_cols, NULL);
     const struct {
         const char *name;
         const struct mtok_accuracy_stats *st;
@@ -1699,12 +1710,10 @@ static void accuracy_tables(struct rpt *r)
         cell_num(&c[3], (double)rows[i].st->n, fmt_sig(b, sizeof b, (double)rows[i].st->n, 6));
     }
     table_emit(r, t);
-    t = table_new("accuracy_kernels", "Prediction against measurement per kernel", 6, NULL);
     static const char *const kc[][2] = {
         {"name", "benchmark"},          {"measured_ns", "measured ns"},  {"sol_ns", "SOL ns"},
         {"loo_ns", "leave-one-out ns"}, {"cross_ns", "previous-run ns"}, {"bound", "bound"}};
-    for (size_t j = 0; j < 6; j++)
-        table_col(t, j, kc[j][0], kc[j][1]);
+    t = TABLE_OF("accuracy_kernels", "Prediction against measurement per kernel", kc, NULL);
     for (size_t i = 0; i < a->n; i++) {
         const struct mtok_accuracy_row *x = &a->rows[i];
         struct cell *c = table_row(t);
@@ -1908,14 +1917,14 @@ static void section_roofline(struct rpt *r)
                  r->have_ceil ? "measured" : "not measured yet",
                  r->have_ceil ? "this machine, mtok ceilings and mtok bench runs in the database"
                               : "mtok ceilings has not been run on this database");
-    struct table *t = table_new("ceilings", "Host ceilings (measured)", 7, NULL);
-    table_col(t, 0, "kind", "kind");
-    table_col(t, 1, "name", "name");
-    table_col(t, 2, "level", "level");
-    table_col(t, 3, "threads", "threads");
-    table_col(t, 4, "bytes", "working set bytes");
-    table_col(t, 5, "value", "value");
-    table_col(t, 6, "unit", "unit");
+    static const char *const ceilings_cols[][2] = {{"kind", "kind"},
+                                                   {"name", "name"},
+                                                   {"level", "level"},
+                                                   {"threads", "threads"},
+                                                   {"bytes", "working set bytes"},
+                                                   {"value", "value"},
+                                                   {"unit", "unit"}};
+    struct table *t = TABLE_OF("ceilings", "Host ceilings (measured)", ceilings_cols, NULL);
     for (size_t i = 0; i < r->n_ceil; i++) {
         const struct mtok_ceiling_row *x = &r->ceil[i];
         if (strcmp(x->kind, "peak") && strcmp(x->kind, "plateau") && strcmp(x->kind, "flops") &&
@@ -1938,7 +1947,6 @@ static void section_roofline(struct rpt *r)
             cell_text(&c2[j], "");
     }
     table_emit(r, t);
-    t = table_new("kernels", "Kernel benchmarks (measured)", 10, NULL);
     static const char *const kc[][2] = {{"name", "benchmark"},
                                         {"threads", "threads"},
                                         {"median_ns", "median ns"},
@@ -1949,8 +1957,7 @@ static void section_roofline(struct rpt *r)
                                         {"predicted_ns", "predicted ns"},
                                         {"provenance", "prediction provenance"},
                                         {"variant", "variant"}};
-    for (size_t j = 0; j < 10; j++)
-        table_col(t, j, kc[j][0], kc[j][1]);
+    t = TABLE_OF("kernels", "Kernel benchmarks (measured)", kc, NULL);
     for (size_t i = 0; i < r->n_bench; i++) {
         const struct mtok_stored_result *x = &r->bench[i];
         struct cell *c2 = table_row(t);
@@ -2143,12 +2150,12 @@ static void section_history(struct rpt *r)
                  "and mtok history test whether it is significant.",
                  no ? "measured" : "not measured yet",
                  "mtok bench runs recorded in the database, ordered by start time");
-    struct table *t = table_new("history", "Benchmark medians per commit (ns)", 4, NULL);
+    static const char *const history_cols[][2] = {{"benchmark", "benchmark"},
+                                                  {"commit", "commit"},
+                                                  {"started_at", "run started"},
+                                                  {"median_ns", "median ns"}};
+    struct table *t = TABLE_OF("history", "Benchmark medians per commit (ns)", history_cols, NULL);
     t->collapsed = true;
-    table_col(t, 0, "benchmark", "benchmark");
-    table_col(t, 1, "commit", "commit");
-    table_col(t, 2, "started_at", "run started");
-    table_col(t, 3, "median_ns", "median ns");
     for (size_t i = 0; i < r->n_hist; i++)
         for (size_t k = 0; k < r->hist[i].n; k++) {
             struct cell *c2 = table_row(t);
@@ -2201,7 +2208,6 @@ static void section_claims(struct rpt *r)
                     counts[MTOK_VERDICT_UNVERIFIABLE]);
     para(r, "", t.data);
     mtok_buf_free(&t);
-    struct table *tb = table_new("claims", "Seed claims: stated, computed, verdict", 8, NULL);
     static const char *const cols[][2] = {{"id", "claim id"},
                                           {"claim", "claim"},
                                           {"stated", "stated"},
@@ -2210,8 +2216,7 @@ static void section_claims(struct rpt *r)
                                           {"why", "contradicted by / why not checkable"},
                                           {"article", "source article"},
                                           {"detail", "how it was computed"}};
-    for (size_t j = 0; j < 8; j++)
-        table_col(tb, j, cols[j][0], cols[j][1]);
+    struct table *tb = TABLE_OF("claims", "Seed claims: stated, computed, verdict", cols, NULL);
     tb->hide_html = 1u << 7; /* the working is the verdict's tooltip (and in CSV/JSON) */
     for (size_t i = 0; i < r->o->n_claims; i++) {
         const struct mtok_claim_result *c = &r->o->claims[i];
@@ -2268,7 +2273,6 @@ static void section_sources(struct rpt *r)
          "measured (a measurement at this size on this hardware), calibrated (utilisation "
          "interpolated from measurements), default (roofline with sourced default efficiencies) "
          "or sol (pure roofline). The weakest among an operation's inputs is reported.");
-    struct table *t = table_new("hardware", "Hardware targets and their sources", 9, NULL);
     static const char *const cols[][2] = {{"id", "hardware"},
                                           {"name", "name"},
                                           {"memory_bytes", "memory"},
@@ -2278,8 +2282,7 @@ static void section_sources(struct rpt *r)
                                           {"compute_source", "compute source"},
                                           {"memory_source", "memory source"},
                                           {"price_source", "price source"}};
-    for (size_t j = 0; j < 9; j++)
-        table_col(t, j, cols[j][0], cols[j][1]);
+    struct table *t = TABLE_OF("hardware", "Hardware targets and their sources", cols, NULL);
     for (size_t i = 0; i < s->n_hw; i++) {
         const struct mtok_hw *hw = mtok_catalog_hw(r->cat, s->hw[i]);
         struct cell *x = table_row(t);
@@ -2318,9 +2321,9 @@ static void section_sources(struct rpt *r)
     }
     table_emit(r, t);
 
-    t = table_new("assumptions", "Cost and simulator assumptions", 2, NULL);
-    table_col(t, 0, "group", "group");
-    table_col(t, 1, "source", "values and source");
+    static const char *const assumptions_cols[][2] = {{"group", "group"},
+                                                      {"source", "values and source"}};
+    t = TABLE_OF("assumptions", "Cost and simulator assumptions", assumptions_cols, NULL);
     char a[2048];
     if (r->o->tco) {
         const struct mtok_tco_defaults *d = r->o->tco;
