@@ -7,7 +7,6 @@
  * model's weights pass through the caches between two calls of one layer. */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1705,54 +1704,33 @@ enum mtok_status mtok_bench_suite_load(struct mtok_bench_suite **out, const char
     return st;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 size_t mtok_bench_suite_names(const char *data_dir, char ***out)
 {
-    size_t n = 0;
+    char **names;
+    size_t nn, n = 0;
     *out = NULL;
-    if (!data_dir) {
-        for (size_t i = 0; i < mtok_embedded_count; i++) {
-            const struct mtok_blob *b = &mtok_embedded_files[i];
-            if (strncmp(b->path, "data/suites/", 12) != 0 ||
-                !is_bench_json((const char *)b->data, b->size))
-                continue;
-            const char *base = b->path + 12;
-            size_t len = strlen(base);
+    if (mtok_data_json_names(data_dir, "suites", &names, &nn, NULL) != MTOK_OK)
+        return 0;
+    for (size_t i = 0; i < nn; i++) {
+        struct mtok_buf p = {0};
+        mtok_buf_printf(&p, "%s/suites/%s", data_dir ? data_dir : "data", names[i]);
+        char *json = NULL;
+        size_t len = 0;
+        const struct mtok_blob *b = data_dir ? NULL : mtok_embedded_find(p.data);
+        bool bench =
+            b ? is_bench_json((const char *)b->data, b->size)
+              : data_dir &&
+                    mtok_file_read(p.data, MTOK_CATALOG_MAX_FILE, &json, &len, NULL) == MTOK_OK &&
+                    is_bench_json(json, len);
+        if (bench) { /* sorted already: the names come sorted */
             *out = mtok_xrealloc(*out, (n + 1) * sizeof **out);
-            (*out)[n] = mtok_xstrdup(base);
-            (*out)[n++][len > 5 ? len - 5 : len] = '\0';
+            (*out)[n] = names[i];
+            (*out)[n++][strlen(names[i]) - 5] = '\0';
+            names[i] = NULL;
         }
-    } else {
-        struct mtok_buf dir = {0};
-        mtok_buf_printf(&dir, "%s/suites", data_dir);
-        DIR *dp = opendir(dir.data);
-        struct dirent *e;
-        while (dp && (e = readdir(dp))) {
-            size_t len = strlen(e->d_name);
-            if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
-                continue;
-            struct mtok_buf p = {0};
-            mtok_buf_printf(&p, "%s/%s", dir.data, e->d_name);
-            char *json = NULL;
-            size_t jl = 0;
-            if (mtok_file_read(p.data, MTOK_CATALOG_MAX_FILE, &json, &jl, NULL) == MTOK_OK &&
-                is_bench_json(json, jl)) {
-                *out = mtok_xrealloc(*out, (n + 1) * sizeof **out);
-                (*out)[n] = mtok_xstrdup(e->d_name);
-                (*out)[n++][len - 5] = '\0';
-            }
-            free(json);
-            mtok_buf_free(&p);
-        }
-        if (dp)
-            closedir(dp);
-        mtok_buf_free(&dir);
+        free(json);
+        mtok_buf_free(&p);
     }
-    if (n)
-        qsort(*out, n, sizeof **out, cmp_str);
+    mtok_names_free(names, nn);
     return n;
 }

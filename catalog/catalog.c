@@ -1,7 +1,6 @@
 /* The catalog: reads data/ (embedded or from a directory), runs every file through its checker and
  * keeps the results. Loading is all-or-nothing: any diagnostic and no catalog is returned. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,64 +55,6 @@ static enum mtok_status read_rel(const struct mtok_catalog *cat, const char *rel
         mtok_diags_add(d, *path, "(file)", "%s", mtok_error_detail(&err, *path));
     }
     return s;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Names of the *.json files directly under `sub`, sorted. */
-static char **list_json(const struct mtok_catalog *cat, const char *sub, size_t *n,
-                        struct mtok_diags *d)
-{
-    char **names = NULL;
-    size_t cap = 0;
-    *n = 0;
-    if (!cat->data_dir) {
-        char prefix[64];
-        snprintf(prefix, sizeof prefix, "data/%s/", sub);
-        size_t pl = strlen(prefix);
-        for (size_t i = 0; i < mtok_embedded_count; i++) {
-            const char *p = mtok_embedded_files[i].path;
-            size_t len = strlen(p);
-            if (strncmp(p, prefix, pl) == 0 && !strchr(p + pl, '/') && len > pl + 5 &&
-                strcmp(p + len - 5, ".json") == 0) {
-                if (*n == cap)
-                    names = mtok_xrealloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
-                names[(*n)++] = mtok_xstrdup(p + pl);
-            }
-        }
-    } else {
-        char *dir = catalog_path(cat, sub);
-        DIR *dp = opendir(dir);
-        if (!dp) {
-            mtok_diags_add(d, dir, "(directory)", "cannot be opened");
-            free(dir);
-            return NULL;
-        }
-        struct dirent *e;
-        while ((e = readdir(dp))) {
-            size_t len = strlen(e->d_name);
-            if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
-                continue;
-            if (*n == cap)
-                names = mtok_xrealloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
-            names[(*n)++] = mtok_xstrdup(e->d_name);
-        }
-        closedir(dp);
-        free(dir);
-    }
-    if (*n)
-        qsort(names, *n, sizeof *names, cmp_str);
-    return names;
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
 }
 
 /* ---- models ---- */
@@ -283,8 +224,8 @@ static bool load_hardware(struct mtok_catalog *cat, struct mtok_diags *d)
 {
     size_t n;
     size_t before = d->n;
-    char **names = list_json(cat, "hardware", &n, d);
-    if (!names)
+    char **names;
+    if (mtok_data_json_names(cat->data_dir, "hardware", &names, &n, d) != MTOK_OK || !names)
         return d->n == before;
     cat->hw = mtok_xcalloc(n, sizeof *cat->hw);
     for (size_t i = 0; i < n; i++) {
@@ -309,7 +250,7 @@ static bool load_hardware(struct mtok_catalog *cat, struct mtok_diags *d)
         free(path);
         mtok_buf_free(&rel);
     }
-    free_names(names, n);
+    mtok_names_free(names, n);
     return d->n == before;
 }
 

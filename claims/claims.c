@@ -2,7 +2,6 @@
  * book and the cost models. Borrows catalog/'s strict JSON checker (catalog/internal.h) for
  * `FILE: FIELD: problem` lines. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1664,53 +1663,19 @@ enum mtok_status mtok_claims_parse(struct mtok_claims **setp, const char *name, 
     return ck.errors ? MTOK_EINVAL : MTOK_OK;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 enum mtok_status mtok_claims_load(struct mtok_claims **out, const char *data_dir,
                                   const struct mtok_catalog *cat, struct mtok_diags *diags)
 {
     *out = NULL;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
+    char **names;
+    size_t n;
+    if (mtok_data_json_names(data_dir, "claims", &names, &n, diags) != MTOK_OK)
+        return MTOK_EIO;
     struct mtok_buf dir = {0};
     if (data_dir)
         mtok_buf_printf(&dir, "%s/claims", data_dir);
     else
         mtok_buf_puts(&dir, "data/claims");
-    if (!data_dir) {
-        for (size_t i = 0; i < mtok_embedded_count; i++) {
-            const char *p = mtok_embedded_files[i].path;
-            size_t len = strlen(p);
-            if (strncmp(p, "data/claims/", 12) == 0 && !strchr(p + 12, '/') && len > 17 &&
-                strcmp(p + len - 5, ".json") == 0) {
-                if (n == cap)
-                    names = mtok_xrealloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
-                names[n++] = mtok_xstrdup(p + 12);
-            }
-        }
-    } else {
-        DIR *dp = opendir(dir.data);
-        if (!dp) {
-            mtok_diags_add(diags, dir.data, "(directory)", "cannot be opened");
-            mtok_buf_free(&dir);
-            return MTOK_EIO;
-        }
-        struct dirent *e;
-        while ((e = readdir(dp))) {
-            size_t len = strlen(e->d_name);
-            if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
-                continue;
-            if (n == cap)
-                names = mtok_xrealloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
-            names[n++] = mtok_xstrdup(e->d_name);
-        }
-        closedir(dp);
-    }
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
     size_t before = diags->n;
     struct mtok_claims *set = set_create(data_dir, cat, diags);
     enum mtok_status st = MTOK_OK;
@@ -1735,9 +1700,8 @@ enum mtok_status mtok_claims_load(struct mtok_claims **out, const char *data_dir
             mtok_claims_parse(&set, path.data, json, len, cat, diags);
         free(json);
         mtok_buf_free(&path);
-        free(names[i]);
     }
-    free(names);
+    mtok_names_free(names, n);
     mtok_buf_free(&dir);
     /* every `contradicts` id names a claim of the set */
     for (size_t i = 0; i < set->n; i++) {

@@ -5,7 +5,6 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include "bench/bench.h"
@@ -184,39 +183,26 @@ static bool exists(const char *dir, const char *rel)
 }
 
 /* Every data/workloads/ *.json of a catalog directory (data_dir NULL = the embedded ones). */
-static void check_workloads(struct cli *c, const char *data_dir, const struct mtok_catalog *cat,
+static void check_workloads(const char *data_dir, const struct mtok_catalog *cat,
                             struct mtok_diags *d)
 {
-    (void)c;
-    if (!data_dir) {
-        for (size_t i = 0; i < mtok_embedded_count; i++) {
-            const struct mtok_blob *b = &mtok_embedded_files[i];
-            if (strncmp(b->path, "data/workloads/", 15) != 0)
-                continue;
-            struct mtok_workload_spec w;
-            mtok_workload_parse(&w, b->path, (const char *)b->data, b->size, cat, d);
-            mtok_workload_spec_free(&w);
-        }
-        return;
-    }
-    struct mtok_buf dir = {0};
-    mtok_buf_printf(&dir, "%s/workloads", data_dir);
-    DIR *dp = opendir(dir.data);
-    struct dirent *e;
-    while (dp && (e = readdir(dp))) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
+    char **names;
+    size_t n;
+    if (mtok_data_json_names(data_dir, "workloads", &names, &n, NULL) != MTOK_OK)
+        return; /* optional in a user's directory */
+    for (size_t i = 0; i < n; i++) {
         struct mtok_buf p = {0};
-        mtok_buf_printf(&p, "%s/%s", dir.data, e->d_name);
+        mtok_buf_printf(&p, "%s/workloads/%s", data_dir ? data_dir : "data", names[i]);
+        const struct mtok_blob *b = data_dir ? NULL : mtok_embedded_find(p.data);
         struct mtok_workload_spec w;
-        mtok_workload_load(&w, p.data, NULL, cat, d);
+        if (b)
+            mtok_workload_parse(&w, b->path, (const char *)b->data, b->size, cat, d);
+        else
+            mtok_workload_load(&w, p.data, NULL, cat, d);
         mtok_workload_spec_free(&w);
         mtok_buf_free(&p);
     }
-    if (dp)
-        closedir(dp);
-    mtok_buf_free(&dir);
+    mtok_names_free(names, n);
 }
 
 /* A catalog directory (data_dir NULL = the embedded one): the catalogs, then the other data the
@@ -238,7 +224,7 @@ static bool check_dir(struct cli *c, const char *data_dir, struct mtok_diags *d,
     if (!data_dir || exists(data_dir, "training/runs.json"))
         mtok_train_runs_load(&runs, data_dir, cat, d);
     mtok_train_runs_free(&runs);
-    check_workloads(c, data_dir, cat, d);
+    check_workloads(data_dir, cat, d);
     struct mtok_claims *cl = NULL;
     if (!data_dir || exists(data_dir, "claims"))
         mtok_claims_load(&cl, data_dir, cat, d);

@@ -2,6 +2,7 @@
 #include "core/core.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -412,6 +413,68 @@ const struct mtok_blob *mtok_embedded_find(const char *path)
         if (strcmp(mtok_embedded_files[i].path, path) == 0)
             return &mtok_embedded_files[i];
     return NULL;
+}
+
+static bool is_json_name(const char *name, size_t len)
+{
+    return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".json") == 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_name(char ***names, size_t *n, size_t *cap, const char *name)
+{
+    if (*n == *cap)
+        *names = mtok_xrealloc(*names, (*cap = *cap ? 2 * *cap : 16) * sizeof **names);
+    (*names)[(*n)++] = mtok_xstrdup(name);
+}
+
+enum mtok_status mtok_data_json_names(const char *data_dir, const char *sub, char ***names,
+                                      size_t *n, struct mtok_diags *d)
+{
+    size_t cap = 0;
+    *names = NULL;
+    *n = 0;
+    if (!data_dir) {
+        struct mtok_buf prefix = {0};
+        mtok_buf_printf(&prefix, "data/%s/", sub);
+        for (size_t i = 0; i < mtok_embedded_count; i++) {
+            const char *p = mtok_embedded_files[i].path;
+            if (strncmp(p, prefix.data, prefix.len) == 0 && !strchr(p + prefix.len, '/') &&
+                is_json_name(p + prefix.len, strlen(p + prefix.len)))
+                add_name(names, n, &cap, p + prefix.len);
+        }
+        mtok_buf_free(&prefix);
+    } else {
+        struct mtok_buf dir = {0};
+        mtok_buf_printf(&dir, "%s/%s", data_dir, sub);
+        DIR *dp = opendir(dir.data);
+        if (!dp) {
+            if (d)
+                mtok_diags_add(d, dir.data, "(directory)", "cannot be opened");
+            mtok_buf_free(&dir);
+            return MTOK_EIO;
+        }
+        struct dirent *e;
+        while ((e = readdir(dp)))
+            if (is_json_name(e->d_name, strlen(e->d_name)))
+                add_name(names, n, &cap, e->d_name);
+        closedir(dp);
+        mtok_buf_free(&dir);
+    }
+    if (*n)
+        qsort(*names, *n, sizeof **names, cmp_name);
+    return MTOK_OK;
+}
+
+void mtok_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
 void mtok_diags_add(struct mtok_diags *d, const char *file, const char *field, const char *fmt, ...)

@@ -165,4 +165,11 @@ extern const size_t mtok_embedded_count;
 /* The embedded file at exactly `path`, or NULL. */
 const struct mtok_blob *mtok_embedded_find(const char *path);
 
+/* The names ("x.json") of the *.json files directly under `sub` of a directory laid out like data/
+ * (data_dir NULL: the embedded copy), sorted. A directory that cannot be opened gives MTOK_EIO,
+ * with a diagnostic when d is not NULL; *names is then NULL and *n 0. Free with mtok_names_free. */
+enum mtok_status mtok_data_json_names(const char *data_dir, const char *sub, char ***names,
+                                      size_t *n, struct mtok_diags *d);
+void mtok_names_free(char **names, size_t n);
+
 #endif
