@@ -992,20 +992,11 @@ static void add_engine(struct adder *ad, const char *model, const char *json, si
 struct ck {
     const char *file;
     struct mtok_diags *d;
-    int errors;
+    size_t before; /* d->n when the document's checks began: more means errors */
 };
 
-static void bad(struct ck *ck, const char *field, const char *fmt, ...) MTOK_PRINTF(3, 4);
-static void bad(struct ck *ck, const char *field, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    mtok_diags_add(ck->d, ck->file, field, "%s", msg);
-    ck->errors++;
-}
+/* A problem with `field` of the document, as one diagnostic line. */
+#define bad(ck, field, ...) mtok_diags_add((ck)->d, (ck)->file, field, __VA_ARGS__)
 
 static void check_keys(struct ck *ck, const cJSON *o, const char *where, const char *const *known)
 {
@@ -1530,7 +1521,7 @@ enum mtok_status mtok_bench_suite_parse(struct mtok_bench_suite **out, const cha
                                         struct mtok_diags *diags)
 {
     *out = NULL;
-    struct ck ck = {.file = name, .d = diags};
+    struct ck ck = {.file = name, .d = diags, .before = diags->n};
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root || !cJSON_IsObject(root)) {
         bad(&ck, "(file)", "not a JSON object");
@@ -1620,7 +1611,7 @@ enum mtok_status mtok_bench_suite_parse(struct mtok_bench_suite **out, const cha
         cJSON_ArrayForEach(e, cases) expand_entry(&x, e, i++);
     }
     cJSON_Delete(root);
-    if (ck.errors) {
+    if (diags->n != ck.before) {
         mtok_bench_suite_destroy(s);
         return MTOK_EINVAL;
     }
