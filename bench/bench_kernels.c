@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/internal.h"
 #include "core/core.h"
 #include "kernels/kernels.h"
 #include "sim/sim.h"
@@ -96,101 +97,19 @@ static void rng_fill(float *x, size_t n, uint64_t seed)
 /* ================================================================================================
  * Ceilings */
 
-#define CHAINS 12
-__attribute__((target("avx512f"), noinline)) static float fma_loop_avx512(long iters)
+/* The peaks: the loops of mtok ceilings (bench/ceil_*.c), so both report the same machine. */
+static const struct ceil_flops_kernel *peak_kernel(int kind)
 {
-    __m512 a[CHAINS], b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    for (int i = 0; i < CHAINS; i++)
-        a[i] = _mm512_set1_ps((float)i);
-    for (long it = 0; it < iters; it++)
-        for (int i = 0; i < CHAINS; i++)
-            a[i] = _mm512_fmadd_ps(a[i], b, c);
-    __m512 s = a[0];
-    for (int i = 1; i < CHAINS; i++)
-        s = _mm512_add_ps(s, a[i]);
-    return _mm512_reduce_add_ps(s);
-}
-
-__attribute__((target("avx2,fma"), noinline)) static float fma_loop_avx2(long iters)
-{
-    __m256 a[CHAINS], b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    for (int i = 0; i < CHAINS; i++)
-        a[i] = _mm256_set1_ps((float)i);
-    for (long it = 0; it < iters; it++)
-        for (int i = 0; i < CHAINS; i++)
-            a[i] = _mm256_fmadd_ps(a[i], b, c);
-    float out[8], s = 0;
-    for (int i = 1; i < CHAINS; i++)
-        a[0] = _mm256_add_ps(a[0], a[i]);
-    _mm256_storeu_ps(out, a[0]);
-    for (int i = 0; i < 8; i++)
-        s += out[i];
-    return s;
-}
-
-__attribute__((target("avx512f,avx512bf16"), noinline)) static float bf16_loop(long iters)
-{
-    __m512 a[CHAINS];
-    __m512bh b = (__m512bh)_mm512_set1_epi16(0x3F80), c = (__m512bh)_mm512_set1_epi16(0x3400);
-    for (int i = 0; i < CHAINS; i++)
-        a[i] = _mm512_set1_ps((float)i);
-    for (long it = 0; it < iters; it++)
-        for (int i = 0; i < CHAINS; i++)
-            a[i] = _mm512_dpbf16_ps(a[i], b, c);
-    __m512 s = a[0];
-    for (int i = 1; i < CHAINS; i++)
-        s = _mm512_add_ps(s, a[i]);
-    return _mm512_reduce_add_ps(s);
-}
-
-__attribute__((target("avx512f,avx512vnni"), noinline)) static int vnni_loop(long iters)
-{
-    __m512i a[CHAINS], b = _mm512_set1_epi8(1), c = _mm512_set1_epi8(2);
-    for (int i = 0; i < CHAINS; i++)
-        a[i] = _mm512_set1_epi32(i);
-    for (long it = 0; it < iters; it++)
-        for (int i = 0; i < CHAINS; i++)
-            a[i] = _mm512_dpbusd_epi32(a[i], b, c);
-    __m512i s = a[0];
-    for (int i = 1; i < CHAINS; i++)
-        s = _mm512_add_epi32(s, a[i]);
-    return _mm512_reduce_add_epi32(s);
-}
-
-struct tilecfg {
-    uint8_t palette, start;
-    uint8_t pad[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-};
-
-/* AMX: four 16x16 f32 accumulators fed by the same A and B tiles (16 x 32 bf16). */
-__attribute__((target("amx-tile,amx-bf16"), noinline)) static void amx_loop(long iters)
-{
-    struct tilecfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 6; t++) {
-        cfg.colsb[t] = 64;
-        cfg.rows[t] = 16;
-    }
-    _tile_loadconfig(&cfg);
-    static uint16_t buf[16 * 32] __attribute__((aligned(64)));
-    _tile_loadd(4, buf, 64);
-    _tile_loadd(5, buf, 64);
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (long it = 0; it < iters; it++) {
-        _tile_dpbf16ps(0, 4, 5);
-        _tile_dpbf16ps(1, 4, 5);
-        _tile_dpbf16ps(2, 4, 5);
-        _tile_dpbf16ps(3, 4, 5);
-    }
-    static float out[16 * 16] __attribute__((aligned(64)));
-    _tile_stored(0, out, 64);
-    _tile_release();
+    static const char *const want[4][2] = {
+        {"fp32", "avx512"}, {"bf16", "avx512"}, {"int8", "avx512"}, {"bf16", "amx"}};
+    const char *isa = kind == 0 && !mtok_cpu_get()->avx512f ? "avx2" : want[kind][1];
+    const struct ceil_flops_kernel *all[64];
+    size_t n = ceil_flops_all(all, 64);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(all[i]->dtype, want[kind][0]) && !strcmp(all[i]->isa, isa))
+            return all[i];
+    fprintf(stderr, "bench_kernels: this build has no %s %s loop\n", want[kind][0], isa);
+    exit(2);
 }
 
 struct ceilings {
@@ -201,32 +120,14 @@ struct ceilings {
 
 static double peak_run(int nt, int kind, long iters)
 {
-    double t0 = now_s();
-    float sink = 0;
+    const struct ceil_flops_kernel *k = peak_kernel(kind);
+    double t0 = now_s(), sink = 0;
 #pragma omp parallel num_threads(nt) reduction(+ : sink)
-    {
-        if (kind == 0)
-            sink += mtok_cpu_get()->avx512f ? fma_loop_avx512(iters) : fma_loop_avx2(iters);
-        else if (kind == 1)
-            sink += bf16_loop(iters);
-        else if (kind == 2)
-            sink += (float)vnni_loop(iters);
-        else
-            amx_loop(iters);
-    }
+    sink += k->fn((uint64_t)iters);
     double t = now_s() - t0;
-    if (sink == 12345.678f)
+    if (sink == 12345.678)
         printf(" ");
-    double per_iter;
-    if (kind == 0)
-        per_iter = CHAINS * (mtok_cpu_get()->avx512f ? 16 : 8) * 2.0;
-    else if (kind == 1)
-        per_iter = CHAINS * 32 * 2.0;
-    else if (kind == 2)
-        per_iter = CHAINS * 64 * 2.0;
-    else
-        per_iter = 4 * 16 * 16 * 32 * 2.0;
-    return (double)nt * (double)iters * per_iter / t;
+    return (double)nt * (double)iters * k->flops_per_iter / t;
 }
 
 static double peak(int nt, int kind)
@@ -357,8 +258,8 @@ static void section_ceilings(void)
     printf("\n== ceilings (best of 5 for peaks; median of %d for bandwidth)\n", g_reps);
     g_ceil.fma = peak(nt, 0);
     g_ceil.fma1 = peak(1, 0);
-    printf("%-34s %9.1f GFLOP/s  (%d threads; 1 thread %.1f; %s, %d chains)\n", "peak fp32 FMA",
-           g_ceil.fma / 1e9, nt, g_ceil.fma1 / 1e9, c->avx512f ? "zmm" : "ymm", CHAINS);
+    printf("%-34s %9.1f GFLOP/s  (%d threads; 1 thread %.1f; %s, the mtok ceilings loop)\n",
+           "peak fp32 FMA", g_ceil.fma / 1e9, nt, g_ceil.fma1 / 1e9, peak_kernel(0)->isa);
     if (c->avx512bf16) {
         g_ceil.bf16 = peak(nt, 1);
         printf("%-34s %9.1f GFLOP/s\n", "peak bf16 vdpbf16ps", g_ceil.bf16 / 1e9);
