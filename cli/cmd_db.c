@@ -8,17 +8,6 @@
 #include "cli/cli.h"
 #include "store/store.h"
 
-static void remove_db(const char *path)
-{
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
-        struct mtok_buf b = {0};
-        mtok_buf_printf(&b, "%s%s", path, suffix[i]);
-        unlink(b.data);
-        mtok_buf_free(&b);
-    }
-}
-
 /* Sources are merged one by one, each in its own transaction: when a later source fails, the
  * earlier ones stay merged into an existing destination (merging is idempotent, so running the
  * command again is safe); a destination the command created is removed. */
@@ -72,12 +61,9 @@ static int db_merge(struct cli *c, int argc, char **argv)
         cJSON_Delete(arr);
     mtok_store_close(st);
     /* A destination this command created goes again when a merge fails, so that an error writes
-     * nothing; unless a -wal file shows another process has it open (and may have written). */
-    struct mtok_buf wal = {0};
-    mtok_buf_printf(&wal, "%s-wal", into);
-    if (rc != CLI_OK && created && access(wal.data, F_OK) != 0)
-        remove_db(into);
-    mtok_buf_free(&wal);
+     * nothing; unless another process has it open (and may have written). */
+    if (rc != CLI_OK && created)
+        mtok_store_remove_unused(into);
     return rc;
 }
 

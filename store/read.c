@@ -32,25 +32,6 @@ static char *col_dup(sqlite3_stmt *s, int i)
     return t ? mtok_xstrdup((const char *)t) : NULL;
 }
 
-static sqlite3_stmt *prep(struct mtok_store *st, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL) != SQLITE_OK) {
-        store_fail(st, "prepare");
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    return s;
-}
-
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
-
 /* ---- runs ---- */
 
 #define RUN_SUMMARY_COLS                                                                           \
@@ -80,7 +61,7 @@ static void read_summary(sqlite3_stmt *s, struct mtok_run_summary *o)
 
 enum mtok_status mtok_store_run_get(struct mtok_store *st, int64_t id, struct mtok_run_summary *out)
 {
-    sqlite3_stmt *s = prep(st, "SELECT " RUN_SUMMARY_COLS "WHERE r.id = ?1");
+    sqlite3_stmt *s = store_prep(st, "SELECT " RUN_SUMMARY_COLS "WHERE r.id = ?1");
     if (!s)
         return MTOK_EDB;
     sqlite3_bind_int64(s, 1, id);
@@ -116,10 +97,11 @@ enum mtok_status mtok_store_run_find_uuid(struct mtok_store *st, const char *uui
         return MTOK_EINVAL;
     }
     /* substr() rather than LIKE: a UUID prefix is matched literally, case-insensitively. */
-    sqlite3_stmt *s = prep(st, "SELECT id FROM run WHERE substr(uuid, 1, ?2) = lower(?1) LIMIT 2");
+    sqlite3_stmt *s =
+        store_prep(st, "SELECT id FROM run WHERE substr(uuid, 1, ?2) = lower(?1) LIMIT 2");
     if (!s)
         return MTOK_EDB;
-    bind_text(s, 1, uuid);
+    store_bind_text(s, 1, uuid);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)n);
     int found = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -142,12 +124,13 @@ enum mtok_status mtok_store_run_latest(struct mtok_store *st, const struct mtok_
     memset(out, 0, sizeof *out);
     if (f->commit) {
         /* A prefix must name one commit among the builds of complete runs. */
-        sqlite3_stmt *c = prep(st, "SELECT DISTINCT b.git_commit FROM run r JOIN build b ON "
-                                   "b.id = r.build_id WHERE r.status = 'complete' AND r.kind = ?1 "
-                                   "AND substr(b.git_commit, 1, length(?2)) = lower(?2) LIMIT 2");
+        sqlite3_stmt *c =
+            store_prep(st, "SELECT DISTINCT b.git_commit FROM run r JOIN build b ON "
+                           "b.id = r.build_id WHERE r.status = 'complete' AND r.kind = ?1 "
+                           "AND substr(b.git_commit, 1, length(?2)) = lower(?2) LIMIT 2");
         if (!c)
             return MTOK_EDB;
-        bind_text(c, 1, f->kind), bind_text(c, 2, f->commit);
+        store_bind_text(c, 1, f->kind), store_bind_text(c, 2, f->commit);
         int n = 0, rc;
         while ((rc = sqlite3_step(c)) == SQLITE_ROW)
             n++;
@@ -160,15 +143,17 @@ enum mtok_status mtok_store_run_latest(struct mtok_store *st, const struct mtok_
             return MTOK_EINVAL;
         }
     }
-    sqlite3_stmt *s = prep(st, "SELECT " RUN_SUMMARY_COLS
-                               "WHERE r.status = 'complete' AND r.kind = ?1 AND (?2 IS NULL OR "
-                               "substr(b.git_commit, 1, length(?2)) = lower(?2)) AND (?3 IS NULL "
-                               "OR m.fingerprint = ?3) AND (?4 IS NULL OR r.suite = ?4) "
-                               "ORDER BY r.started_at DESC, r.id DESC LIMIT 1");
+    sqlite3_stmt *s =
+        store_prep(st, "SELECT " RUN_SUMMARY_COLS
+                       "WHERE r.status = 'complete' AND r.kind = ?1 AND (?2 IS NULL OR "
+                       "substr(b.git_commit, 1, length(?2)) = lower(?2)) AND (?3 IS NULL "
+                       "OR m.fingerprint = ?3) AND (?4 IS NULL OR r.suite = ?4) "
+                       "ORDER BY r.started_at DESC, r.id DESC LIMIT 1");
     if (!s)
         return MTOK_EDB;
-    bind_text(s, 1, f->kind), bind_text(s, 2, f->commit), bind_text(s, 3, f->fingerprint);
-    bind_text(s, 4, f->suite);
+    store_bind_text(s, 1, f->kind), store_bind_text(s, 2, f->commit),
+        store_bind_text(s, 3, f->fingerprint);
+    store_bind_text(s, 4, f->suite);
     int rc = sqlite3_step(s);
     enum mtok_status status = MTOK_OK;
     if (rc == SQLITE_ROW) {
@@ -189,11 +174,11 @@ enum mtok_status mtok_store_runs(struct mtok_store *st, const char *kind,
                                  struct mtok_run_summary **out, size_t *n)
 {
     *out = NULL, *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT " RUN_SUMMARY_COLS "WHERE r.status = 'complete' AND "
-                               "r.kind = ?1 ORDER BY r.started_at, r.id");
+    sqlite3_stmt *s = store_prep(st, "SELECT " RUN_SUMMARY_COLS "WHERE r.status = 'complete' AND "
+                                     "r.kind = ?1 ORDER BY r.started_at, r.id");
     if (!s)
         return MTOK_EDB;
-    bind_text(s, 1, kind);
+    store_bind_text(s, 1, kind);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -227,11 +212,12 @@ enum mtok_status mtok_store_results(struct mtok_store *st, int64_t run_id,
                                     struct mtok_stored_result **out, size_t *n)
 {
     *out = NULL, *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT id, name, kernel, dtype, shape, variant, provenance, error, "
-                               "threads, iters, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
-                               "flops, bytes, kv_bytes, predicted_ns, n_samples FROM result "
-                               "WHERE run_id = ?1 ORDER BY name");
-    sqlite3_stmt *q = prep(st, "SELECT ns FROM sample WHERE result_id = ?1 ORDER BY idx");
+    sqlite3_stmt *s =
+        store_prep(st, "SELECT id, name, kernel, dtype, shape, variant, provenance, error, "
+                       "threads, iters, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
+                       "flops, bytes, kv_bytes, predicted_ns, n_samples FROM result "
+                       "WHERE run_id = ?1 ORDER BY name");
+    sqlite3_stmt *q = store_prep(st, "SELECT ns FROM sample WHERE result_id = ?1 ORDER BY idx");
     if (!s || !q) {
         sqlite3_finalize(s), sqlite3_finalize(q);
         return MTOK_EDB;
@@ -339,8 +325,9 @@ enum mtok_status mtok_store_ceilings(struct mtok_store *st, int64_t run_id,
                                      struct mtok_ceiling_row **out, size_t *n)
 {
     *out = NULL, *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT kind, name, level, threads, bytes, value, unit FROM ceiling "
-                               "WHERE run_id = ?1 ORDER BY id");
+    sqlite3_stmt *s =
+        store_prep(st, "SELECT kind, name, level, threads, bytes, value, unit FROM ceiling "
+                       "WHERE run_id = ?1 ORDER BY id");
     if (!s)
         return MTOK_EDB;
     sqlite3_bind_int64(s, 1, run_id);
@@ -372,10 +359,11 @@ enum mtok_status mtok_store_calibration(struct mtok_store *st, int64_t run_id,
                                         struct mtok_calib_row **out, size_t *n)
 {
     *out = NULL, *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT name, hw, op_kind, dtype, bound, threads, size, "
-                               "utilisation, compute_size, memory_size, sol_compute_ns, "
-                               "sol_memory_ns, latency_ns, measured_ns FROM calibration WHERE "
-                               "run_id = ?1 ORDER BY id");
+    sqlite3_stmt *s =
+        store_prep(st, "SELECT name, hw, op_kind, dtype, bound, threads, size, "
+                       "utilisation, compute_size, memory_size, sol_compute_ns, "
+                       "sol_memory_ns, latency_ns, measured_ns FROM calibration WHERE "
+                       "run_id = ?1 ORDER BY id");
     if (!s)
         return MTOK_EDB;
     sqlite3_bind_int64(s, 1, run_id);
@@ -395,15 +383,15 @@ enum mtok_status mtok_store_sims(struct mtok_store *st, int64_t run_id,
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s =
-        prep(st, "SELECT id, key, model, hw, deployment, provenance, fits, max_batch, "
-                 "ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, "
-                 "input_tok_s_per_gpu, output_tok_s_per_gpu, weight_bytes, "
-                 "kv_bytes_per_token, flops_per_token FROM simulation WHERE "
-                 "run_id = ?1 ORDER BY id");
+        store_prep(st, "SELECT id, key, model, hw, deployment, provenance, fits, max_batch, "
+                       "ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, "
+                       "input_tok_s_per_gpu, output_tok_s_per_gpu, weight_bytes, "
+                       "kv_bytes_per_token, flops_per_token FROM simulation WHERE "
+                       "run_id = ?1 ORDER BY id");
     sqlite3_stmt *c =
-        prep(st, "SELECT tier, usd_per_gpu_hour, usd_per_m_input, "
-                 "usd_per_m_cached_input, usd_per_m_output, usd_per_m_total FROM cost "
-                 "WHERE simulation_id = ?1 ORDER BY id");
+        store_prep(st, "SELECT tier, usd_per_gpu_hour, usd_per_m_input, "
+                       "usd_per_m_cached_input, usd_per_m_output, usd_per_m_total FROM cost "
+                       "WHERE simulation_id = ?1 ORDER BY id");
     if (!s || !c) {
         sqlite3_finalize(s);
         sqlite3_finalize(c);

@@ -82,8 +82,7 @@ static int exec(struct mtok_store *st, const char *sql)
     return sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
-/* Prepare, or NULL (message set). */
-static sqlite3_stmt *prep(struct mtok_store *st, const char *sql)
+sqlite3_stmt *store_prep(struct mtok_store *st, const char *sql)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
@@ -94,7 +93,7 @@ static sqlite3_stmt *prep(struct mtok_store *st, const char *sql)
     return s;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
@@ -113,7 +112,7 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 
 static int64_t query_int(struct mtok_store *st, const char *sql, int64_t dflt)
 {
-    sqlite3_stmt *s = prep(st, sql);
+    sqlite3_stmt *s = store_prep(st, sql);
     int64_t v = dflt;
     if (s && sqlite3_step(s) == SQLITE_ROW)
         v = sqlite3_column_int64(s, 0);
@@ -172,18 +171,24 @@ static void remove_db_files(const char *path)
     }
 }
 
+void mtok_store_remove_unused(const char *path)
+{
+    struct mtok_buf wal = {0};
+    mtok_buf_printf(&wal, "%s-wal", path);
+    bool in_use = access(wal.data, F_OK) == 0;
+    mtok_buf_free(&wal);
+    if (!in_use)
+        remove_db_files(path);
+}
+
 /* Remove a database file this process created and then failed to set up, but only when nobody can
  * have written to it: it is still empty and has no -wal (no connection has it open in WAL mode).
  * Another process may have opened the same new path in the meantime; its data must survive. */
 static void remove_if_unused(const char *path)
 {
     struct stat sb;
-    struct mtok_buf wal = {0};
-    mtok_buf_printf(&wal, "%s-wal", path);
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0 &&
-        access(wal.data, F_OK) != 0)
-        remove_db_files(path);
-    mtok_buf_free(&wal);
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        mtok_store_remove_unused(path);
 }
 
 enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, struct mtok_error *err)
@@ -221,7 +226,7 @@ enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, stru
      * for as long as the busy timeout would have waited. */
     for (int waited_ms = 0, delay_ms = 1;;
          waited_ms += delay_ms, delay_ms = delay_ms * 2 > 100 ? 100 : delay_ms * 2) {
-        sqlite3_stmt *q = prep(st, "PRAGMA journal_mode=WAL");
+        sqlite3_stmt *q = store_prep(st, "PRAGMA journal_mode=WAL");
         rc = q ? sqlite3_step(q) : sqlite3_errcode(st->db);
         sqlite3_finalize(q);
         if (rc == SQLITE_ROW)
@@ -273,11 +278,12 @@ int mtok_store_reap(struct mtok_store *st)
     /* Find the dead first, then mark them in one write transaction: updating while the SELECT
      * still reads would fail at once (SQLITE_BUSY_SNAPSHOT, no busy wait) whenever another
      * process committed in between, leaving the run `running` until some later open. */
-    sqlite3_stmt *sel = prep(st, "SELECT id, pid FROM run WHERE status = 'running' AND host = ?1");
+    sqlite3_stmt *sel =
+        store_prep(st, "SELECT id, pid FROM run WHERE status = 'running' AND host = ?1");
     int64_t *dead = NULL;
     size_t n_dead = 0, cap = 0;
     if (sel) {
-        bind_text(sel, 1, st->host);
+        store_bind_text(sel, 1, st->host);
         while (sqlite3_step(sel) == SQLITE_ROW) {
             pid_t pid = (pid_t)sqlite3_column_int64(sel, 1);
             if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
@@ -289,9 +295,10 @@ int mtok_store_reap(struct mtok_store *st)
     }
     sqlite3_finalize(sel);
     int n = 0;
-    sqlite3_stmt *upd = n_dead ? prep(st, "UPDATE run SET status = 'incomplete' WHERE id = ?1 AND "
-                                          "status = 'running'")
-                               : NULL;
+    sqlite3_stmt *upd =
+        n_dead ? store_prep(st, "UPDATE run SET status = 'incomplete' WHERE id = ?1 AND "
+                                "status = 'running'")
+               : NULL;
     if (upd && exec(st, "BEGIN IMMEDIATE") == SQLITE_OK) {
         for (size_t i = 0; i < n_dead; i++) {
             sqlite3_bind_int64(upd, 1, dead[i]);
@@ -592,17 +599,18 @@ void mtok_run_add_workload_cost(struct mtok_run *run, const struct mtok_workload
 static int64_t upsert_machine(struct mtok_store *st, const struct mtok_machine_row *m,
                               const char *detail)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO machine(fingerprint, hostname, cpu_model, cpu_flags, "
-                               "n_cpus, mem_bytes, os, created_at, detail) VALUES (?1,?2,?3,?4,?5,"
-                               "?6,?7,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?8) ON CONFLICT("
-                               "fingerprint) DO UPDATE SET hostname = excluded.hostname, detail = "
-                               "coalesce(excluded.detail, detail) RETURNING id");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO machine(fingerprint, hostname, cpu_model, cpu_flags, "
+                       "n_cpus, mem_bytes, os, created_at, detail) VALUES (?1,?2,?3,?4,?5,"
+                       "?6,?7,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?8) ON CONFLICT("
+                       "fingerprint) DO UPDATE SET hostname = excluded.hostname, detail = "
+                       "coalesce(excluded.detail, detail) RETURNING id");
     int64_t id = 0;
     if (s) {
-        bind_text(s, 1, m->fingerprint), bind_text(s, 2, m->hostname);
-        bind_text(s, 3, m->cpu_model), bind_text(s, 4, m->cpu_flags);
+        store_bind_text(s, 1, m->fingerprint), store_bind_text(s, 2, m->hostname);
+        store_bind_text(s, 3, m->cpu_model), store_bind_text(s, 4, m->cpu_flags);
         sqlite3_bind_int(s, 5, m->n_cpus), bind_real(s, 6, m->mem_bytes);
-        bind_text(s, 7, m->os), bind_text(s, 8, detail);
+        store_bind_text(s, 7, m->os), store_bind_text(s, 8, detail);
         if (sqlite3_step(s) == SQLITE_ROW)
             id = sqlite3_column_int64(s, 0);
         else
@@ -614,17 +622,19 @@ static int64_t upsert_machine(struct mtok_store *st, const struct mtok_machine_r
 
 static int64_t upsert_build(struct mtok_store *st, const struct mtok_build_row *b)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO build(git_commit, dirty, compiler, flags, simd, "
-                               "version, created_at) VALUES (?1,?2,?3,?4,?5,?6,"
-                               "strftime('%Y-%m-%dT%H:%M:%SZ','now')) ON CONFLICT(git_commit, "
-                               "dirty, compiler, flags, simd) DO UPDATE SET version = "
-                               "excluded.version RETURNING id");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO build(git_commit, dirty, compiler, flags, simd, "
+                       "version, created_at) VALUES (?1,?2,?3,?4,?5,?6,"
+                       "strftime('%Y-%m-%dT%H:%M:%SZ','now')) ON CONFLICT(git_commit, "
+                       "dirty, compiler, flags, simd) DO UPDATE SET version = "
+                       "excluded.version RETURNING id");
     int64_t id = 0;
     if (s) {
-        bind_text(s, 1, b->git_commit), sqlite3_bind_int(s, 2, b->dirty);
-        bind_text(s, 3, b->compiler ? b->compiler : "unknown");
-        bind_text(s, 4, b->flags ? b->flags : ""), bind_text(s, 5, b->simd ? b->simd : "ref");
-        bind_text(s, 6, b->version ? b->version : MTOK_VERSION);
+        store_bind_text(s, 1, b->git_commit), sqlite3_bind_int(s, 2, b->dirty);
+        store_bind_text(s, 3, b->compiler ? b->compiler : "unknown");
+        store_bind_text(s, 4, b->flags ? b->flags : ""),
+            store_bind_text(s, 5, b->simd ? b->simd : "ref");
+        store_bind_text(s, 6, b->version ? b->version : MTOK_VERSION);
         if (sqlite3_step(s) == SQLITE_ROW)
             id = sqlite3_column_int64(s, 0);
         else
@@ -644,19 +654,21 @@ enum mtok_status mtok_store_run_begin(struct mtok_store *st, struct mtok_run *ru
     sqlite3_stmt *s = NULL;
     if ((run->has_machine && !mid) || (run->has_build && !bid))
         goto fail;
-    s = prep(st, "INSERT INTO run(uuid, kind, suite, args, machine_id, build_id, status, pid, "
-                 "host, started_at, meta) VALUES (?1,?2,?3,?4,?5,?6,'running',?7,?8,"
-                 "strftime('%Y-%m-%dT%H:%M:%fZ','now'),?9) RETURNING id");
+    s = store_prep(st,
+                   "INSERT INTO run(uuid, kind, suite, args, machine_id, build_id, status, pid, "
+                   "host, started_at, meta) VALUES (?1,?2,?3,?4,?5,?6,'running',?7,?8,"
+                   "strftime('%Y-%m-%dT%H:%M:%fZ','now'),?9) RETURNING id");
     if (!s)
         goto fail;
-    bind_text(s, 1, run->uuid), bind_text(s, 2, run->info.kind), bind_text(s, 3, run->info.suite);
-    bind_text(s, 4, run->info.args);
+    store_bind_text(s, 1, run->uuid), store_bind_text(s, 2, run->info.kind),
+        store_bind_text(s, 3, run->info.suite);
+    store_bind_text(s, 4, run->info.args);
     if (mid)
         sqlite3_bind_int64(s, 5, mid);
     if (bid)
         sqlite3_bind_int64(s, 6, bid);
     sqlite3_bind_int64(s, 7, (sqlite3_int64)getpid());
-    bind_text(s, 8, st->host), bind_text(s, 9, run->meta);
+    store_bind_text(s, 8, st->host), store_bind_text(s, 9, run->meta);
     if (sqlite3_step(s) != SQLITE_ROW) {
         fail(st, "insert run");
         goto fail;
@@ -679,14 +691,15 @@ fail:
 /* Also (re)writes meta: what a run records about itself may only be known at its end. */
 static enum mtok_status set_status(struct mtok_store *st, struct mtok_run *run, const char *status)
 {
-    sqlite3_stmt *s = prep(st, "UPDATE run SET status = ?1, finished_at = "
-                               "strftime('%Y-%m-%dT%H:%M:%fZ','now'), meta = coalesce(?3, meta) "
-                               "WHERE id = ?2");
+    sqlite3_stmt *s =
+        store_prep(st, "UPDATE run SET status = ?1, finished_at = "
+                       "strftime('%Y-%m-%dT%H:%M:%fZ','now'), meta = coalesce(?3, meta) "
+                       "WHERE id = ?2");
     if (!s)
         return MTOK_EDB;
-    bind_text(s, 1, status);
+    store_bind_text(s, 1, status);
     sqlite3_bind_int64(s, 2, run->id);
-    bind_text(s, 3, run->meta);
+    store_bind_text(s, 3, run->meta);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? MTOK_OK : fail(st, "update run status");
@@ -694,11 +707,12 @@ static enum mtok_status set_status(struct mtok_store *st, struct mtok_run *run, 
 
 static bool write_results(struct mtok_store *st, struct mtok_run *run, int64_t *ids)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO result(run_id, name, kernel, dtype, shape, variant, "
-                               "threads, n_samples, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
-                               "flops, bytes, kv_bytes, predicted_ns, provenance, iters, error) "
-                               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
-                               "?18,?19,?20) RETURNING id");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO result(run_id, name, kernel, dtype, shape, variant, "
+                       "threads, n_samples, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
+                       "flops, bytes, kv_bytes, predicted_ns, provenance, iters, error) "
+                       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+                       "?18,?19,?20) RETURNING id");
     if (!s)
         return false;
     bool ok = true;
@@ -708,8 +722,9 @@ static bool write_results(struct mtok_store *st, struct mtok_run *run, int64_t *
         for (size_t k = 0; k < run->samples.n; k++)
             n_samples += run->samples.v[k].result == i;
         sqlite3_bind_int64(s, 1, run->id);
-        bind_text(s, 2, r->name), bind_text(s, 3, r->kernel), bind_text(s, 4, r->dtype);
-        bind_text(s, 5, r->shape), bind_text(s, 6, r->variant);
+        store_bind_text(s, 2, r->name), store_bind_text(s, 3, r->kernel),
+            store_bind_text(s, 4, r->dtype);
+        store_bind_text(s, 5, r->shape), store_bind_text(s, 6, r->variant);
         sqlite3_bind_int(s, 7, r->threads), sqlite3_bind_int64(s, 8, (sqlite3_int64)n_samples);
         bind_real(s, 9, r->min_ns), bind_real(s, 10, r->median_ns), bind_real(s, 11, r->mad_ns);
         bind_real(s, 12, r->ci_lo_ns), bind_real(s, 13, r->ci_hi_ns), bind_real(s, 14, r->flops);
@@ -718,13 +733,13 @@ static bool write_results(struct mtok_store *st, struct mtok_run *run, int64_t *
             bind_real(s, 17, r->predicted_ns);
         else
             sqlite3_bind_null(s, 17);
-        bind_text(s, 18, r->provenance);
+        store_bind_text(s, 18, r->provenance);
         const struct result_extra *x = i < run->extras.n ? &run->extras.v[i] : NULL;
         if (x && x->iters > 0)
             bind_real(s, 19, x->iters);
         else
             sqlite3_bind_null(s, 19);
-        bind_text(s, 20, x ? x->error : NULL);
+        store_bind_text(s, 20, x ? x->error : NULL);
         ok = sqlite3_step(s) == SQLITE_ROW;
         if (ok)
             ids[i] = sqlite3_column_int64(s, 0);
@@ -739,7 +754,7 @@ static bool write_results(struct mtok_store *st, struct mtok_run *run, int64_t *
 
 static bool write_samples(struct mtok_store *st, struct mtok_run *run, const int64_t *ids)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO sample(result_id, idx, ns) VALUES (?1,?2,?3)");
+    sqlite3_stmt *s = store_prep(st, "INSERT INTO sample(result_id, idx, ns) VALUES (?1,?2,?3)");
     if (!s)
         return false;
     size_t *next = mtok_xcalloc(run->results.n + 1, sizeof *next);
@@ -756,20 +771,20 @@ static bool write_samples(struct mtok_store *st, struct mtok_run *run, const int
     sqlite3_finalize(s);
     if (!ok)
         return false;
-    s = prep(st, "INSERT INTO counter(result_id, name, value, available, note) VALUES "
-                 "(?1,?2,?3,?4,?5)");
+    s = store_prep(st, "INSERT INTO counter(result_id, name, value, available, note) VALUES "
+                       "(?1,?2,?3,?4,?5)");
     if (!s)
         return false;
     for (size_t i = 0; ok && i < run->counters.n; i++) {
         const struct counter *c = &run->counters.v[i];
         sqlite3_bind_int64(s, 1, ids[c->result]);
-        bind_text(s, 2, c->name);
+        store_bind_text(s, 2, c->name);
         if (c->available)
             bind_real(s, 3, c->value);
         else
             sqlite3_bind_null(s, 3);
         sqlite3_bind_int(s, 4, c->available);
-        bind_text(s, 5, c->note);
+        store_bind_text(s, 5, c->note);
         ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert counter"), false);
         sqlite3_reset(s);
     }
@@ -779,17 +794,19 @@ static bool write_samples(struct mtok_store *st, struct mtok_run *run, const int
 
 static bool write_ceilings(struct mtok_store *st, struct mtok_run *run)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO ceiling(run_id, kind, name, level, threads, bytes, "
-                               "value, unit) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO ceiling(run_id, kind, name, level, threads, bytes, "
+                       "value, unit) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
     if (!s)
         return false;
     bool ok = true;
     for (size_t i = 0; ok && i < run->ceilings.n; i++) {
         const struct mtok_ceiling_row *c = &run->ceilings.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        bind_text(s, 2, c->kind), bind_text(s, 3, c->name), bind_text(s, 4, c->level);
+        store_bind_text(s, 2, c->kind), store_bind_text(s, 3, c->name),
+            store_bind_text(s, 4, c->level);
         sqlite3_bind_int(s, 5, c->threads), bind_real(s, 6, c->bytes);
-        bind_real(s, 7, c->value), bind_text(s, 8, c->unit ? c->unit : "");
+        bind_real(s, 7, c->value), store_bind_text(s, 8, c->unit ? c->unit : "");
         ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert ceiling"), false);
         sqlite3_reset(s);
     }
@@ -801,18 +818,21 @@ static bool write_calib(struct mtok_store *st, struct mtok_run *run)
 {
     if (!run->calib.n)
         return true;
-    sqlite3_stmt *s = prep(st, "INSERT INTO calibration(run_id, name, hw, threads, op_kind, dtype, "
-                               "bound, size, utilisation, compute_size, memory_size, "
-                               "sol_compute_ns, sol_memory_ns, latency_ns, measured_ns) VALUES "
-                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO calibration(run_id, name, hw, threads, op_kind, dtype, "
+                       "bound, size, utilisation, compute_size, memory_size, "
+                       "sol_compute_ns, sol_memory_ns, latency_ns, measured_ns) VALUES "
+                       "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     if (!s)
         return false;
     bool ok = true;
     for (size_t i = 0; ok && i < run->calib.n; i++) {
         const struct mtok_calib_row *c = &run->calib.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        bind_text(s, 2, c->name), bind_text(s, 3, c->hw), sqlite3_bind_int(s, 4, c->threads);
-        bind_text(s, 5, c->op_kind), bind_text(s, 6, c->dtype), bind_text(s, 7, c->bound);
+        store_bind_text(s, 2, c->name), store_bind_text(s, 3, c->hw),
+            sqlite3_bind_int(s, 4, c->threads);
+        store_bind_text(s, 5, c->op_kind), store_bind_text(s, 6, c->dtype),
+            store_bind_text(s, 7, c->bound);
         bind_real(s, 8, c->size), bind_real(s, 9, c->utilisation);
         bind_real(s, 10, c->compute_size), bind_real(s, 11, c->memory_size);
         bind_real(s, 12, c->sol_compute_ns), bind_real(s, 13, c->sol_memory_ns);
@@ -826,26 +846,28 @@ static bool write_calib(struct mtok_store *st, struct mtok_run *run)
 
 static bool write_sims(struct mtok_store *st, struct mtok_run *run)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO simulation(run_id, key, model, hw, deployment, fits, "
-                               "max_batch, ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, "
-                               "input_tok_s_per_gpu, output_tok_s_per_gpu, weight_bytes, "
-                               "kv_bytes_per_token, flops_per_token, provenance) VALUES (?1,?2,?3,"
-                               "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17) RETURNING id");
-    sqlite3_stmt *c = prep(st, "INSERT INTO cost(simulation_id, tier, usd_per_gpu_hour, "
-                               "usd_per_m_input, usd_per_m_cached_input, usd_per_m_output, "
-                               "usd_per_m_total) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO simulation(run_id, key, model, hw, deployment, fits, "
+                       "max_batch, ttft_s, tpot_s, tok_s_per_user, tok_s_per_gpu, "
+                       "input_tok_s_per_gpu, output_tok_s_per_gpu, weight_bytes, "
+                       "kv_bytes_per_token, flops_per_token, provenance) VALUES (?1,?2,?3,"
+                       "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17) RETURNING id");
+    sqlite3_stmt *c = store_prep(st, "INSERT INTO cost(simulation_id, tier, usd_per_gpu_hour, "
+                                     "usd_per_m_input, usd_per_m_cached_input, usd_per_m_output, "
+                                     "usd_per_m_total) VALUES (?1,?2,?3,?4,?5,?6,?7)");
     bool ok = s && c;
     int64_t *ids = mtok_xcalloc(run->sims.n + 1, sizeof *ids);
     for (size_t i = 0; ok && i < run->sims.n; i++) {
         const struct mtok_sim_row *r = &run->sims.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        bind_text(s, 2, r->key), bind_text(s, 3, r->model), bind_text(s, 4, r->hw);
-        bind_text(s, 5, r->deployment), sqlite3_bind_int(s, 6, r->fits);
+        store_bind_text(s, 2, r->key), store_bind_text(s, 3, r->model),
+            store_bind_text(s, 4, r->hw);
+        store_bind_text(s, 5, r->deployment), sqlite3_bind_int(s, 6, r->fits);
         bind_real(s, 7, r->max_batch), bind_real(s, 8, r->ttft_s), bind_real(s, 9, r->tpot_s);
         bind_real(s, 10, r->tok_s_per_user), bind_real(s, 11, r->tok_s_per_gpu);
         bind_real(s, 12, r->input_tok_s_per_gpu), bind_real(s, 13, r->output_tok_s_per_gpu);
         bind_real(s, 14, r->weight_bytes), bind_real(s, 15, r->kv_bytes_per_token);
-        bind_real(s, 16, r->flops_per_token), bind_text(s, 17, r->provenance);
+        bind_real(s, 16, r->flops_per_token), store_bind_text(s, 17, r->provenance);
         ok = sqlite3_step(s) == SQLITE_ROW || (fail(st, "insert simulation"), false);
         if (ok)
             ids[i] = sqlite3_column_int64(s, 0);
@@ -854,7 +876,7 @@ static bool write_sims(struct mtok_store *st, struct mtok_run *run)
     for (size_t i = 0; ok && i < run->costs.n; i++) {
         const struct cost *x = &run->costs.v[i];
         sqlite3_bind_int64(c, 1, ids[x->sim]);
-        bind_text(c, 2, x->row.tier), bind_real(c, 3, x->row.usd_per_gpu_hour);
+        store_bind_text(c, 2, x->row.tier), bind_real(c, 3, x->row.usd_per_gpu_hour);
         bind_real(c, 4, x->row.usd_per_m_input), bind_real(c, 5, x->row.usd_per_m_cached_input);
         bind_real(c, 6, x->row.usd_per_m_output), bind_real(c, 7, x->row.usd_per_m_total);
         ok = sqlite3_step(c) == SQLITE_DONE || (fail(st, "insert cost"), false);
@@ -870,19 +892,22 @@ static bool write_prices(struct mtok_store *st, struct mtok_run *run)
 {
     if (!run->prices.n)
         return true;
-    sqlite3_stmt *s = prep(st, "INSERT INTO price_snapshot(run_id, price_id, provider, product, "
-                               "model, kind, from_date, until_date, currency, per_m_input, "
-                               "per_m_cached_input, per_m_output, source) VALUES (?1,?2,?3,?4,?5,"
-                               "?6,?7,?8,?9,?10,?11,?12,?13)");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO price_snapshot(run_id, price_id, provider, product, "
+                       "model, kind, from_date, until_date, currency, per_m_input, "
+                       "per_m_cached_input, per_m_output, source) VALUES (?1,?2,?3,?4,?5,"
+                       "?6,?7,?8,?9,?10,?11,?12,?13)");
     bool ok = s != NULL;
     for (size_t i = 0; ok && i < run->prices.n; i++) {
         const struct mtok_price_row *p = &run->prices.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        bind_text(s, 2, p->price_id), bind_text(s, 3, p->provider), bind_text(s, 4, p->product);
-        bind_text(s, 5, p->model), bind_text(s, 6, p->kind), bind_text(s, 7, p->from_date);
-        bind_text(s, 8, p->until_date), bind_text(s, 9, p->currency);
+        store_bind_text(s, 2, p->price_id), store_bind_text(s, 3, p->provider),
+            store_bind_text(s, 4, p->product);
+        store_bind_text(s, 5, p->model), store_bind_text(s, 6, p->kind),
+            store_bind_text(s, 7, p->from_date);
+        store_bind_text(s, 8, p->until_date), store_bind_text(s, 9, p->currency);
         bind_real(s, 10, p->per_m_input), bind_real(s, 11, p->per_m_cached_input);
-        bind_real(s, 12, p->per_m_output), bind_text(s, 13, p->source);
+        bind_real(s, 12, p->per_m_output), store_bind_text(s, 13, p->source);
         ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert price snapshot"), false);
         sqlite3_reset(s);
     }
@@ -894,23 +919,27 @@ static bool write_workload_costs(struct mtok_store *st, struct mtok_run *run)
 {
     if (!run->workload_costs.n)
         return true;
-    sqlite3_stmt *s = prep(st, "INSERT INTO workload_cost(run_id, key, workload, kind, name, "
-                               "provider, product, price_id, hw, deployment, feasible, devices, "
-                               "utilisation, hour_basis, usd_per_device_hour, usd_per_month, "
-                               "usd_per_m_tokens, breakeven_requests_per_day, note) VALUES (?1,?2,"
-                               "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+    sqlite3_stmt *s =
+        store_prep(st, "INSERT INTO workload_cost(run_id, key, workload, kind, name, "
+                       "provider, product, price_id, hw, deployment, feasible, devices, "
+                       "utilisation, hour_basis, usd_per_device_hour, usd_per_month, "
+                       "usd_per_m_tokens, breakeven_requests_per_day, note) VALUES (?1,?2,"
+                       "?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
     bool ok = s != NULL;
     for (size_t i = 0; ok && i < run->workload_costs.n; i++) {
         const struct mtok_workload_cost_row *w = &run->workload_costs.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        bind_text(s, 2, w->key), bind_text(s, 3, w->workload), bind_text(s, 4, w->kind);
-        bind_text(s, 5, w->name), bind_text(s, 6, w->provider), bind_text(s, 7, w->product);
-        bind_text(s, 8, w->price_id), bind_text(s, 9, w->hw), bind_text(s, 10, w->deployment);
+        store_bind_text(s, 2, w->key), store_bind_text(s, 3, w->workload),
+            store_bind_text(s, 4, w->kind);
+        store_bind_text(s, 5, w->name), store_bind_text(s, 6, w->provider),
+            store_bind_text(s, 7, w->product);
+        store_bind_text(s, 8, w->price_id), store_bind_text(s, 9, w->hw),
+            store_bind_text(s, 10, w->deployment);
         sqlite3_bind_int(s, 11, w->feasible), sqlite3_bind_int(s, 12, w->devices);
-        bind_real(s, 13, w->utilisation), bind_text(s, 14, w->hour_basis);
+        bind_real(s, 13, w->utilisation), store_bind_text(s, 14, w->hour_basis);
         bind_real(s, 15, w->usd_per_device_hour), bind_real(s, 16, w->usd_per_month);
         bind_real(s, 17, w->usd_per_m_tokens), bind_real(s, 18, isinf(w->breakeven_requests_per_day) ? NAN : w->breakeven_requests_per_day);
-        bind_text(s, 19, w->note);
+        store_bind_text(s, 19, w->note);
         ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert workload cost"), false);
         sqlite3_reset(s);
     }
@@ -1185,12 +1214,12 @@ enum mtok_status mtok_store_merge(struct mtok_store *st, const char *src_path,
     if (status != MTOK_OK)
         goto done;
 
-    sqlite3_stmt *att = prep(st, "ATTACH DATABASE ?1 AS src");
+    sqlite3_stmt *att = store_prep(st, "ATTACH DATABASE ?1 AS src");
     if (!att) {
         status = MTOK_EDB;
         goto done;
     }
-    bind_text(att, 1, copy ? copy : src_path);
+    store_bind_text(att, 1, copy ? copy : src_path);
     int rc = sqlite3_step(att);
     sqlite3_finalize(att);
     if (rc != SQLITE_DONE) {

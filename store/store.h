@@ -25,6 +25,10 @@ struct mtok_store;
 enum mtok_status mtok_store_open(struct mtok_store **out, const char *path, struct mtok_error *err);
 /* No-op on NULL. */
 void mtok_store_close(struct mtok_store *st);
+/* Delete the database at `path` (with its -wal, -shm and -journal files) unless a -wal file shows
+ * that a connection has it open: for a command that created a database and then failed, so that
+ * an error leaves nothing behind. Call it after closing the handle. */
+void mtok_store_remove_unused(const char *path);
 /* Message of the last failure on this handle ("" if none). */
 const char *mtok_store_errmsg(const struct mtok_store *st);
 const char *mtok_store_path(const struct mtok_store *st);
