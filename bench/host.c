@@ -64,9 +64,9 @@ void mtok_ceilings_record(const struct mtok_ceilings *c, const struct mtok_machi
 
 /* ---- the host entry ---- */
 
-static const struct mtok_ceiling_row *find_row(const struct mtok_ceiling_row *rows, size_t n,
-                                               const char *kind, const char *name,
-                                               const char *level, int threads)
+const struct mtok_ceiling_row *bench_ceiling_row(const struct mtok_ceiling_row *rows, size_t n,
+                                                 const char *kind, const char *name,
+                                                 const char *level, int threads)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].kind, kind) == 0 && strcmp(rows[i].name, name) == 0 &&
@@ -99,7 +99,7 @@ char *mtok_host_json(const struct mtok_ceiling_row *rows, size_t n, const char *
             rows[i].threads > tbw)
             tbw = rows[i].threads;
     }
-    const struct mtok_ceiling_row *fp32 = find_row(rows, n, "peak", "fp32", NULL, tmax);
+    const struct mtok_ceiling_row *fp32 = bench_ceiling_row(rows, n, "peak", "fp32", NULL, tmax);
     if (!tmax || !fp32) {
         mtok_error_set(err, MTOK_EINVAL, "run %s has no fp32 peak: not a complete ceilings run",
                        run_uuid);
@@ -111,7 +111,8 @@ char *mtok_host_json(const struct mtok_ceiling_row *rows, size_t n, const char *
         return NULL;
     }
     /* Memory bandwidth: the DRAM plateau of the read-only sweep on every thread. */
-    const struct mtok_ceiling_row *dram = find_row(rows, n, "plateau", "read", "DRAM", tbw);
+    const struct mtok_ceiling_row *dram =
+        bench_ceiling_row(rows, n, "plateau", "read", "DRAM", tbw);
     const struct mtok_ceiling_row *largest = NULL;
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].kind, "bandwidth") == 0 && strcmp(rows[i].name, "read") == 0 &&
@@ -121,7 +122,8 @@ char *mtok_host_json(const struct mtok_ceiling_row *rows, size_t n, const char *
         mtok_error_set(err, MTOK_EINVAL, "run %s has no read bandwidth", run_uuid);
         return NULL;
     }
-    const struct mtok_ceiling_row *triad = find_row(rows, n, "plateau", "triad", "DRAM", tbw);
+    const struct mtok_ceiling_row *triad =
+        bench_ceiling_row(rows, n, "plateau", "triad", "DRAM", tbw);
 
     char day[11];
     mtok_strlcpy(day, date && strlen(date) >= 10 ? date : "1970-01-01", sizeof day);
@@ -146,8 +148,9 @@ char *mtok_host_json(const struct mtok_ceiling_row *rows, size_t n, const char *
                     tmax, tmax > 1 ? "s" : "");
     static const char *const dtypes[] = {"fp64", "fp32", "bf16", "int8"};
     for (int d = 0; d < 4; d++) {
-        const struct mtok_ceiling_row *p = find_row(rows, n, "peak", dtypes[d], NULL, tmax);
-        const struct mtok_ceiling_row *p1 = find_row(rows, n, "peak", dtypes[d], NULL, 1);
+        const struct mtok_ceiling_row *p =
+            bench_ceiling_row(rows, n, "peak", dtypes[d], NULL, tmax);
+        const struct mtok_ceiling_row *p1 = bench_ceiling_row(rows, n, "peak", dtypes[d], NULL, 1);
         if (p) {
             cJSON_AddNumberToObject(flops, dtypes[d], p->value);
             mtok_buf_printf(&note, " %s %.4g G%s via %s", dtypes[d], p->value / 1e9,

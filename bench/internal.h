@@ -65,6 +65,12 @@ bool ceil_flops_runs(const struct ceil_flops_kernel *k, unsigned isa);
 /* The widest streaming loops the CPU can run. */
 const struct ceil_bw_kernels *ceil_bw_best(unsigned isa);
 
+/* The stored ceiling of this kind, name and thread count (and memory level, unless NULL), or NULL.
+ */
+const struct mtok_ceiling_row *bench_ceiling_row(const struct mtok_ceiling_row *rows, size_t n,
+                                                 const char *kind, const char *name,
+                                                 const char *level, int threads);
+
 /* Keep a value alive / order memory without emitting code. */
 #define CEIL_BARRIER(p) __asm__ __volatile__("" : : "r"(p) : "memory")
 

@@ -10,18 +10,6 @@
 
 /* ---- the host at a thread count ---- */
 
-static const struct mtok_ceiling_row *row_of(const struct mtok_ceiling_row *rows, size_t n,
-                                             const char *kind, const char *name, const char *level,
-                                             int threads)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(rows[i].kind, kind) == 0 && strcmp(rows[i].name, name) == 0 &&
-            rows[i].threads == threads &&
-            (!level || (rows[i].level && strcmp(rows[i].level, level) == 0)))
-            return &rows[i];
-    return NULL;
-}
-
 void mtok_host_at_threads(const struct mtok_hw *host, const struct mtok_ceiling_row *rows, size_t n,
                           int threads, bool vector_only, struct mtok_hw *out)
 {
@@ -34,7 +22,8 @@ void mtok_host_at_threads(const struct mtok_hw *host, const struct mtok_ceiling_
                  {"bf16", MTOK_PEAK_BF16},
                  {"int8", MTOK_PEAK_INT8}};
     for (size_t k = 0; k < sizeof peaks / sizeof *peaks; k++) {
-        const struct mtok_ceiling_row *r = row_of(rows, n, "peak", peaks[k].name, NULL, threads);
+        const struct mtok_ceiling_row *r =
+            bench_ceiling_row(rows, n, "peak", peaks[k].name, NULL, threads);
         if (r && r->value > 0 && !vector_only)
             out->peak[peaks[k].peak] = r->value;
         if (!vector_only)
@@ -50,7 +39,8 @@ void mtok_host_at_threads(const struct mtok_hw *host, const struct mtok_ceiling_
         if (best > 0)
             out->peak[peaks[k].peak] = best;
     }
-    const struct mtok_ceiling_row *dram = row_of(rows, n, "plateau", "read", "DRAM", threads);
+    const struct mtok_ceiling_row *dram =
+        bench_ceiling_row(rows, n, "plateau", "read", "DRAM", threads);
     const struct mtok_ceiling_row *largest = NULL;
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].kind, "bandwidth") == 0 && strcmp(rows[i].name, "read") == 0 &&

@@ -127,21 +127,34 @@ int cli_fail_diags(struct cli *c, struct mtok_diags *d)
  * database, when there is a database and such a run (otherwise `host` is simply absent). */
 static void load_host(struct cli *c)
 {
+    const char *fingerprint;
+    struct mtok_store *st = cli_existing_db(c, &fingerprint);
+    if (!st)
+        return;
+    struct mtok_diags d = {0};
+    mtok_host_load(c->cat, st, fingerprint, &d);
+    mtok_diags_free(&d);
+    mtok_store_close(st);
+}
+
+struct mtok_store *cli_existing_db(struct cli *c, const char **fingerprint)
+{
     const char *path = c->db_path ? c->db_path : getenv("MTOK_DB");
     if (!path || !*path)
         path = "mtok.db";
     if (access(path, R_OK) != 0)
-        return; /* never create a database just to look for one */
+        return NULL; /* never create a database just to look for one */
     struct mtok_error err = {0};
     struct mtok_store *st = NULL;
     if (mtok_store_open(&st, path, &err) != MTOK_OK)
-        return;
-    struct mtok_machine m;
-    mtok_machine_detect(&m);
-    struct mtok_diags d = {0};
-    mtok_host_load(c->cat, st, m.fingerprint, &d);
-    mtok_diags_free(&d);
-    mtok_store_close(st);
+        return NULL;
+    if (!c->fingerprint[0]) {
+        struct mtok_machine m;
+        mtok_machine_detect(&m);
+        mtok_strlcpy(c->fingerprint, m.fingerprint, sizeof c->fingerprint);
+    }
+    *fingerprint = c->fingerprint;
+    return st;
 }
 
 struct mtok_catalog *cli_catalog(struct cli *c)

@@ -22,7 +22,13 @@ struct cli {
     const char *db_path;  /* --db / MTOK_DB, NULL = ./mtok.db */
     int json;             /* --json */
     struct mtok_catalog *cat;
+    char fingerprint[17]; /* this machine's (cli_existing_db), "" until detected */
 };
+
+/* The database, when it already exists (never created here), and this machine's fingerprint
+ * (detected once per command): for reading what was measured on this machine. NULL without a
+ * database. */
+struct mtok_store *cli_existing_db(struct cli *c, const char **fingerprint);
 
 enum cli_opt_type { OPT_FLAG, OPT_STR, OPT_LONG, OPT_DOUBLE };
 

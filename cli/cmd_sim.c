@@ -22,19 +22,13 @@ void cli_sim_add_host_calib(struct cli *c, struct mtok_sim_defaults *def)
 {
     if (!c->cat || !mtok_catalog_hw(c->cat, "host"))
         return;
-    const char *path = c->db_path ? c->db_path : getenv("MTOK_DB");
-    if (!path || !*path)
-        path = "mtok.db";
-    if (access(path, R_OK) != 0)
+    const char *fingerprint;
+    struct mtok_store *st = cli_existing_db(c, &fingerprint);
+    if (!st)
         return;
-    struct mtok_error err = {0};
-    struct mtok_store *st = NULL;
-    if (mtok_store_open(&st, path, &err) != MTOK_OK)
-        return;
-    struct mtok_machine m;
-    mtok_machine_detect(&m);
     /* the host entry is the machine on all its threads: the points of the most threads measured */
-    mtok_host_calib_load(def->calib, st, m.fingerprint, 1 << 20, NULL, &err);
+    struct mtok_error err = {0};
+    mtok_host_calib_load(def->calib, st, fingerprint, 1 << 20, NULL, &err);
     mtok_store_close(st);
 }
 
