@@ -200,13 +200,10 @@ enum mtok_status mtok_pricing_record(struct mtok_store *st, const char *args,
                                      .source = p->src.source};
         mtok_run_add_price(run, &row);
     }
-    enum mtok_status s = mtok_store_run_begin(st, run);
-    if (s != MTOK_OK) {
+    enum mtok_status s = mtok_store_run_save(st, run);
+    if (s != MTOK_OK)
         mtok_error_set(err, s, "%s", mtok_store_errmsg(st));
-    } else if ((s = mtok_store_run_commit(st, run)) != MTOK_OK) {
-        mtok_error_set(err, s, "%s", mtok_store_errmsg(st));
-        mtok_store_run_fail(st, run);
-    } else if (run_uuid)
+    else if (run_uuid)
         mtok_strlcpy(run_uuid, mtok_run_uuid(run), 33);
     mtok_run_destroy(run);
     return s;

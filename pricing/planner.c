@@ -833,15 +833,11 @@ enum mtok_status mtok_workload_plan_record(struct mtok_store *st, const char *ar
         mtok_run_add_workload_cost(run, &row);
     }
     cJSON_free(wtext);
-    enum mtok_status s = mtok_store_run_begin(st, run);
-    if (s != MTOK_OK) {
+    enum mtok_status s = mtok_store_run_save(st, run);
+    if (s != MTOK_OK)
         mtok_error_set(err, s, "%s", mtok_store_errmsg(st));
-    } else if ((s = mtok_store_run_commit(st, run)) != MTOK_OK) {
-        mtok_error_set(err, s, "%s", mtok_store_errmsg(st));
-        mtok_store_run_fail(st, run);
-    } else if (run_uuid) {
+    else if (run_uuid)
         mtok_strlcpy(run_uuid, mtok_run_uuid(run), 33);
-    }
     mtok_run_destroy(run);
     return s;
 }

@@ -966,6 +966,14 @@ enum mtok_status mtok_store_run_commit(struct mtok_store *st, struct mtok_run *r
     return MTOK_EDB;
 }
 
+enum mtok_status mtok_store_run_save(struct mtok_store *st, struct mtok_run *run)
+{
+    enum mtok_status s = mtok_store_run_begin(st, run);
+    if (s == MTOK_OK && (s = mtok_store_run_commit(st, run)) != MTOK_OK)
+        mtok_store_run_fail(st, run);
+    return s;
+}
+
 enum mtok_status mtok_store_run_fail(struct mtok_store *st, struct mtok_run *run)
 {
     MTOK_ASSERT(run->id != 0);

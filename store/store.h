@@ -181,6 +181,9 @@ enum mtok_status mtok_store_run_begin(struct mtok_store *st, struct mtok_run *ru
 enum mtok_status mtok_store_run_commit(struct mtok_store *st, struct mtok_run *run);
 /* Mark a begun run `failed` (its rows are not written). */
 enum mtok_status mtok_store_run_fail(struct mtok_store *st, struct mtok_run *run);
+/* A run whose rows are all in memory already: begin and commit it (marked `failed` when the
+ * commit fails). */
+enum mtok_status mtok_store_run_save(struct mtok_store *st, struct mtok_run *run);
 /* The database id of a begun run (0 before begin). */
 int64_t mtok_run_id(const struct mtok_run *run);
 
