@@ -579,6 +579,23 @@ static const struct mtok_model *model_for_url(const struct mtok_catalog *cat, co
     return NULL;
 }
 
+/* Offline with a fallback: the transport error (the last diagnostic since `before`) becomes the
+ * warning, and the embedded copy `what` serves. */
+static void serve_embedded(struct mtok_fetch_info *info, struct mtok_diags *diags, size_t before,
+                           const char *url, const char *what)
+{
+    char reason[600] = "";
+    if (diags->n > before) {
+        const char *line = diags->lines[diags->n - 1];
+        const char *r = strstr(line, ": (http): ");
+        copy(reason, sizeof reason, r ? r + 10 : line);
+        free(diags->lines[--diags->n]);
+    }
+    info->embedded = true;
+    snprintf(info->warning, sizeof info->warning, "%s: offline (%.300s); using %s", url, reason,
+             what);
+}
+
 enum mtok_status mtok_fetch_model(struct mtok_catalog *cat, const char *url,
                                   const struct mtok_fetch_opts *opts, const struct mtok_model **out,
                                   struct mtok_fetch_info *info, struct mtok_diags *diags)
@@ -602,18 +619,10 @@ enum mtok_status mtok_fetch_model(struct mtok_catalog *cat, const char *url,
     const struct mtok_model *m;
     if (s == MTOK_ENET && info->offline && opts && opts->offline_fallback &&
         (m = model_for_url(cat, url))) {
-        /* The transport error becomes the warning: the embedded catalog serves. */
-        char reason[600] = "";
-        if (diags->n > before) {
-            const char *line = diags->lines[diags->n - 1];
-            const char *r = strstr(line, ": (http): ");
-            copy(reason, sizeof reason, r ? r + 10 : line);
-            free(diags->lines[--diags->n]);
-        }
-        info->embedded = true;
-        snprintf(info->warning, sizeof info->warning,
-                 "%s: offline (%.300s); using the embedded catalog's %s (%s)", url, reason, m->id,
+        char what[300];
+        snprintf(what, sizeof what, "the embedded catalog's %s (%s)", m->id,
                  m->config_file ? m->config_file : "embedded");
+        serve_embedded(info, diags, before, url, what);
         *out = m;
         return MTOK_OK;
     }
@@ -643,17 +652,7 @@ enum mtok_status mtok_fetch_prices(const struct mtok_catalog *cat, const char *u
     }
     mtok_api_prices_free(ctx.p, ctx.n);
     if (s == MTOK_ENET && info->offline && opts && opts->offline_fallback) {
-        char reason[600] = "";
-        if (diags->n > before) {
-            const char *line = diags->lines[diags->n - 1];
-            const char *r = strstr(line, ": (http): ");
-            copy(reason, sizeof reason, r ? r + 10 : line);
-            free(diags->lines[--diags->n]);
-        }
-        info->embedded = true;
-        snprintf(info->warning, sizeof info->warning,
-                 "%s: offline (%.300s); using the embedded price book (data/prices/api.json)", url,
-                 reason);
+        serve_embedded(info, diags, before, url, "the embedded price book (data/prices/api.json)");
         return MTOK_OK;
     }
     return s;
