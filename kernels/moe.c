@@ -16,43 +16,52 @@ static float score(enum mtok_score_fn fn, float x)
     return x; /* softmax is normalised over the row below */
 }
 
+/* The selection order: a larger key first, a NaN after every number; equal keys keep their index
+ * order (the insertion below is stable), so the lowest index wins a tie. */
+static bool ranks_above(float a, float b)
+{
+    return !isnan(a) && (isnan(b) || a > b);
+}
+
 void mtok_moe_route(const float *logits, size_t tokens, size_t experts, size_t topk,
                     enum mtok_score_fn fn, const float *bias, bool normalize, float scaling,
                     int32_t *ids, float *weights)
 {
     MTOK_ASSERT(topk >= 1 && topk <= experts);
     float *s = mtok_xmalloc(experts * sizeof *s);
-    bool *taken = mtok_xmalloc(experts * sizeof *taken);
+    float *key = mtok_xmalloc(topk * sizeof *key);
     for (size_t t = 0; t < tokens; t++) {
         const float *lg = logits + t * experts;
         for (size_t e = 0; e < experts; e++)
             s[e] = score(fn, lg[e]);
         if (fn == MTOK_SCORE_SOFTMAX)
             mtok_softmax_ref(s, experts);
-        memset(taken, 0, experts * sizeof *taken);
+        /* One pass keeping the best topk so far in order: O(experts) compares plus the few
+         * insertions, not topk passes over every expert. */
+        int32_t *id = ids + t * topk;
+        size_t n = 0;
+        for (size_t e = 0; e < experts; e++) {
+            float k = s[e] + (bias ? bias[e] : 0.0f);
+            if (n == topk && !ranks_above(k, key[n - 1]))
+                continue;
+            size_t p = n < topk ? n++ : n - 1;
+            for (; p > 0 && ranks_above(k, key[p - 1]); p--) {
+                key[p] = key[p - 1];
+                id[p] = id[p - 1];
+            }
+            key[p] = k;
+            id[p] = (int32_t)e;
+        }
         double sum = 0;
         for (size_t j = 0; j < topk; j++) {
-            size_t best = experts;
-            float bk = 0;
-            for (size_t e = 0; e < experts; e++) {
-                if (taken[e])
-                    continue;
-                float key = s[e] + (bias ? bias[e] : 0.0f);
-                if (best == experts || key > bk || (isnan(bk) && !isnan(key))) {
-                    best = e;
-                    bk = key;
-                }
-            }
-            taken[best] = true;
-            ids[t * topk + j] = (int32_t)best;
-            weights[t * topk + j] = s[best];
-            sum += s[best];
+            weights[t * topk + j] = s[id[j]];
+            sum += s[id[j]];
         }
         float f = normalize && sum > 0 ? (float)(scaling / sum) : scaling;
         for (size_t j = 0; j < topk; j++)
             weights[t * topk + j] *= f;
     }
-    free(taken);
+    free(key);
     free(s);
 }
 

@@ -149,6 +149,15 @@ static void test_moe(void)
                 CHECK(fabs(wts[t * K + j] - 1.5 * s[ids[t * K + j]] / sum_sel) < 1e-5);
         }
     }
+    /* ties go to the lower index, a NaN score ranks below every number */
+    const float tl[6] = {1, NAN, 3, 3, 1, -INFINITY};
+    const int32_t order[6] = {2, 3, 0, 4, 5, 1};
+    int32_t tid[6];
+    float tw[6];
+    for (size_t k = 1; k <= 6; k++) {
+        mtok_moe_route(tl, 1, 6, k, MTOK_SCORE_SIGMOID, NULL, false, 1.0f, tid, tw);
+        CHECK(memcmp(tid, order, k * sizeof *tid) == 0);
+    }
     size_t off[20];
     int32_t row_slot[20], slot_row[20];
     mtok_moe_permute(ids, T, K, E, off, row_slot, slot_row);
