@@ -6,6 +6,8 @@
 # --seconds N  fuzz each target for N seconds (default 20)
 # --runs N     fuzz each target for N executions (the long run: --runs 1000000); with --seconds
 #              too, whichever comes first (a slow target's share of a time budget)
+# MTOK_FUZZ_TIMEOUT=S: seconds one input may take before it counts as a hang (default 10; a long
+# run that is paused now and then with SIGSTOP needs more, as libFuzzer times by the wall clock).
 # Builds build-fuzz/ with clang -DMTOK_FUZZ=ON first. Corpora grow in build-fuzz/corpus/TARGET
 # (kept between runs); crash inputs land in build-fuzz/artifacts/TARGET/. Copy each crash input
 # into tests/fuzz/regressions/TARGET/ once it is fixed: CTest replays it on every build.
@@ -92,7 +94,7 @@ while read -r name seeds; do
     # spends far less time recycling: merge, whose SQLite allocates per page, runs 1.2-1.5x faster.
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:quarantine_size_mb=16} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-        "$OUT/tests/fuzz/fuzz_$name" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
+        "$OUT/tests/fuzz/fuzz_$name" "${limit[@]}" -timeout="${MTOK_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
         -max_len=65536 -dict="$(dict_for "$name")" -print_final_stats=1 \
         -artifact_prefix="$artifacts/" "$corpus" "$seeds_dir" >"$log" 2>&1
     rc=$?
