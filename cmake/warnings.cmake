@@ -17,8 +17,10 @@ if(MTOK_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "MTOK_FUZZ needs clang (libFuzzer): cmake -DCMAKE_C_COMPILER=clang ...")
   endif()
-  # Coverage instrumentation everywhere; only the fuzz targets link libFuzzer's main.
-  add_compile_options(-fsanitize=fuzzer-no-link -g)
+  # Coverage instrumentation everywhere but the kernels (cmake/fuzz-coverage-ignore.txt); only the
+  # fuzz targets link libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link -g
+    -fsanitize-coverage-ignorelist=${CMAKE_CURRENT_LIST_DIR}/fuzz-coverage-ignore.txt)
 endif()
 
 function(mtok_apply_warnings target)

@@ -83,7 +83,10 @@ while read -r name seeds; do
     corpus=$OUT/corpus/$name
     artifacts=$OUT/artifacts/$name
     mkdir -p "$corpus" "$artifacts"
-    before=$(find "$artifacts" -type f | wc -l)
+    # failures only: libFuzzer also writes slow-unit-* files, which are reports, not crashes
+    failures() { find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+        -o -name 'oom-*' \) | wc -l; }
+    before=$(failures)
     limit=()
     [ -n "$runs" ] && limit+=(-runs="$runs")
     [ -n "$seconds" ] && limit+=(-max_total_time="$seconds")
@@ -101,7 +104,7 @@ while read -r name seeds; do
     secs=$(($(date +%s) - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
-    crashes=$(($(find "$artifacts" -type f | wc -l) - before))
+    crashes=$(($(failures) - before))
     if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi
     [ "$crashes" -ne 0 ] && status=1
     n=$(find "$corpus" -type f | wc -l)
