@@ -123,6 +123,12 @@ int cli_fail_diags(struct cli *c, struct mtok_diags *d)
     return CLI_ERROR;
 }
 
+static const char *db_path(const struct cli *c)
+{
+    const char *path = c->db_path ? c->db_path : getenv("MTOK_DB");
+    return path && *path ? path : "mtok.db";
+}
+
 /* The measured `host` entry: the latest complete `mtok ceilings` run of this machine in the
  * database, when there is a database and such a run (otherwise `host` is simply absent). */
 static void load_host(struct cli *c)
@@ -139,9 +145,7 @@ static void load_host(struct cli *c)
 
 struct mtok_store *cli_existing_db(struct cli *c, const char **fingerprint)
 {
-    const char *path = c->db_path ? c->db_path : getenv("MTOK_DB");
-    if (!path || !*path)
-        path = "mtok.db";
+    const char *path = db_path(c);
     if (access(path, R_OK) != 0)
         return NULL; /* never create a database just to look for one */
     struct mtok_error err = {0};
@@ -155,6 +159,28 @@ struct mtok_store *cli_existing_db(struct cli *c, const char **fingerprint)
     }
     *fingerprint = c->fingerprint;
     return st;
+}
+
+struct mtok_store *cli_read_db_open(struct cli *c, bool *created)
+{
+    const char *path = db_path(c);
+    *created = access(path, F_OK) != 0;
+    struct mtok_error err = {0};
+    struct mtok_store *st = NULL;
+    if (mtok_store_open(&st, path, &err) != MTOK_OK) {
+        if (*created)
+            mtok_store_remove_unused(path);
+        cli_fail(c, "%s", err.msg);
+        return NULL;
+    }
+    return st;
+}
+
+void cli_read_db_close(struct cli *c, struct mtok_store *st, bool created)
+{
+    mtok_store_close(st);
+    if (created)
+        mtok_store_remove_unused(db_path(c));
 }
 
 struct mtok_catalog *cli_catalog(struct cli *c)

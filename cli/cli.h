@@ -3,6 +3,7 @@
 #ifndef MTOK_CLI_H
 #define MTOK_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "catalog/catalog.h"
@@ -29,6 +30,12 @@ struct cli {
  * (detected once per command): for reading what was measured on this machine. NULL without a
  * database. */
 struct mtok_store *cli_existing_db(struct cli *c, const char **fingerprint);
+
+/* The database of a command that only reads it (compare, history): opened, or created when it did
+ * not exist (an empty history is a valid one), in which case cli_read_db_close removes it again, so
+ * that such a command, failing or not, leaves no file behind. NULL after printing the error. */
+struct mtok_store *cli_read_db_open(struct cli *c, bool *created);
+void cli_read_db_close(struct cli *c, struct mtok_store *st, bool created);
 
 enum cli_opt_type { OPT_FLAG, OPT_STR, OPT_LONG, OPT_DOUBLE };
 

@@ -66,9 +66,10 @@ int cli_compare(struct cli *c, int argc, char **argv)
         return cli_fail(c, "--alpha %g: give a probability in (0, 1)", alpha);
 
     struct mtok_error err = {0};
-    struct mtok_store *st = NULL;
-    if (mtok_store_open(&st, c->db_path, &err) != MTOK_OK)
-        return cli_fail(c, "%s", err.msg);
+    bool created;
+    struct mtok_store *st = cli_read_db_open(c, &created);
+    if (!st)
+        return CLI_ERROR;
     struct mtok_store *bst = NULL, *hst = NULL;
     int64_t bid = 0, hid = 0;
     struct mtok_compare *cmp = NULL;
@@ -145,7 +146,7 @@ done:
         mtok_store_close(bst);
     if (hst && hst != st)
         mtok_store_close(hst);
-    mtok_store_close(st);
+    cli_read_db_close(c, st, created);
     return rc;
 }
 
@@ -171,9 +172,10 @@ int cli_history(struct cli *c, int argc, char **argv)
     if (olen < 5 || (strcmp(out + olen - 4, ".png") != 0 && strcmp(out + olen - 4, ".svg") != 0))
         return cli_fail(c, "--out %s: the chart is a .png or .svg file", out);
     struct mtok_error err = {0};
-    struct mtok_store *st = NULL;
-    if (mtok_store_open(&st, c->db_path, &err) != MTOK_OK)
-        return cli_fail(c, "%s", err.msg);
+    bool created;
+    struct mtok_store *st = cli_read_db_open(c, &created);
+    if (!st)
+        return CLI_ERROR;
     struct mtok_machine m;
     mtok_machine_detect(&m);
     struct mtok_history_opts o = {filter, all_machines ? NULL : m.fingerprint, repo,
@@ -241,7 +243,7 @@ int cli_history(struct cli *c, int argc, char **argv)
     }
 done:
     mtok_history_destroy(h);
-    mtok_store_close(st);
+    cli_read_db_close(c, st, created);
     return rc;
 }
 
