@@ -137,6 +137,10 @@ static void test_gqa(void)
     run_gqa_dv(1, 300, 6, 2, 64, 64, 100, true, MTOK_BF16);
     run_gqa_dv(40, 100, 8, 2, 128, 128, 0, false, MTOK_BF16);
     run_gqa_dv(3, 70, 5, 5, 32, 32, 9, true, MTOK_BF16);
+    /* groups of 8, 7 (padded to 8) and 2 rows; dv 96 (odd number of 16-dim tiles per chunk pair) */
+    run_gqa_dv(1, 517, 16, 2, 128, 96, 0, true, MTOK_BF16);
+    run_gqa_dv(1, 250, 14, 2, 64, 64, 50, false, MTOK_BF16);
+    run_gqa_dv(1, 129, 4, 2, 32, 32, 0, false, MTOK_BF16);
     /* decode */
     run_gqa(1, 1, 4, 1, 16, 0, false, MTOK_F32);
     run_gqa(1, 37, 8, 2, 40, 0, true, MTOK_BF16);
