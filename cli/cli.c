@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -146,8 +147,11 @@ static void load_host(struct cli *c)
 struct mtok_store *cli_existing_db(struct cli *c, const char **fingerprint)
 {
     const char *path = db_path(c);
-    if (access(path, R_OK) != 0)
-        return NULL; /* never create a database just to look for one */
+    struct stat sb;
+    /* never create a database just to look for one, nor write the schema into an empty file
+     * (opening does that): an empty file holds no measurements */
+    if (access(path, R_OK) != 0 || stat(path, &sb) != 0 || sb.st_size == 0)
+        return NULL;
     struct mtok_error err = {0};
     struct mtok_store *st = NULL;
     if (mtok_store_open(&st, path, &err) != MTOK_OK)
