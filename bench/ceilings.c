@@ -135,7 +135,8 @@ static double time_bw(const struct bw_job *j, int threads, uint64_t passes)
 #pragma omp master
         t0 = mtok_now_ns();
         spin_barrier_wait(&b, threads);
-        acc += j->fn(j->a + off, j->b + off, j->c + off, chunk, passes);
+        /* b and c are NULL for the read-only sweeps: no offset on a null pointer */
+        acc += j->fn(j->a + off, j->b ? j->b + off : NULL, j->c ? j->c + off : NULL, chunk, passes);
         spin_barrier_wait(&b, threads);
 #pragma omp master
         t1 = mtok_now_ns();
