@@ -1678,10 +1678,7 @@ enum mtok_status mtok_bench_suite_load(struct mtok_bench_suite **out, const char
             st = MTOK_OK;
         }
     } else {
-        struct mtok_error err = {0};
-        st = mtok_file_read(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, &err);
-        if (st != MTOK_OK)
-            mtok_diags_add(diags, path.data, "(file)", "%s", err.msg);
+        st = mtok_file_read_diag(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, diags);
     }
     if (st == MTOK_OK && !is_bench_json(json, len)) {
         mtok_diags_add(diags, path.data, "bench",
@@ -1703,24 +1700,21 @@ size_t mtok_bench_suite_names(const char *data_dir, char ***out)
     if (mtok_data_json_names(data_dir, "suites", &names, &nn, NULL) != MTOK_OK)
         return 0;
     for (size_t i = 0; i < nn; i++) {
-        struct mtok_buf p = {0};
-        mtok_buf_printf(&p, "%s/suites/%s", data_dir ? data_dir : "data", names[i]);
-        char *json = NULL;
-        size_t len = 0;
-        const struct mtok_blob *b = data_dir ? NULL : mtok_embedded_find(p.data);
-        bool bench =
-            b ? is_bench_json((const char *)b->data, b->size)
-              : data_dir &&
-                    mtok_file_read(p.data, MTOK_CATALOG_MAX_FILE, &json, &len, NULL) == MTOK_OK &&
-                    is_bench_json(json, len);
-        if (bench) { /* sorted already: the names come sorted */
+        struct mtok_buf rel = {0};
+        mtok_buf_printf(&rel, "suites/%s", names[i]);
+        char *path, *json;
+        size_t len;
+        if (mtok_data_read(data_dir, rel.data, MTOK_CATALOG_MAX_FILE, &path, &json, &len, NULL) ==
+                MTOK_OK &&
+            is_bench_json(json, len)) { /* sorted already: the names come sorted */
             *out = mtok_xrealloc(*out, (n + 1) * sizeof **out);
             (*out)[n] = names[i];
             (*out)[n++][strlen(names[i]) - 5] = '\0';
             names[i] = NULL;
         }
         free(json);
-        mtok_buf_free(&p);
+        free(path);
+        mtok_buf_free(&rel);
     }
     mtok_names_free(names, nn);
     return n;

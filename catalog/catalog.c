@@ -20,43 +20,6 @@ struct mtok_catalog {
     size_t n_retired;
 };
 
-/* ---- reading files from the embedded copy or a directory ---- */
-
-static char *catalog_path(const struct mtok_catalog *cat, const char *rel)
-{
-    struct mtok_buf b = {0};
-    if (cat->data_dir)
-        mtok_buf_printf(&b, "%s/%s", cat->data_dir, rel);
-    else
-        mtok_buf_printf(&b, "data/%s", rel);
-    return mtok_buf_steal(&b);
-}
-
-/* Read `rel` (relative to the data root). *path gets the name used in diagnostics. */
-static enum mtok_status read_rel(const struct mtok_catalog *cat, const char *rel, char **path,
-                                 char **data, size_t *len, struct mtok_diags *d)
-{
-    *path = catalog_path(cat, rel);
-    *data = NULL;
-    if (!cat->data_dir) {
-        const struct mtok_blob *b = mtok_embedded_find(*path);
-        if (!b) {
-            mtok_diags_add(d, *path, "(file)", "not found in the embedded catalog");
-            return MTOK_ENOTFOUND;
-        }
-        *data = mtok_xmalloc(b->size + 1);
-        memcpy(*data, b->data, b->size + 1);
-        *len = b->size;
-        return MTOK_OK;
-    }
-    struct mtok_error err = {0};
-    enum mtok_status s = mtok_file_read(*path, MTOK_CATALOG_MAX_FILE, data, len, &err);
-    if (s != MTOK_OK) {
-        mtok_diags_add(d, *path, "(file)", "%s", mtok_error_detail(&err, *path));
-    }
-    return s;
-}
-
 /* ---- models ---- */
 
 static bool plain_file_name(const char *s)
@@ -115,7 +78,8 @@ static struct mtok_model *load_index_entry(struct mtok_catalog *cat, struct ck *
         mtok_buf_printf(&rel, "models/%s", config);
         char *cpath, *json;
         size_t len;
-        if (read_rel(cat, rel.data, &cpath, &json, &len, d) == MTOK_OK) {
+        if (mtok_data_read(cat->data_dir, rel.data, MTOK_CATALOG_MAX_FILE, &cpath, &json, &len,
+                           d) == MTOK_OK) {
             struct ck cck = {.file = cpath, .d = d, .python_literals = true};
             cJSON *root = ck_parse(&cck, json, len);
             if (root)
@@ -152,7 +116,8 @@ static bool load_models(struct mtok_catalog *cat, struct mtok_diags *d)
 {
     char *path, *json;
     size_t len;
-    if (read_rel(cat, "models/index.json", &path, &json, &len, d) != MTOK_OK) {
+    if (mtok_data_read(cat->data_dir, "models/index.json", MTOK_CATALOG_MAX_FILE, &path, &json,
+                       &len, d) != MTOK_OK) {
         free(path);
         free(json);
         return false;
@@ -233,7 +198,8 @@ static bool load_hardware(struct mtok_catalog *cat, struct mtok_diags *d)
         mtok_buf_printf(&rel, "hardware/%s", names[i]);
         char *path, *json;
         size_t len;
-        if (read_rel(cat, rel.data, &path, &json, &len, d) == MTOK_OK) {
+        if (mtok_data_read(cat->data_dir, rel.data, MTOK_CATALOG_MAX_FILE, &path, &json, &len,
+                           d) == MTOK_OK) {
             struct mtok_hw *hw = parse_hw(path, json, len, d);
             if (hw) {
                 size_t stem = strlen(names[i]) - 5;
@@ -448,7 +414,8 @@ static bool load_prices(struct mtok_catalog *cat, struct mtok_diags *d)
 {
     char *path, *json;
     size_t len;
-    if (read_rel(cat, "prices/api.json", &path, &json, &len, d) != MTOK_OK) {
+    if (mtok_data_read(cat->data_dir, "prices/api.json", MTOK_CATALOG_MAX_FILE, &path, &json, &len,
+                       d) != MTOK_OK) {
         free(path);
         free(json);
         return false;
@@ -564,17 +531,6 @@ static bool looks_like_path(const char *arg)
     return strchr(arg, '/') || (n > 5 && strcmp(arg + n - 5, ".json") == 0);
 }
 
-static enum mtok_status read_user_file(const char *arg, char **json, size_t *len,
-                                       struct mtok_diags *d)
-{
-    struct mtok_error err = {0};
-    enum mtok_status s = mtok_file_read(arg, MTOK_CATALOG_MAX_FILE, json, len, &err);
-    if (s != MTOK_OK) {
-        mtok_diags_add(d, arg, "(file)", "%s", mtok_error_detail(&err, arg));
-    }
-    return s;
-}
-
 enum mtok_status mtok_catalog_resolve_model(struct mtok_catalog *cat, const char *arg,
                                             const struct mtok_model **out, struct mtok_diags *diags)
 {
@@ -588,7 +544,7 @@ enum mtok_status mtok_catalog_resolve_model(struct mtok_catalog *cat, const char
     }
     char *json;
     size_t len;
-    enum mtok_status s = read_user_file(arg, &json, &len, diags);
+    enum mtok_status s = mtok_file_read_diag(arg, MTOK_CATALOG_MAX_FILE, &json, &len, diags);
     if (s != MTOK_OK)
         return s;
     struct mtok_model *m;
@@ -615,7 +571,7 @@ enum mtok_status mtok_catalog_resolve_hw(struct mtok_catalog *cat, const char *a
     }
     char *json;
     size_t len;
-    enum mtok_status s = read_user_file(arg, &json, &len, diags);
+    enum mtok_status s = mtok_file_read_diag(arg, MTOK_CATALOG_MAX_FILE, &json, &len, diags);
     if (s != MTOK_OK)
         return s;
     struct mtok_hw *hw = parse_hw(arg, json, len, diags);

@@ -96,31 +96,14 @@ enum mtok_status mtok_tco_defaults_load(const char *data_dir, struct mtok_tco_de
                                         struct mtok_diags *diags)
 {
     memset(out, 0, sizeof *out);
-    if (!data_dir) {
-        const char *path = "data/pricing/tco.json";
-        const struct mtok_blob *b = mtok_embedded_find(path);
-        if (!b) {
-            mtok_diags_add(diags, path, "(file)", "not found in the embedded catalog");
-            return MTOK_ENOTFOUND;
-        }
-        return mtok_tco_defaults_parse(path, (const char *)b->data, b->size, out, diags);
-    }
-    struct mtok_buf path = {0};
-    mtok_buf_printf(&path, "%s/pricing/tco.json", data_dir);
-    char *json = NULL;
-    size_t len = 0;
-    struct mtok_error err = {0};
-    enum mtok_status s = mtok_file_read(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, &err);
-    if (s != MTOK_OK) {
-        const char *msg = strncmp(err.msg, path.data, path.len) == 0 && err.msg[path.len] == ':'
-                              ? err.msg + path.len + 2
-                              : err.msg;
-        mtok_diags_add(diags, path.data, "(file)", "%s", msg);
-    } else {
-        s = mtok_tco_defaults_parse(path.data, json, len, out, diags);
-    }
+    char *path, *json;
+    size_t len;
+    enum mtok_status s = mtok_data_read(data_dir, "pricing/tco.json", MTOK_CATALOG_MAX_FILE, &path,
+                                        &json, &len, diags);
+    if (s == MTOK_OK)
+        s = mtok_tco_defaults_parse(path, json, len, out, diags);
     free(json);
-    mtok_buf_free(&path);
+    free(path);
     return s;
 }
 

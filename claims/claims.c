@@ -1671,38 +1671,24 @@ enum mtok_status mtok_claims_load(struct mtok_claims **out, const char *data_dir
     size_t n;
     if (mtok_data_json_names(data_dir, "claims", &names, &n, diags) != MTOK_OK)
         return MTOK_EIO;
-    struct mtok_buf dir = {0};
-    if (data_dir)
-        mtok_buf_printf(&dir, "%s/claims", data_dir);
-    else
-        mtok_buf_puts(&dir, "data/claims");
     size_t before = diags->n;
     struct mtok_claims *set = set_create(data_dir, cat, diags);
     enum mtok_status st = MTOK_OK;
     for (size_t i = 0; i < n; i++) {
-        struct mtok_buf path = {0};
-        mtok_buf_printf(&path, "%s/%s", dir.data, names[i]);
-        char *json = NULL;
-        size_t len = 0;
-        if (!data_dir) {
-            const struct mtok_blob *b = mtok_embedded_find(path.data);
-            json = mtok_xmalloc(b->size + 1);
-            memcpy(json, b->data, b->size + 1);
-            len = b->size;
-        } else {
-            struct mtok_error err = {0};
-            if (mtok_file_read(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, &err) != MTOK_OK) {
-                mtok_diags_add(diags, path.data, "(file)", "%s", err.msg);
-                st = MTOK_EIO;
-            }
-        }
-        if (json)
-            mtok_claims_parse(&set, path.data, json, len, cat, diags);
+        struct mtok_buf rel = {0};
+        mtok_buf_printf(&rel, "claims/%s", names[i]);
+        char *path, *json;
+        size_t len;
+        if (mtok_data_read(data_dir, rel.data, MTOK_CATALOG_MAX_FILE, &path, &json, &len, diags) ==
+            MTOK_OK)
+            mtok_claims_parse(&set, path, json, len, cat, diags);
+        else
+            st = MTOK_EIO;
         free(json);
-        mtok_buf_free(&path);
+        free(path);
+        mtok_buf_free(&rel);
     }
     mtok_names_free(names, n);
-    mtok_buf_free(&dir);
     /* every `contradicts` id names a claim of the set */
     for (size_t i = 0; i < set->n; i++) {
         const struct claim *cl = &set->c[i];

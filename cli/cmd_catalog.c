@@ -273,11 +273,8 @@ static int load_book(struct cli *c, struct mtok_catalog *cat, const char *book,
     } else {
         char *json = NULL;
         size_t len = 0;
-        struct mtok_error err = {0};
-        s = mtok_file_read(book, MTOK_CATALOG_MAX_FILE, &json, &len, &err);
-        if (s != MTOK_OK)
-            mtok_diags_add(&d, book, "(file)", "%s", err.msg + strlen(book) + 2);
-        else
+        s = mtok_file_read_diag(book, MTOK_CATALOG_MAX_FILE, &json, &len, &d);
+        if (s == MTOK_OK)
             s = mtok_prices_parse(cat, book, json, len, prices, n, &d);
         free(json);
     }

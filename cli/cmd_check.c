@@ -158,11 +158,8 @@ static void check_file(struct cli *c, const char *path, struct mtok_diags *d)
 {
     char *json = NULL;
     size_t len = 0;
-    struct mtok_error err = {0};
-    if (mtok_file_read(path, MTOK_CATALOG_MAX_FILE, &json, &len, &err) != MTOK_OK) {
-        mtok_diags_add(d, path, "(file)", "%s", mtok_error_detail(&err, path));
+    if (mtok_file_read_diag(path, MTOK_CATALOG_MAX_FILE, &json, &len, d) != MTOK_OK)
         return;
-    }
     enum { N_KINDS = sizeof kinds / sizeof *kinds };
     const char *keys[N_KINDS + 1] = {0};
     for (size_t k = 0; k < N_KINDS; k++)
@@ -191,16 +188,19 @@ static void check_workloads(const char *data_dir, const struct mtok_catalog *cat
     if (mtok_data_json_names(data_dir, "workloads", &names, &n, NULL) != MTOK_OK)
         return; /* optional in a user's directory */
     for (size_t i = 0; i < n; i++) {
-        struct mtok_buf p = {0};
-        mtok_buf_printf(&p, "%s/workloads/%s", data_dir ? data_dir : "data", names[i]);
-        const struct mtok_blob *b = data_dir ? NULL : mtok_embedded_find(p.data);
-        struct mtok_workload_spec w;
-        if (b)
-            mtok_workload_parse(&w, b->path, (const char *)b->data, b->size, cat, d);
-        else
-            mtok_workload_load(&w, p.data, NULL, cat, d);
-        mtok_workload_spec_free(&w);
-        mtok_buf_free(&p);
+        struct mtok_buf rel = {0};
+        mtok_buf_printf(&rel, "workloads/%s", names[i]);
+        char *path, *json;
+        size_t len;
+        if (mtok_data_read(data_dir, rel.data, MTOK_CATALOG_MAX_FILE, &path, &json, &len, d) ==
+            MTOK_OK) {
+            struct mtok_workload_spec w;
+            mtok_workload_parse(&w, path, json, len, cat, d);
+            mtok_workload_spec_free(&w);
+        }
+        free(json);
+        free(path);
+        mtok_buf_free(&rel);
     }
     mtok_names_free(names, n);
 }

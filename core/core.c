@@ -477,6 +477,39 @@ void mtok_names_free(char **names, size_t n)
     free(names);
 }
 
+enum mtok_status mtok_file_read_diag(const char *path, size_t max_bytes, char **out,
+                                     size_t *out_len, struct mtok_diags *d)
+{
+    struct mtok_error err = {0};
+    enum mtok_status s = mtok_file_read(path, max_bytes, out, out_len, &err);
+    if (s != MTOK_OK && d)
+        mtok_diags_add(d, path, "(file)", "%s", mtok_error_detail(&err, path));
+    return s;
+}
+
+enum mtok_status mtok_data_read(const char *data_dir, const char *rel, size_t max_bytes,
+                                char **path, char **out, size_t *out_len, struct mtok_diags *d)
+{
+    struct mtok_buf p = {0};
+    mtok_buf_printf(&p, "%s/%s", data_dir ? data_dir : "data", rel);
+    *path = mtok_buf_steal(&p);
+    *out = NULL;
+    *out_len = 0;
+    if (data_dir)
+        return mtok_file_read_diag(*path, max_bytes, out, out_len, d);
+    const struct mtok_blob *b = mtok_embedded_find(*path);
+    if (!b) {
+        if (d)
+            mtok_diags_add(d, *path, "(file)", "not found in the embedded catalog");
+        return MTOK_ENOTFOUND;
+    }
+    *out = mtok_xmalloc(b->size + 1);
+    memcpy(*out, b->data, b->size);
+    (*out)[b->size] = '\0';
+    *out_len = b->size;
+    return MTOK_OK;
+}
+
 void mtok_diags_add(struct mtok_diags *d, const char *file, const char *field, const char *fmt, ...)
 {
     struct mtok_buf raw = {0}, b = {0};

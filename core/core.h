@@ -172,4 +172,15 @@ enum mtok_status mtok_data_json_names(const char *data_dir, const char *sub, cha
                                       size_t *n, struct mtok_diags *d);
 void mtok_names_free(char **names, size_t n);
 
+/* mtok_file_read that reports a failure as one diagnostic "PATH: (file): why" (when d is not
+ * NULL). */
+enum mtok_status mtok_file_read_diag(const char *path, size_t max_bytes, char **out,
+                                     size_t *out_len, struct mtok_diags *d);
+/* Read `rel` (e.g. "pricing/tco.json") of a directory laid out like data/: DATA_DIR/rel, or the
+ * embedded data/rel when data_dir is NULL (MTOK_ENOTFOUND when absent). *path (always set; the
+ * caller frees it) is the name diagnostics use; *out is NUL-terminated, NULL on failure, which is
+ * reported as one diagnostic when d is not NULL. */
+enum mtok_status mtok_data_read(const char *data_dir, const char *rel, size_t max_bytes,
+                                char **path, char **out, size_t *out_len, struct mtok_diags *d);
+
 #endif

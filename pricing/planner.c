@@ -168,17 +168,9 @@ enum mtok_status mtok_workload_load(struct mtok_workload_spec *out, const char *
             st = mtok_workload_parse(out, path.data, (const char *)b->data, b->size, cat, diags);
         }
     } else {
-        struct mtok_error err = {0};
-        if (mtok_file_read(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, &err) != MTOK_OK) {
-            size_t pl = strlen(path.data);
-            mtok_diags_add(diags, path.data, "(file)", "%s",
-                           strncmp(err.msg, path.data, pl) == 0 && err.msg[pl] == ':'
-                               ? err.msg + pl + 2
-                               : err.msg);
-            st = err.code ? err.code : MTOK_EIO;
-        } else {
+        st = mtok_file_read_diag(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, diags);
+        if (st == MTOK_OK)
             st = mtok_workload_parse(out, path.data, json, len, cat, diags);
-        }
     }
     free(json);
     mtok_buf_free(&path);

@@ -137,11 +137,8 @@ enum mtok_status mtok_train_runs_load(struct mtok_train_runs *out, const char *d
     } else {
         char *json = NULL;
         size_t len = 0;
-        struct mtok_error err = {0};
-        st = mtok_file_read(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, &err);
-        if (st != MTOK_OK)
-            mtok_diags_add(diags, path.data, "(file)", "%s", err.msg);
-        else
+        st = mtok_file_read_diag(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, diags);
+        if (st == MTOK_OK)
             st = mtok_train_runs_parse(out, path.data, json, len, cat, diags);
         free(json);
     }

@@ -395,35 +395,14 @@ enum mtok_status mtok_sim_defaults_load(struct mtok_sim_defaults **out, const ch
                                         struct mtok_diags *diags)
 {
     *out = NULL;
-    struct mtok_buf path = {0};
-    char *json = NULL;
-    size_t len = 0;
-    enum mtok_status s = MTOK_OK;
-    if (!data_dir) {
-        mtok_buf_printf(&path, "data/%s", DEFAULTS_REL);
-        const struct mtok_blob *b = mtok_embedded_find(path.data);
-        if (!b) {
-            mtok_diags_add(diags, path.data, "(file)", "not found in the embedded catalog");
-            s = MTOK_ENOTFOUND;
-        } else {
-            json = mtok_xmalloc(b->size + 1);
-            memcpy(json, b->data, b->size + 1);
-            len = b->size;
-        }
-    } else {
-        mtok_buf_printf(&path, "%s/%s", data_dir, DEFAULTS_REL);
-        struct mtok_error err = {0};
-        s = mtok_file_read(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, &err);
-        if (s != MTOK_OK) {
-            const char *msg = strncmp(err.msg, path.data, path.len) == 0 ? err.msg + path.len + 2
-                                                                         : err.msg;
-            mtok_diags_add(diags, path.data, "(file)", "%s", msg);
-        }
-    }
+    char *path, *json;
+    size_t len;
+    enum mtok_status s =
+        mtok_data_read(data_dir, DEFAULTS_REL, MTOK_CATALOG_MAX_FILE, &path, &json, &len, diags);
     if (s == MTOK_OK)
-        s = mtok_sim_defaults_parse(out, path.data, json, len, diags);
+        s = mtok_sim_defaults_parse(out, path, json, len, diags);
     free(json);
-    mtok_buf_free(&path);
+    free(path);
     return s;
 }
 

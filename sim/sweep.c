@@ -308,13 +308,7 @@ enum mtok_status mtok_suite_load(struct mtok_suite **out, const char *name_or_pa
             len = b->size;
         }
     } else {
-        struct mtok_error err = {0};
-        st = mtok_file_read(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, &err);
-        if (st != MTOK_OK) {
-            const char *msg = strncmp(err.msg, path.data, path.len) == 0 ? err.msg + path.len + 2
-                                                                         : err.msg;
-            mtok_diags_add(diags, path.data, "(file)", "%s", msg);
-        }
+        st = mtok_file_read_diag(path.data, MTOK_CATALOG_MAX_FILE, &json, &len, diags);
     }
     if (st == MTOK_OK)
         st = mtok_suite_parse(out, path.data, json, len, cat, diags);
