@@ -156,13 +156,18 @@ struct mtok_store *cli_existing_db(struct cli *c, const char **fingerprint)
     struct mtok_store *st = NULL;
     if (mtok_store_open(&st, path, &err) != MTOK_OK)
         return NULL;
+    *fingerprint = cli_fingerprint(c);
+    return st;
+}
+
+const char *cli_fingerprint(struct cli *c)
+{
     if (!c->fingerprint[0]) {
         struct mtok_machine m;
         mtok_machine_detect(&m);
         mtok_strlcpy(c->fingerprint, m.fingerprint, sizeof c->fingerprint);
     }
-    *fingerprint = c->fingerprint;
-    return st;
+    return c->fingerprint;
 }
 
 struct mtok_store *cli_read_db_open(struct cli *c, bool *created)

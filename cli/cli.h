@@ -23,13 +23,15 @@ struct cli {
     const char *db_path;  /* --db / MTOK_DB, NULL = ./mtok.db */
     int json;             /* --json */
     struct mtok_catalog *cat;
-    char fingerprint[17]; /* this machine's (cli_existing_db), "" until detected */
+    char fingerprint[17]; /* this machine's (cli_fingerprint), "" until detected */
 };
 
 /* The database, when it already exists (never created here), and this machine's fingerprint
  * (detected once per command): for reading what was measured on this machine. NULL without a
  * database. */
 struct mtok_store *cli_existing_db(struct cli *c, const char **fingerprint);
+/* This machine's fingerprint, detected on first use in a command. */
+const char *cli_fingerprint(struct cli *c);
 
 /* The database of a command that only reads it (compare, history): opened, or created when it did
  * not exist (an empty history is a valid one), in which case cli_read_db_close removes it again, so

@@ -176,9 +176,7 @@ int cli_history(struct cli *c, int argc, char **argv)
     struct mtok_store *st = cli_read_db_open(c, &created);
     if (!st)
         return CLI_ERROR;
-    struct mtok_machine m;
-    mtok_machine_detect(&m);
-    struct mtok_history_opts o = {filter, all_machines ? NULL : m.fingerprint, repo,
+    struct mtok_history_opts o = {filter, all_machines ? NULL : cli_fingerprint(c), repo,
                                   threshold / 100, alpha};
     struct mtok_history *h = NULL;
     int rc = CLI_OK;

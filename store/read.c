@@ -151,9 +151,8 @@ enum mtok_status mtok_store_run_latest(struct mtok_store *st, const struct mtok_
                        "ORDER BY r.started_at DESC, r.id DESC LIMIT 1");
     if (!s)
         return MTOK_EDB;
-    store_bind_text(s, 1, f->kind), store_bind_text(s, 2, f->commit),
-        store_bind_text(s, 3, f->fingerprint);
-    store_bind_text(s, 4, f->suite);
+    store_bind_text(s, 1, f->kind), store_bind_text(s, 2, f->commit);
+    store_bind_text(s, 3, f->fingerprint), store_bind_text(s, 4, f->suite);
     int rc = sqlite3_step(s);
     enum mtok_status status = MTOK_OK;
     if (rc == SQLITE_ROW) {

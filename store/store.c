@@ -632,8 +632,8 @@ static int64_t upsert_build(struct mtok_store *st, const struct mtok_build_row *
     if (s) {
         store_bind_text(s, 1, b->git_commit), sqlite3_bind_int(s, 2, b->dirty);
         store_bind_text(s, 3, b->compiler ? b->compiler : "unknown");
-        store_bind_text(s, 4, b->flags ? b->flags : ""),
-            store_bind_text(s, 5, b->simd ? b->simd : "ref");
+        store_bind_text(s, 4, b->flags ? b->flags : "");
+        store_bind_text(s, 5, b->simd ? b->simd : "ref");
         store_bind_text(s, 6, b->version ? b->version : MTOK_VERSION);
         if (sqlite3_step(s) == SQLITE_ROW)
             id = sqlite3_column_int64(s, 0);
@@ -660,8 +660,8 @@ enum mtok_status mtok_store_run_begin(struct mtok_store *st, struct mtok_run *ru
                    "strftime('%Y-%m-%dT%H:%M:%fZ','now'),?9) RETURNING id");
     if (!s)
         goto fail;
-    store_bind_text(s, 1, run->uuid), store_bind_text(s, 2, run->info.kind),
-        store_bind_text(s, 3, run->info.suite);
+    store_bind_text(s, 1, run->uuid), store_bind_text(s, 2, run->info.kind);
+    store_bind_text(s, 3, run->info.suite);
     store_bind_text(s, 4, run->info.args);
     if (mid)
         sqlite3_bind_int64(s, 5, mid);
@@ -722,8 +722,8 @@ static bool write_results(struct mtok_store *st, struct mtok_run *run, int64_t *
         for (size_t k = 0; k < run->samples.n; k++)
             n_samples += run->samples.v[k].result == i;
         sqlite3_bind_int64(s, 1, run->id);
-        store_bind_text(s, 2, r->name), store_bind_text(s, 3, r->kernel),
-            store_bind_text(s, 4, r->dtype);
+        store_bind_text(s, 2, r->name), store_bind_text(s, 3, r->kernel);
+        store_bind_text(s, 4, r->dtype);
         store_bind_text(s, 5, r->shape), store_bind_text(s, 6, r->variant);
         sqlite3_bind_int(s, 7, r->threads), sqlite3_bind_int64(s, 8, (sqlite3_int64)n_samples);
         bind_real(s, 9, r->min_ns), bind_real(s, 10, r->median_ns), bind_real(s, 11, r->mad_ns);
@@ -803,8 +803,8 @@ static bool write_ceilings(struct mtok_store *st, struct mtok_run *run)
     for (size_t i = 0; ok && i < run->ceilings.n; i++) {
         const struct mtok_ceiling_row *c = &run->ceilings.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        store_bind_text(s, 2, c->kind), store_bind_text(s, 3, c->name),
-            store_bind_text(s, 4, c->level);
+        store_bind_text(s, 2, c->kind), store_bind_text(s, 3, c->name);
+        store_bind_text(s, 4, c->level);
         sqlite3_bind_int(s, 5, c->threads), bind_real(s, 6, c->bytes);
         bind_real(s, 7, c->value), store_bind_text(s, 8, c->unit ? c->unit : "");
         ok = sqlite3_step(s) == SQLITE_DONE || (fail(st, "insert ceiling"), false);
@@ -829,10 +829,10 @@ static bool write_calib(struct mtok_store *st, struct mtok_run *run)
     for (size_t i = 0; ok && i < run->calib.n; i++) {
         const struct mtok_calib_row *c = &run->calib.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        store_bind_text(s, 2, c->name), store_bind_text(s, 3, c->hw),
-            sqlite3_bind_int(s, 4, c->threads);
-        store_bind_text(s, 5, c->op_kind), store_bind_text(s, 6, c->dtype),
-            store_bind_text(s, 7, c->bound);
+        store_bind_text(s, 2, c->name), store_bind_text(s, 3, c->hw);
+        sqlite3_bind_int(s, 4, c->threads);
+        store_bind_text(s, 5, c->op_kind), store_bind_text(s, 6, c->dtype);
+        store_bind_text(s, 7, c->bound);
         bind_real(s, 8, c->size), bind_real(s, 9, c->utilisation);
         bind_real(s, 10, c->compute_size), bind_real(s, 11, c->memory_size);
         bind_real(s, 12, c->sol_compute_ns), bind_real(s, 13, c->sol_memory_ns);
@@ -860,8 +860,8 @@ static bool write_sims(struct mtok_store *st, struct mtok_run *run)
     for (size_t i = 0; ok && i < run->sims.n; i++) {
         const struct mtok_sim_row *r = &run->sims.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        store_bind_text(s, 2, r->key), store_bind_text(s, 3, r->model),
-            store_bind_text(s, 4, r->hw);
+        store_bind_text(s, 2, r->key), store_bind_text(s, 3, r->model);
+        store_bind_text(s, 4, r->hw);
         store_bind_text(s, 5, r->deployment), sqlite3_bind_int(s, 6, r->fits);
         bind_real(s, 7, r->max_batch), bind_real(s, 8, r->ttft_s), bind_real(s, 9, r->tpot_s);
         bind_real(s, 10, r->tok_s_per_user), bind_real(s, 11, r->tok_s_per_gpu);
@@ -901,10 +901,10 @@ static bool write_prices(struct mtok_store *st, struct mtok_run *run)
     for (size_t i = 0; ok && i < run->prices.n; i++) {
         const struct mtok_price_row *p = &run->prices.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        store_bind_text(s, 2, p->price_id), store_bind_text(s, 3, p->provider),
-            store_bind_text(s, 4, p->product);
-        store_bind_text(s, 5, p->model), store_bind_text(s, 6, p->kind),
-            store_bind_text(s, 7, p->from_date);
+        store_bind_text(s, 2, p->price_id), store_bind_text(s, 3, p->provider);
+        store_bind_text(s, 4, p->product);
+        store_bind_text(s, 5, p->model), store_bind_text(s, 6, p->kind);
+        store_bind_text(s, 7, p->from_date);
         store_bind_text(s, 8, p->until_date), store_bind_text(s, 9, p->currency);
         bind_real(s, 10, p->per_m_input), bind_real(s, 11, p->per_m_cached_input);
         bind_real(s, 12, p->per_m_output), store_bind_text(s, 13, p->source);
@@ -929,12 +929,12 @@ static bool write_workload_costs(struct mtok_store *st, struct mtok_run *run)
     for (size_t i = 0; ok && i < run->workload_costs.n; i++) {
         const struct mtok_workload_cost_row *w = &run->workload_costs.v[i];
         sqlite3_bind_int64(s, 1, run->id);
-        store_bind_text(s, 2, w->key), store_bind_text(s, 3, w->workload),
-            store_bind_text(s, 4, w->kind);
-        store_bind_text(s, 5, w->name), store_bind_text(s, 6, w->provider),
-            store_bind_text(s, 7, w->product);
-        store_bind_text(s, 8, w->price_id), store_bind_text(s, 9, w->hw),
-            store_bind_text(s, 10, w->deployment);
+        store_bind_text(s, 2, w->key), store_bind_text(s, 3, w->workload);
+        store_bind_text(s, 4, w->kind);
+        store_bind_text(s, 5, w->name), store_bind_text(s, 6, w->provider);
+        store_bind_text(s, 7, w->product);
+        store_bind_text(s, 8, w->price_id), store_bind_text(s, 9, w->hw);
+        store_bind_text(s, 10, w->deployment);
         sqlite3_bind_int(s, 11, w->feasible), sqlite3_bind_int(s, 12, w->devices);
         bind_real(s, 13, w->utilisation), store_bind_text(s, 14, w->hour_basis);
         bind_real(s, 15, w->usd_per_device_hour), bind_real(s, 16, w->usd_per_month);

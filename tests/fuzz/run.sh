@@ -72,6 +72,12 @@ seed_dir() {
     echo "$dir"
 }
 
+# Failure inputs in a directory: libFuzzer also writes slow-unit-* files, reports, not crashes.
+failures() {
+    find "$1" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) |
+        wc -l
+}
+
 status=0
 while read -r name seeds; do
     case "$name" in ''|'#'*) continue ;; esac
@@ -83,10 +89,7 @@ while read -r name seeds; do
     corpus=$OUT/corpus/$name
     artifacts=$OUT/artifacts/$name
     mkdir -p "$corpus" "$artifacts"
-    # failures only: libFuzzer also writes slow-unit-* files, which are reports, not crashes
-    failures() { find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
-        -o -name 'oom-*' \) | wc -l; }
-    before=$(failures)
+    before=$(failures "$artifacts")
     limit=()
     [ -n "$runs" ] && limit+=(-runs="$runs")
     [ -n "$seconds" ] && limit+=(-max_total_time="$seconds")
@@ -104,7 +107,7 @@ while read -r name seeds; do
     secs=$(($(date +%s) - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
-    crashes=$(($(failures) - before))
+    crashes=$(($(failures "$artifacts") - before))
     if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi
     [ "$crashes" -ne 0 ] && status=1
     n=$(find "$corpus" -type f | wc -l)
