@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -120,23 +119,6 @@ static struct mtok_claim_result *eval_claims(struct cli *c, struct mtok_catalog 
     return rs;
 }
 
-/* The report's folder exists and is writable, or its parent does (mtok_report_write makes it):
- * checked before anything is measured, so that a bad --out leaves no database behind. */
-static bool out_dir_usable(const char *out)
-{
-    struct stat sb;
-    if (stat(out, &sb) == 0)
-        return S_ISDIR(sb.st_mode) && access(out, W_OK | X_OK) == 0;
-    char parent[4096];
-    mtok_strlcpy(parent, out, sizeof parent);
-    size_t n = strlen(parent);
-    while (n > 1 && parent[n - 1] == '/')
-        parent[--n] = '\0';
-    char *slash = strrchr(parent, '/');
-    const char *p = !slash ? "." : slash == parent ? "/" : (*slash = '\0', parent);
-    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) && access(p, W_OK | X_OK) == 0;
-}
-
 int cli_report(struct cli *c, int argc, char **argv)
 {
     const char *out = "reports/out", *suite_arg = NULL, *gnuplot = NULL, *api_date = NULL;
@@ -188,7 +170,7 @@ int cli_report(struct cli *c, int argc, char **argv)
         rc = cli_fail_diags(c, &d);
         goto out;
     }
-    if (!out_dir_usable(out)) {
+    if (!mtok_report_out_usable(out)) {
         rc = cli_fail(c, "--out %s: neither a writable folder nor one that can be made (its parent "
                          "must exist)", out);
         goto out;

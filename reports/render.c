@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bench/bench.h"
 #include "reports/reports.h"
@@ -2439,6 +2440,21 @@ static void write_meta_json(struct rpt *r, const char *generated)
     write_out(r, "report.json", js, strlen(js));
     cJSON_free(js);
     cJSON_Delete(o);
+}
+
+bool mtok_report_out_usable(const char *out_dir)
+{
+    struct stat sb;
+    if (stat(out_dir, &sb) == 0)
+        return S_ISDIR(sb.st_mode) && access(out_dir, W_OK | X_OK) == 0;
+    char parent[4096];
+    mtok_strlcpy(parent, out_dir, sizeof parent);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    const char *p = !slash ? "." : slash == parent ? "/" : (*slash = '\0', parent);
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) && access(p, W_OK | X_OK) == 0;
 }
 
 enum mtok_status mtok_report_write(struct mtok_store *st, const struct mtok_catalog *cat,

@@ -195,5 +195,9 @@ enum mtok_status mtok_report_write(struct mtok_store *st, const struct mtok_cata
                                    const struct mtok_report_opts *o, struct mtok_report_info *info,
                                    struct mtok_error *err);
 void mtok_report_info_free(struct mtok_report_info *info);
+/* Whether mtok_report_write can write into `out_dir`: a writable folder, or one it can make (it
+ * makes one level, so the parent must exist and be writable). For checking before a command
+ * measures or records anything. */
+bool mtok_report_out_usable(const char *out_dir);
 
 #endif
